@@ -1,0 +1,421 @@
+//! QR codes drawn in the page, from the exact UTF-8 bytes of the text.
+//!
+//! The whole text goes into one byte-mode segment. Encoders that segment automatically may pick
+//! Kanji mode for UTF-8 sequences that happen to look like Shift-JIS, which phones then decode as
+//! mojibake; one byte segment costs a little capacity and is read back byte for byte by every
+//! reader. No ECI header is written: readers take byte mode as UTF-8, and some old ones choke on
+//! ECI.
+
+use std::fmt;
+use std::fmt::Write as _;
+
+use qrcode::bits::Bits;
+use qrcode::{Color, EcLevel, QrCode, Version};
+
+/// How much of the code may be damaged and still read: 7 %, 15 %, 25 % or 30 %.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ErrorCorrection {
+    /// About 7 % of the code may be damaged.
+    Low,
+    /// About 15 %: the default, as in node-qrcode.
+    #[default]
+    Medium,
+    /// About 25 %.
+    Quartile,
+    /// About 30 %.
+    High,
+}
+
+impl ErrorCorrection {
+    /// Reads the letter used by QR libraries: `L`, `M`, `Q` or `H` (either case).
+    pub fn from_letter(letter: &str) -> Result<Self, QrError> {
+        match letter {
+            "L" | "l" => Ok(Self::Low),
+            "M" | "m" => Ok(Self::Medium),
+            "Q" | "q" => Ok(Self::Quartile),
+            "H" | "h" => Ok(Self::High),
+            other => Err(QrError::InvalidErrorCorrection(other.to_owned())),
+        }
+    }
+
+    fn level(self) -> EcLevel {
+        match self {
+            Self::Low => EcLevel::L,
+            Self::Medium => EcLevel::M,
+            Self::Quartile => EcLevel::Q,
+            Self::High => EcLevel::H,
+        }
+    }
+}
+
+/// How a QR code is drawn.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QrOptions {
+    /// Error-correction level; [`ErrorCorrection::Medium`] by default.
+    pub error_correction: ErrorCorrection,
+    /// Quiet zone around the code, in modules; 4 by default, as the QR standard asks.
+    pub margin: u32,
+    /// Colour of the dark modules as `#rgb`, `#rrggbb` or `#rrggbbaa`; black by default.
+    pub dark: String,
+    /// Colour of the background and quiet zone; white by default.
+    pub light: String,
+    /// Width and height in CSS pixels; `None` lets the SVG fill its container.
+    pub size: Option<u32>,
+    /// Accessible name for screen readers, such as "QR code to sign in".
+    pub label: Option<String>,
+}
+
+impl Default for QrOptions {
+    fn default() -> Self {
+        QrOptions {
+            error_correction: ErrorCorrection::default(),
+            margin: 4,
+            dark: "#000000".into(),
+            light: "#ffffff".into(),
+            size: None,
+            label: None,
+        }
+    }
+}
+
+/// The largest quiet zone accepted, in modules: more only shrinks the code.
+pub const MAX_MARGIN: u32 = 64;
+/// The largest size accepted, in CSS pixels.
+pub const MAX_SIZE: u32 = 8192;
+
+/// Why a QR code could not be drawn.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QrError {
+    /// The text does not fit in a version 40 code at this error-correction level.
+    TooLong {
+        /// UTF-8 bytes in the text.
+        bytes: usize,
+        /// The most bytes that fit at this level.
+        max: usize,
+    },
+    /// An error-correction level other than L, M, Q or H.
+    InvalidErrorCorrection(String),
+    /// A colour that is not `#rgb`, `#rgba`, `#rrggbb` or `#rrggbbaa`.
+    InvalidColour(String),
+    /// A quiet zone over [`MAX_MARGIN`].
+    InvalidMargin(u32),
+    /// A size of 0 or over [`MAX_SIZE`].
+    InvalidSize(u32),
+}
+
+impl QrError {
+    /// A stable identifier for programs; the `Display` text is for people.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            QrError::TooLong { .. } => "qr_too_long",
+            QrError::InvalidErrorCorrection(_) => "qr_invalid_error_correction",
+            QrError::InvalidColour(_) => "qr_invalid_colour",
+            QrError::InvalidMargin(_) => "qr_invalid_margin",
+            QrError::InvalidSize(_) => "qr_invalid_size",
+        }
+    }
+}
+
+impl fmt::Display for QrError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            QrError::TooLong { bytes, max } => write!(
+                f,
+                "The text is {bytes} bytes long; a QR code at this error-correction level holds at most {max}."
+            ),
+            QrError::InvalidErrorCorrection(value) => write!(
+                f,
+                "Unknown error-correction level {value:?}: use \"L\", \"M\", \"Q\" or \"H\"."
+            ),
+            QrError::InvalidColour(value) => write!(
+                f,
+                "Colour {value:?} is not a hex colour such as \"#000\" or \"#1a2b3c\"."
+            ),
+            QrError::InvalidMargin(value) => write!(
+                f,
+                "A margin of {value} modules is too wide: at most {MAX_MARGIN}."
+            ),
+            QrError::InvalidSize(value) => {
+                write!(f, "A size of {value} px is outside 1..={MAX_SIZE}.")
+            }
+        }
+    }
+}
+
+impl std::error::Error for QrError {}
+
+/// The modules of an encoded QR code, without quiet zone.
+#[derive(Clone, Debug)]
+pub struct QrMatrix {
+    width: usize,
+    dark: Vec<bool>,
+}
+
+impl QrMatrix {
+    /// Encodes the UTF-8 bytes of `text` as one byte-mode segment, in the smallest version that
+    /// holds them.
+    pub fn encode(text: &str, error_correction: ErrorCorrection) -> Result<Self, QrError> {
+        let data = text.as_bytes();
+        let level = error_correction.level();
+        let version = (1..=40)
+            .map(Version::Normal)
+            .find(|&version| {
+                byte_segment_bits(version, data.len()) <= capacity_bits(version, level)
+            })
+            .ok_or(QrError::TooLong {
+                bytes: data.len(),
+                max: max_bytes(level),
+            })?;
+        let mut bits = Bits::new(version);
+        let code = bits
+            .push_byte_data(data)
+            .and_then(|()| bits.push_terminator(level))
+            .and_then(|()| QrCode::with_bits(bits, level))
+            // The version was chosen to fit, so this only fails if the tables above are wrong.
+            .map_err(|_| QrError::TooLong {
+                bytes: data.len(),
+                max: max_bytes(level),
+            })?;
+        Ok(QrMatrix {
+            width: code.width(),
+            dark: code
+                .into_colors()
+                .into_iter()
+                .map(|c| c == Color::Dark)
+                .collect(),
+        })
+    }
+
+    /// Modules per side (21 for version 1, 177 for version 40).
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// Whether the module at column `x`, row `y` is dark; outside the code is light.
+    pub fn is_dark(&self, x: usize, y: usize) -> bool {
+        x < self.width && y < self.width && self.dark[y * self.width + x]
+    }
+
+    /// Draws the code as a standalone SVG element: one path of dark modules on a filled
+    /// background, so dark mode and page styles cannot invert or thin it.
+    pub fn to_svg(&self, options: &QrOptions) -> Result<String, QrError> {
+        let dark = colour(&options.dark)?;
+        let light = colour(&options.light)?;
+        if options.margin > MAX_MARGIN {
+            return Err(QrError::InvalidMargin(options.margin));
+        }
+        let margin = options.margin as usize;
+        let side = self.width + 2 * margin;
+        let mut svg = String::with_capacity(self.width * self.width * 2 + 256);
+        let _ = write!(
+            svg,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {side} {side}" shape-rendering="crispEdges""#
+        );
+        match options.size {
+            Some(size) if size == 0 || size > MAX_SIZE => return Err(QrError::InvalidSize(size)),
+            Some(size) => {
+                let _ = write!(svg, r#" width="{size}" height="{size}""#);
+            }
+            None => {}
+        }
+        match &options.label {
+            Some(label) => {
+                let _ = write!(svg, r#" role="img" aria-label="{}""#, escape_xml(label));
+            }
+            None => svg.push_str(r#" aria-hidden="true""#),
+        }
+        let _ = write!(
+            svg,
+            r#"><rect width="{side}" height="{side}" fill="{light}"/><path fill="{dark}" d=""#
+        );
+        for y in 0..self.width {
+            let mut x = 0;
+            while x < self.width {
+                if !self.is_dark(x, y) {
+                    x += 1;
+                    continue;
+                }
+                let start = x;
+                while x < self.width && self.is_dark(x, y) {
+                    x += 1;
+                }
+                let _ = write!(
+                    svg,
+                    "M{} {}h{}v1h-{}z",
+                    start + margin,
+                    y + margin,
+                    x - start,
+                    x - start
+                );
+            }
+        }
+        svg.push_str(r#""/></svg>"#);
+        Ok(svg)
+    }
+}
+
+/// Encodes `text` and draws it as SVG in one step.
+pub fn render_qr_svg(text: &str, options: &QrOptions) -> Result<String, QrError> {
+    QrMatrix::encode(text, options.error_correction)?.to_svg(options)
+}
+
+/// Bits taken by one byte-mode segment of `len` bytes: mode indicator, character count, data.
+fn byte_segment_bits(version: Version, len: usize) -> usize {
+    let count_bits = match version {
+        Version::Normal(1..=9) => 8,
+        _ => 16,
+    };
+    4 + count_bits + 8 * len
+}
+
+fn capacity_bits(version: Version, level: EcLevel) -> usize {
+    Bits::new(version).max_len(level).unwrap_or(0)
+}
+
+fn max_bytes(level: EcLevel) -> usize {
+    let version = Version::Normal(40);
+    (capacity_bits(version, level) - byte_segment_bits(version, 0)) / 8
+}
+
+/// Checks a hex colour; returns it unchanged for use in an attribute.
+fn colour(value: &str) -> Result<&str, QrError> {
+    let hex = value.strip_prefix('#').unwrap_or("");
+    if matches!(hex.len(), 3 | 4 | 6 | 8) && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(value)
+    } else {
+        Err(QrError::InvalidColour(value.to_owned()))
+    }
+}
+
+fn escape_xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads a matrix back with an independent decoder (rqrr, a port of quirc).
+    fn decode(matrix: &QrMatrix) -> Vec<u8> {
+        let grid = rqrr::SimpleGrid::from_func(matrix.width(), |x, y| matrix.is_dark(x, y));
+        let mut out = Vec::new();
+        rqrr::Grid::new(grid).decode_to(&mut out).expect("decodes");
+        out
+    }
+
+    #[test]
+    fn round_trips_utf8_bytes_exactly() {
+        for text in [
+            "https://example.com/token#scan=AbC123",
+            "Platba 1 250,00 Kč — příjemce Žluťoučký kůň",
+            "日本語のタイトル",
+            "Ünïcödé \\* escapes \\n and emoji 🔐",
+            "1234567890",
+        ] {
+            let matrix = QrMatrix::encode(text, ErrorCorrection::Medium).unwrap();
+            assert_eq!(decode(&matrix), text.as_bytes(), "{text}");
+        }
+    }
+
+    #[test]
+    fn holds_the_standard_byte_capacity_at_every_level() {
+        // ISO/IEC 18004 table 7, version 40, byte mode.
+        for (level, max) in [
+            (ErrorCorrection::Low, 2953),
+            (ErrorCorrection::Medium, 2331),
+            (ErrorCorrection::Quartile, 1663),
+            (ErrorCorrection::High, 1273),
+        ] {
+            let fits = "a".repeat(max);
+            let matrix = QrMatrix::encode(&fits, level).unwrap();
+            assert_eq!(matrix.width(), 177);
+            assert_eq!(decode(&matrix).len(), max);
+            let too_long = "a".repeat(max + 1);
+            assert_eq!(
+                QrMatrix::encode(&too_long, level).unwrap_err(),
+                QrError::TooLong {
+                    bytes: max + 1,
+                    max
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn picks_the_smallest_version() {
+        // Version 1-M holds 14 bytes, version 2-M 26.
+        assert_eq!(
+            QrMatrix::encode(&"x".repeat(14), ErrorCorrection::Medium)
+                .unwrap()
+                .width(),
+            21
+        );
+        assert_eq!(
+            QrMatrix::encode(&"x".repeat(15), ErrorCorrection::Medium)
+                .unwrap()
+                .width(),
+            25
+        );
+    }
+
+    #[test]
+    fn svg_has_quiet_zone_colours_size_and_label() {
+        let options = QrOptions {
+            margin: 4,
+            dark: "#112233".into(),
+            light: "#fff".into(),
+            size: Some(240),
+            label: Some("QR code to sign in <here> & \"now\"".into()),
+            ..QrOptions::default()
+        };
+        let svg = render_qr_svg("hello", &options).unwrap();
+        assert!(svg.starts_with(r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 29 29""#));
+        assert!(svg.contains(r#"width="240" height="240""#));
+        assert!(svg.contains(
+            r#"role="img" aria-label="QR code to sign in &lt;here&gt; &amp; &quot;now&quot;""#
+        ));
+        assert!(svg.contains(r##"<rect width="29" height="29" fill="#fff"/>"##));
+        assert!(
+            svg.contains(r##"<path fill="#112233" d="M4 4h7v1h-7z"##),
+            "{svg}"
+        );
+        let unlabelled = render_qr_svg("hello", &QrOptions::default()).unwrap();
+        assert!(unlabelled.contains(r#"aria-hidden="true""#));
+        let root = unlabelled.split('>').next().unwrap();
+        assert!(!root.contains("width="), "{root}");
+    }
+
+    #[test]
+    fn refuses_bad_options_with_specific_errors() {
+        let with = |change: fn(&mut QrOptions)| {
+            let mut options = QrOptions::default();
+            change(&mut options);
+            render_qr_svg("x", &options).unwrap_err()
+        };
+        assert_eq!(
+            with(|o| o.dark = "red\" onload=\"alert(1)".into()),
+            QrError::InvalidColour("red\" onload=\"alert(1)".into())
+        );
+        assert_eq!(
+            with(|o| o.light = "#12345".into()).kind(),
+            "qr_invalid_colour"
+        );
+        assert_eq!(with(|o| o.margin = 65), QrError::InvalidMargin(65));
+        assert_eq!(with(|o| o.size = Some(0)), QrError::InvalidSize(0));
+        assert_eq!(
+            ErrorCorrection::from_letter("X").unwrap_err().kind(),
+            "qr_invalid_error_correction"
+        );
+    }
+}
