@@ -1,1 +1,97 @@
-fn main() {}
+//! `qrauth`: the reference server and the admin and developer commands, in one binary.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use qrauth_server::{Server, ServerConfig, VERSION};
+
+#[derive(Parser)]
+#[command(name = "qrauth", version, about = "QR-code authentication: reference server and tools")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API (and, with --static, the built app) until Ctrl-C or SIGTERM.
+    Serve {
+        /// Address to listen on; port 0 picks a free port, printed on start.
+        #[arg(long, env = "QRAUTH_LISTEN", default_value = "127.0.0.1:8081")]
+        listen: SocketAddr,
+        /// SQLite database file, created with its schema if missing.
+        #[arg(long, env = "QRAUTH_DATABASE", default_value = "qrauth.sqlite3")]
+        database: PathBuf,
+        /// Directory of the built app (`trunk build --release` writes `dist/`) to serve at `/`.
+        #[arg(long = "static", value_name = "DIR")]
+        static_dir: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("qrauth: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command {
+        Command::Serve {
+            listen,
+            database,
+            static_dir,
+        } => runtime.block_on(serve(ServerConfig {
+            listen,
+            database,
+            static_dir,
+        })),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("qrauth: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: ServerConfig) -> Result<(), Box<dyn std::error::Error>> {
+    let database = config.database.display().to_string();
+    let server = Server::bind(config).await?;
+    // Scripts and tests read the port from this line when they asked for port 0.
+    println!(
+        "qrauth {VERSION} listening on http://{} (database {database})",
+        server.local_addr()
+    );
+    std::io::stdout().flush()?;
+    server.run(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = interrupt => {},
+                    _ = terminate.recv() => {},
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

@@ -1,1 +1,159 @@
-//! placeholder
+//! The qrauth reference server: the HTTP API under `/api/v1`, durable storage, and optionally
+//! the built single-page app, all in one process.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use qrauth_server::{Server, ServerConfig};
+//! let server = Server::bind(ServerConfig::new("127.0.0.1:0".parse()?, "qrauth.sqlite3".into())).await?;
+//! println!("listening on {}", server.local_addr());
+//! server.run(async { let _ = tokio::signal::ctrl_c().await; }).await?;
+//! # Ok(()) }
+//! ```
+
+mod api;
+mod storage;
+mod web;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use tokio::net::TcpListener;
+
+pub use storage::{Storage, StorageError};
+
+/// The version every response and the health endpoint report.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Request bodies larger than this are refused with 413 before any handler reads them: no API
+/// request needs more, and a cap keeps a flood of large bodies from exhausting memory.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// What `qrauth serve` is told on its command line.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Address to listen on; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// The SQLite database file, created if missing.
+    pub database: PathBuf,
+    /// A built app (trunk's `dist/`) to serve at `/`; `None` serves the API alone.
+    pub static_dir: Option<PathBuf>,
+}
+
+impl ServerConfig {
+    /// A configuration that serves the API alone.
+    pub fn new(listen: SocketAddr, database: PathBuf) -> Self {
+        ServerConfig {
+            listen,
+            database,
+            static_dir: None,
+        }
+    }
+}
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug)]
+pub enum ServeError {
+    /// The database could not be opened or migrated.
+    Storage(StorageError),
+    /// The static directory has no usable `index.html`.
+    StaticFiles(String),
+    /// The address could not be bound, or the listener failed.
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for ServeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServeError::Storage(e) => write!(f, "{e}"),
+            ServeError::StaticFiles(e) => write!(f, "static files: {e}"),
+            ServeError::Io(e) => write!(f, "network: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ServeError {}
+
+impl From<StorageError> for ServeError {
+    fn from(e: StorageError) -> Self {
+        ServeError::Storage(e)
+    }
+}
+
+impl From<std::io::Error> for ServeError {
+    fn from(e: std::io::Error) -> Self {
+        ServeError::Io(e)
+    }
+}
+
+/// Shared by every request.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub(crate) storage: Storage,
+}
+
+/// A server that has opened its storage and bound its address, ready to run.
+pub struct Server {
+    listener: TcpListener,
+    router: Router,
+    storage: Storage,
+}
+
+impl Server {
+    /// Opens the database, reads the static app if any, and binds the address.
+    pub async fn bind(config: ServerConfig) -> Result<Self, ServeError> {
+        let storage = Storage::open(&config.database)?;
+        let static_app = match &config.static_dir {
+            Some(dir) => Some(web::StaticApp::load(dir).map_err(ServeError::StaticFiles)?),
+            None => None,
+        };
+        let router = router(AppState {
+            storage: storage.clone(),
+        }, static_app);
+        let listener = TcpListener::bind(config.listen).await?;
+        Ok(Server {
+            listener,
+            router,
+            storage,
+        })
+    }
+
+    /// The address actually bound (with the port chosen when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+    }
+
+    /// Serves until `shutdown` completes, then lets requests in flight finish.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
+        let addr = self.local_addr();
+        self.storage
+            .audit("server.started", format!("version {VERSION} on {addr}"))
+            .await?;
+        axum::serve(
+            self.listener,
+            self.router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
+        self.storage.audit("server.stopped", String::new()).await?;
+        Ok(())
+    }
+}
+
+fn router(state: AppState, static_app: Option<web::StaticApp>) -> Router {
+    let api = Router::new()
+        .nest("/api/v1", api::routes(state))
+        .route("/api/{*rest}", axum::routing::any(api::not_found));
+    let (router, inline_scripts) = match static_app {
+        Some(app) => {
+            let hashes = app.inline_script_hashes().to_vec();
+            (api.merge(app.routes()), hashes)
+        }
+        None => (api.fallback(api::not_found), Vec::new()),
+    };
+    web::with_security_headers(router, &inline_scripts).layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}

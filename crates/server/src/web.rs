@@ -1,0 +1,162 @@
+//! The built single-page app and the security headers on every response.
+
+use std::path::{Path, PathBuf};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::Request;
+use axum::handler::HandlerWithoutStateExt;
+use axum::http::{HeaderName, HeaderValue, StatusCode, Uri, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use tower_http::services::ServeDir;
+
+/// Trunk's output: `index.html` plus hashed scripts, wasm and styles.
+pub(crate) struct StaticApp {
+    dir: PathBuf,
+    index_html: Bytes,
+    inline_script_hashes: Vec<String>,
+}
+
+impl StaticApp {
+    /// Reads `dir/index.html` once; the other files are served from disk as they are asked for.
+    pub(crate) fn load(dir: &Path) -> Result<Self, String> {
+        let index = dir.join("index.html");
+        let html = std::fs::read_to_string(&index).map_err(|e| {
+            format!(
+                "cannot read {}: {e} (build the app first: trunk build --release)",
+                index.display()
+            )
+        })?;
+        Ok(StaticApp {
+            dir: dir.to_owned(),
+            inline_script_hashes: inline_script_hashes(&html),
+            index_html: Bytes::from(html),
+        })
+    }
+
+    /// CSP sources (`'sha256-...'`) for the inline scripts of `index.html`: trunk writes the
+    /// start-up script inline, and hashing it lets the policy forbid every other inline script.
+    pub(crate) fn inline_script_hashes(&self) -> &[String] {
+        &self.inline_script_hashes
+    }
+
+    /// Files from the directory; any other path without a file extension gets `index.html`, so
+    /// that the app's own routes load on a reload or a shared link.
+    pub(crate) fn routes(self) -> Router {
+        let index_html = self.index_html;
+        let index = move |uri: Uri| {
+            let index_html = index_html.clone();
+            async move {
+                let last_segment = uri.path().rsplit('/').next().unwrap_or_default();
+                if last_segment.contains('.') {
+                    return (StatusCode::NOT_FOUND, "Not found").into_response();
+                }
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                        (header::CACHE_CONTROL, "no-cache"),
+                    ],
+                    index_html,
+                )
+                    .into_response()
+            }
+        };
+        let files = ServeDir::new(self.dir)
+            .append_index_html_on_directories(false)
+            .fallback(index.into_service());
+        Router::new().fallback_service(files)
+    }
+}
+
+fn inline_script_hashes(html: &str) -> Vec<String> {
+    let lower = html.to_ascii_lowercase();
+    let mut hashes = Vec::new();
+    let mut from = 0;
+    while let Some(start) = lower[from..].find("<script").map(|i| i + from) {
+        let Some(tag_end) = lower[start..].find('>').map(|i| i + start + 1) else {
+            break;
+        };
+        let Some(close) = lower[tag_end..].find("</script").map(|i| i + tag_end) else {
+            break;
+        };
+        let is_inline = !lower[start..tag_end].contains(" src=");
+        if is_inline {
+            let digest = Sha256::digest(&html.as_bytes()[tag_end..close]);
+            hashes.push(format!(
+                "'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            ));
+        }
+        from = close;
+    }
+    hashes
+}
+
+/// The Content-Security-Policy of every response: the app's own scripts and wasm, its own API,
+/// no framing (against clickjacking and QRLjacking by embedding), no plugins, no base rewriting.
+fn content_security_policy(inline_scripts: &[String]) -> String {
+    let mut script_src = String::from("'self' 'wasm-unsafe-eval'");
+    for hash in inline_scripts {
+        script_src.push(' ');
+        script_src.push_str(hash);
+    }
+    format!(
+        "default-src 'none'; script-src {script_src}; style-src 'self'; img-src 'self' data: blob:; \
+         connect-src 'self'; font-src 'self'; manifest-src 'self'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// Adds the security headers to every response, the API's included.
+pub(crate) fn with_security_headers(router: Router, inline_scripts: &[String]) -> Router {
+    let csp = HeaderValue::from_str(&content_security_policy(inline_scripts))
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"));
+    let headers: Vec<(HeaderName, HeaderValue)> = vec![
+        (header::CONTENT_SECURITY_POLICY, csp),
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+        (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+        (
+            HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ),
+        (
+            HeaderName::from_static("permissions-policy"),
+            HeaderValue::from_static("camera=(self), microphone=(), geolocation=(), payment=()"),
+        ),
+    ];
+    router.layer(middleware::from_fn(move |request: Request, next: Next| {
+        let headers = headers.clone();
+        async move {
+            let mut response: Response = next.run(request).await;
+            for (name, value) in headers {
+                response.headers_mut().insert(name, value);
+            }
+            response
+        }
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_only_inline_scripts() {
+        let html = r#"<html><head><script type="module" src="/app.js"></script>
+<SCRIPT type="module">import init from '/app.js';await init();</SCRIPT></head></html>"#;
+        let hashes = inline_script_hashes(html);
+        let expected = Sha256::digest(b"import init from '/app.js';await init();");
+        assert_eq!(
+            hashes,
+            vec![format!(
+                "'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(expected)
+            )]
+        );
+        assert!(content_security_policy(&hashes).contains(&hashes[0]));
+    }
+}

@@ -1,0 +1,206 @@
+//! The server over real HTTP on 127.0.0.1, with a real database file.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use qrauth_server::{Server, ServerConfig, Storage, VERSION};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+struct Running {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl Running {
+    async fn start(database: &Path, static_dir: Option<&Path>) -> Running {
+        let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), database.to_owned());
+        config.static_dir = static_dir.map(Path::to_owned);
+        let server = Server::bind(config).await.unwrap();
+        let addr = server.local_addr();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            server
+                .run(async {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+        });
+        Running {
+            addr,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        self.task.await.unwrap();
+    }
+
+    async fn request(&self, method: &str, path: &str) -> Reply {
+        let mut stream = TcpStream::connect(self.addr).await.unwrap();
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            self.addr
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await.unwrap();
+        Reply::parse(&raw)
+    }
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    fn parse(raw: &[u8]) -> Reply {
+        let text = String::from_utf8_lossy(raw);
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        let mut lines = head.lines();
+        let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect::<Vec<_>>();
+        let chunked = headers
+            .iter()
+            .any(|(k, v)| k == "transfer-encoding" && v == "chunked");
+        let body = if chunked { dechunk(body) } else { body.to_owned() };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("no {name} header in {:?}", self.headers))
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap();
+        if size == 0 {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = &rest[size + 2..];
+    }
+    out
+}
+
+#[tokio::test]
+async fn health_reports_version_and_storage() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Running::start(&dir.path().join("db.sqlite3"), None).await;
+    let reply = server.request("GET", "/api/v1/health").await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("content-type"), "application/json");
+    assert_eq!(
+        reply.json(),
+        serde_json::json!({"status": "ok", "version": VERSION, "storage": "ok"})
+    );
+    let csp = reply.header("content-security-policy");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(reply.header("x-content-type-options"), "nosniff");
+    assert_eq!(reply.header("x-frame-options"), "DENY");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_endpoints_and_methods_get_json_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Running::start(&dir.path().join("db.sqlite3"), None).await;
+    for path in ["/api/v1/nothing-here", "/api/v2/health", "/"] {
+        let reply = server.request("GET", path).await;
+        assert_eq!(reply.status, 404, "{path}");
+        assert_eq!(reply.json()["error"]["code"], "not_found", "{path}");
+    }
+    let reply = server.request("DELETE", "/api/v1/health").await;
+    assert_eq!(reply.status, 405);
+    assert_eq!(reply.json()["error"]["code"], "method_not_allowed");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn serves_the_app_with_a_policy_that_allows_only_its_own_start_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let dist = dir.path().join("dist");
+    std::fs::create_dir(&dist).unwrap();
+    std::fs::write(
+        dist.join("index.html"),
+        "<html><head><script type=\"module\">import init from '/app-1.js';init();</script></head></html>",
+    )
+    .unwrap();
+    std::fs::write(dist.join("app-1.js"), "export default function init() {}").unwrap();
+    let server = Running::start(&dir.path().join("db.sqlite3"), Some(&dist)).await;
+
+    for path in ["/", "/token", "/approve/123"] {
+        let reply = server.request("GET", path).await;
+        assert_eq!(reply.status, 200, "{path}");
+        assert!(reply.body.contains("import init"), "{path}");
+        assert_eq!(reply.header("cache-control"), "no-cache");
+        let csp = reply.header("content-security-policy");
+        assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"), "{csp}");
+    }
+    let script = server.request("GET", "/app-1.js").await;
+    assert_eq!(script.status, 200);
+    assert_eq!(script.body, "export default function init() {}");
+    assert_eq!(server.request("GET", "/missing.js").await.status, 404);
+    assert_eq!(server.request("GET", "/api/v1/health").await.status, 200);
+    assert_eq!(
+        server.request("GET", "/api/v1/missing").await.json()["error"]["code"],
+        "not_found"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn refuses_to_start_without_a_built_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().join("db"));
+    config.static_dir = Some(dir.path().join("no-dist"));
+    let error = Server::bind(config).await.err().unwrap().to_string();
+    assert!(error.contains("trunk build --release"), "{error}");
+}
+
+#[tokio::test]
+async fn state_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("db.sqlite3");
+    Running::start(&database, None).await.stop().await;
+    let server = Running::start(&database, None).await;
+    assert_eq!(server.request("GET", "/api/v1/health").await.status, 200);
+    server.stop().await;
+    let storage = Storage::open(&database).unwrap();
+    let starts: i64 = storage
+        .with(|c| {
+            c.query_row(
+                "SELECT count(*) FROM audit_log WHERE event = 'server.started'",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .await
+        .unwrap();
+    assert_eq!(starts, 2);
+}
