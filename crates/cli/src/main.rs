@@ -28,6 +28,10 @@ enum Command {
         /// Directory of the built app (`trunk build --release` writes `dist/`) to serve at `/`.
         #[arg(long = "static", value_name = "DIR")]
         static_dir: Option<PathBuf>,
+        /// Stop when standard input closes: lets a supervising process (tests, `cargo xtask
+        /// demo`) make sure the server never outlives it.
+        #[arg(long)]
+        stop_on_stdin_close: bool,
     },
 }
 
@@ -45,11 +49,15 @@ fn main() -> ExitCode {
             listen,
             database,
             static_dir,
-        } => runtime.block_on(serve(ServerConfig {
-            listen,
-            database,
-            static_dir,
-        })),
+            stop_on_stdin_close,
+        } => runtime.block_on(serve(
+            ServerConfig {
+                listen,
+                database,
+                static_dir,
+            },
+            stop_on_stdin_close,
+        )),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -60,7 +68,10 @@ fn main() -> ExitCode {
     }
 }
 
-async fn serve(config: ServerConfig) -> Result<(), Box<dyn std::error::Error>> {
+async fn serve(
+    config: ServerConfig,
+    stop_on_stdin_close: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
     let database = config.database.display().to_string();
     let server = Server::bind(config).await?;
     // Scripts and tests read the port from this line when they asked for port 0.
@@ -69,12 +80,31 @@ async fn serve(config: ServerConfig) -> Result<(), Box<dyn std::error::Error>> {
         server.local_addr()
     );
     std::io::stdout().flush()?;
-    server.run(shutdown_signal()).await?;
+    server.run(shutdown_signal(stop_on_stdin_close)).await?;
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
+async fn shutdown_signal(stop_on_stdin_close: bool) {
+    let stdin_closed = async move {
+        if stop_on_stdin_close {
+            // A plain thread, not the blocking pool: a read that never returns must not keep
+            // the process alive after a signal stopped the server.
+            let (closed, on_close) = tokio::sync::oneshot::channel::<()>();
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+                let _ = closed.send(());
+            });
+            let _ = on_close.await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    let interrupt = async {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {},
+            () = stdin_closed => {},
+        }
+    };
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

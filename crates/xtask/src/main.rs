@@ -1,1 +1,89 @@
-fn main() {}
+//! `cargo xtask`: set-up, builds, the demo and the test suite of qrauth, so that two commands
+//! work on a fresh machine.
+
+mod build;
+mod demo;
+mod run;
+mod setup;
+mod test;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [options]
+
+commands:
+  setup              install what is missing: wasm32 target, trunk, wasm-bindgen-cli,
+                     Chromium and its driver, the npm packages in web/
+  demo [--port P] [--api-port A]
+                     set up, then serve the app with trunk on 127.0.0.1:P (8080) and the
+                     API with `qrauth serve` on 127.0.0.1:A (8081); Ctrl-C stops both
+  test               set up, then run every check: format, clippy, native tests, wasm
+                     tests in headless Chromium, Node tests of the npm package, end-to-end
+                     browser tests against the real server
+  npm                build the npm package qrauth-token into web/pkg/
+  dist               build the app into dist/ (trunk build --release)
+";
+
+/// A failure that ends the command, with what to do about it.
+#[derive(Debug)]
+pub struct Failure(pub String);
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure(e.to_string())
+    }
+}
+
+/// The result of every xtask step.
+pub type Result<T = ()> = std::result::Result<T, Failure>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup::run(),
+        Some("demo") => demo::run(&args[1..]),
+        Some("test") => test::run(&args[1..]),
+        Some("npm") => setup::run().and_then(|()| build::npm()),
+        Some("dist") => setup::run().and_then(|()| build::dist()),
+        Some("help" | "--help" | "-h") => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(Failure(format!("unknown command {other:?}\n\n{USAGE}"))),
+        None => Err(Failure(USAGE.to_owned())),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(message)) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root: xtask lives in `crates/xtask`.
+pub fn root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .ancestors()
+        .nth(2)
+        .map(PathBuf::from)
+        .unwrap_or(manifest)
+}
+
+/// Reads `--name value` from `args`, or `default`.
+pub fn flag<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> Result<T> {
+    match args.iter().position(|a| a == name) {
+        None => Ok(default),
+        Some(i) => {
+            let value = args
+                .get(i + 1)
+                .ok_or_else(|| Failure(format!("{name} needs a value")))?;
+            value
+                .parse()
+                .map_err(|_| Failure(format!("{name}: cannot read {value:?}")))
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! `cargo xtask test`: every check the project has, in the order that fails fastest.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::run::{build_qrauth, command, qrauth_serve, status};
+use crate::setup::{CHROMEDRIVER, CHROMIUM};
+use crate::{Failure, Result, build, root, setup};
+
+struct Stage {
+    key: &'static str,
+    name: &'static str,
+    runs: &'static str,
+    run: fn() -> Result,
+}
+
+const STAGES: &[Stage] = &[
+    Stage {
+        key: "fmt",
+        name: "format",
+        runs: "cargo fmt --all --check",
+        run: fmt,
+    },
+    Stage {
+        key: "clippy",
+        name: "clippy",
+        runs: "cargo clippy --all-targets -D warnings, native and wasm32",
+        run: clippy,
+    },
+    Stage {
+        key: "native",
+        name: "native tests",
+        runs: "cargo test --workspace --exclude qrauth-app",
+        run: native_tests,
+    },
+    Stage {
+        key: "wasm",
+        name: "wasm tests in headless Chromium",
+        runs: "cargo test --target wasm32-unknown-unknown --package qrauth-app (wasm-bindgen-test)",
+        run: wasm_tests,
+    },
+    Stage {
+        key: "node",
+        name: "npm package, Node tests",
+        runs: "cargo xtask npm, then node --test web/test",
+        run: node_tests,
+    },
+    Stage {
+        key: "e2e",
+        name: "end-to-end browser tests",
+        runs: "trunk build --release, qrauth serve --static dist, node --test tests/e2e (playwright-core, Chromium)",
+        run: end_to_end,
+    },
+];
+
+/// Runs every stage, or only those named (`cargo xtask test e2e wasm`).
+pub fn run(args: &[String]) -> Result {
+    if let Some(unknown) = args.iter().find(|a| !STAGES.iter().any(|s| s.key == *a)) {
+        let keys: Vec<_> = STAGES.iter().map(|s| s.key).collect();
+        return Err(Failure(format!(
+            "unknown stage {unknown:?}; stages are {}",
+            keys.join(", ")
+        )));
+    }
+    setup::run()?;
+    let chosen: Vec<&Stage> = STAGES
+        .iter()
+        .filter(|s| args.is_empty() || args.iter().any(|a| a == s.key))
+        .collect();
+    let started = Instant::now();
+    let mut times = Vec::new();
+    for (index, stage) in chosen.iter().enumerate() {
+        let position = format!("[{}/{}]", index + 1, chosen.len());
+        println!("\n==> test {position} {}: {}", stage.name, stage.runs);
+        let begun = Instant::now();
+        (stage.run)().map_err(|Failure(e)| {
+            Failure(format!(
+                "test {position} {} failed: {e}\n       Fix it, then run `cargo xtask test {}` to repeat this stage.",
+                stage.name, stage.key
+            ))
+        })?;
+        times.push((stage.name, begun.elapsed().as_secs_f64()));
+    }
+    println!("\n==> test: every stage passed in {:.0} s", started.elapsed().as_secs_f64());
+    for (name, seconds) in times {
+        println!("    {seconds:>6.1} s  {name}");
+    }
+    Ok(())
+}
+
+fn fmt() -> Result {
+    status(
+        command("cargo").args(["fmt", "--all", "--check"]),
+        "cargo fmt --check (run `cargo fmt --all`)",
+    )
+}
+
+fn clippy() -> Result {
+    status(
+        command("cargo").args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--quiet",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+        "clippy (native)",
+    )?;
+    status(
+        command("cargo").args([
+            "clippy",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--package",
+            "qrauth-app",
+            "--package",
+            "qrauth-token",
+            "--package",
+            "qrauth-core",
+            "--all-targets",
+            "--quiet",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+        "clippy (wasm32)",
+    )
+}
+
+fn native_tests() -> Result {
+    status(
+        command("cargo").args(["test", "--workspace", "--exclude", "qrauth-app"]),
+        "cargo test",
+    )
+}
+
+fn wasm_tests() -> Result {
+    status(
+        command("cargo")
+            .args([
+                "test",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--package",
+                "qrauth-app",
+                "--test",
+                "web",
+            ])
+            .env("CHROMEDRIVER", CHROMEDRIVER)
+            .env(
+                "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
+                root().join("webdriver.json"),
+            )
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
+        "wasm-bindgen-test in Chromium",
+    )
+}
+
+fn node_tests() -> Result {
+    build::npm()?;
+    node_test(&root().join("web/test"), &[])
+}
+
+fn end_to_end() -> Result {
+    build::dist()?;
+    let qrauth = build_qrauth()?;
+    let data = build::target_dir().join(format!("e2e-{}", std::process::id()));
+    std::fs::create_dir_all(&data)?;
+    let database = data.join("qrauth.sqlite3");
+    let dist = root().join("dist");
+    let result = qrauth_serve(
+        &qrauth,
+        &[
+            "--listen".as_ref(),
+            "127.0.0.1:0".as_ref(),
+            "--database".as_ref(),
+            database.as_os_str(),
+            "--static".as_ref(),
+            dist.as_os_str(),
+        ],
+    )
+    .and_then(|(server, url)| {
+        let result = node_test(
+            &root().join("tests/e2e"),
+            &[("QRAUTH_URL", url.as_str()), ("CHROMIUM", CHROMIUM)],
+        );
+        drop(server);
+        result
+    });
+    let _ = std::fs::remove_dir_all(&data);
+    result
+}
+
+/// Runs every `*.test.mjs` in `dir` with Node's test runner.
+fn node_test(dir: &Path, env: &[(&str, &str)]) -> Result {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.to_string_lossy().ends_with(".test.mjs"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(Failure(format!("no *.test.mjs files in {}", dir.display())));
+    }
+    let mut node = command("node");
+    node.args(["--test", "--test-reporter=spec"]).args(&files);
+    for (key, value) in env {
+        node.env(key, value);
+    }
+    status(&mut node, "node --test")
+}
