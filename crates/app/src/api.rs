@@ -33,7 +33,9 @@ impl fmt::Display for ApiError {
         match self {
             ApiError::Network => f.write_str("the server cannot be reached"),
             ApiError::Status(status) => write!(f, "the server answered with status {status}"),
-            ApiError::Malformed(detail) => write!(f, "the server's answer was not understood ({detail})"),
+            ApiError::Malformed(detail) => {
+                write!(f, "the server's answer was not understood ({detail})")
+            }
         }
     }
 }

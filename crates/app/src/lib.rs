@@ -70,9 +70,8 @@ pub fn PageQrCode() -> impl IntoView {
 pub fn CodeField() -> impl IntoView {
     let (input, set_input) = signal(String::new());
     let entry = Memo::new(move |_| CodeEntry::read(&input.get()));
-    let canonical = move || {
-        entry.with(|e| e.code().map(|code| code.canonical()).unwrap_or_default())
-    };
+    let canonical =
+        move || entry.with(|e| e.code().map(|code| code.canonical()).unwrap_or_default());
     let status = move || {
         entry.with(|e| match e.code() {
             Ok(code) => format!("Complete: {}", code.display()),

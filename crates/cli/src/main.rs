@@ -9,7 +9,11 @@ use clap::{Parser, Subcommand};
 use qrauth_server::{Server, ServerConfig, VERSION};
 
 #[derive(Parser)]
-#[command(name = "qrauth", version, about = "QR-code authentication: reference server and tools")]
+#[command(
+    name = "qrauth",
+    version,
+    about = "QR-code authentication: reference server and tools"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

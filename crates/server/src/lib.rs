@@ -109,9 +109,12 @@ impl Server {
             Some(dir) => Some(web::StaticApp::load(dir).map_err(ServeError::StaticFiles)?),
             None => None,
         };
-        let router = router(AppState {
-            storage: storage.clone(),
-        }, static_app);
+        let router = router(
+            AppState {
+                storage: storage.clone(),
+            },
+            static_app,
+        );
         let listener = TcpListener::bind(config.listen).await?;
         Ok(Server {
             listener,
@@ -128,14 +131,18 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then lets requests in flight finish.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
         let addr = self.local_addr();
         self.storage
             .audit("server.started", format!("version {VERSION} on {addr}"))
             .await?;
         axum::serve(
             self.listener,
-            self.router.into_make_service_with_connect_info::<SocketAddr>(),
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await?;

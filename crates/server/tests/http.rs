@@ -66,7 +66,14 @@ impl Reply {
         let text = String::from_utf8_lossy(raw);
         let (head, body) = text.split_once("\r\n\r\n").unwrap();
         let mut lines = head.lines();
-        let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+        let status = lines
+            .next()
+            .unwrap()
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
         let headers = lines
             .filter_map(|l| l.split_once(':'))
             .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
@@ -74,7 +81,11 @@ impl Reply {
         let chunked = headers
             .iter()
             .any(|(k, v)| k == "transfer-encoding" && v == "chunked");
-        let body = if chunked { dechunk(body) } else { body.to_owned() };
+        let body = if chunked {
+            dechunk(body)
+        } else {
+            body.to_owned()
+        };
         Reply {
             status,
             headers,
@@ -160,7 +171,10 @@ async fn serves_the_app_with_a_policy_that_allows_only_its_own_start_script() {
         assert!(reply.body.contains("import init"), "{path}");
         assert_eq!(reply.header("cache-control"), "no-cache");
         let csp = reply.header("content-security-policy");
-        assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"), "{csp}");
+        assert!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"),
+            "{csp}"
+        );
     }
     let script = server.request("GET", "/app-1.js").await;
     assert_eq!(script.status, 200);

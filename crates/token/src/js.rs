@@ -4,6 +4,7 @@
 //! (`qr_too_long`, `invalid_options`, ...) and whose message a person can read.
 
 use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use crate::qr::{self, ErrorCorrection, QrOptions};
@@ -81,8 +82,18 @@ pub fn normalize_code(input: &str) -> Result<JsValue, JsValue> {
     to_js(&check)
 }
 
+/// The option names of `QrOptions` in JavaScript, as serde reads them.
+const QR_OPTION_NAMES: [&str; 6] = [
+    "errorCorrection",
+    "margin",
+    "dark",
+    "light",
+    "size",
+    "label",
+];
+
 #[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 struct JsQrOptions {
     error_correction: Option<String>,
     margin: Option<u32>,
@@ -104,6 +115,22 @@ pub fn render_qr_svg(
     let given: JsQrOptions = if options.is_undefined() || options.is_null() {
         JsQrOptions::default()
     } else {
+        // serde-wasm-bindgen reads only the fields it knows, so a misspelt option would be
+        // silently ignored without this check.
+        if let Some(object) = options.dyn_ref::<js_sys::Object>() {
+            for key in js_sys::Object::keys(object) {
+                let key = key.as_string().unwrap_or_default();
+                if !QR_OPTION_NAMES.contains(&key.as_str()) {
+                    return Err(error(
+                        "invalid_options",
+                        &format!(
+                            "Unknown QR option {key:?}: the options are {}.",
+                            QR_OPTION_NAMES.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
         serde_wasm_bindgen::from_value(options)
             .map_err(|e| error("invalid_options", &format!("Invalid QR options: {e}.")))?
     };

@@ -44,7 +44,10 @@ pub fn npm() -> Result {
         )?;
     }
     // The package is an ES module package; wasm-bindgen's Node build is CommonJS.
-    std::fs::write(pkg.join("node/package.json"), "{ \"type\": \"commonjs\" }\n")?;
+    std::fs::write(
+        pkg.join("node/package.json"),
+        "{ \"type\": \"commonjs\" }\n",
+    )?;
     println!("npm: built web/pkg (web and node)");
     Ok(())
 }

@@ -17,7 +17,12 @@ pub fn run(args: &[String]) -> Result {
     let listen = format!("127.0.0.1:{api_port}");
     let (_api, api_url) = qrauth_serve(
         &qrauth,
-        &["--listen".as_ref(), listen.as_ref(), "--database".as_ref(), database.as_os_str()],
+        &[
+            "--listen".as_ref(),
+            listen.as_ref(),
+            "--database".as_ref(),
+            database.as_os_str(),
+        ],
     )?;
     // trunk builds offline, so every crate must already be in cargo's cache.
     status(command("cargo").args(["fetch", "--locked"]), "cargo fetch")?;
@@ -43,7 +48,10 @@ pub fn run(args: &[String]) -> Result {
     }
     println!();
     println!("  qrauth demo: open http://127.0.0.1:{port}/");
-    println!("  API: {api_url}/api/v1/health   data: {}", database.display());
+    println!(
+        "  API: {api_url}/api/v1/health   data: {}",
+        database.display()
+    );
     println!("  Ctrl-C stops both servers.");
     println!();
     trunk.wait()

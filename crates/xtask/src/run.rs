@@ -30,9 +30,12 @@ fn tool_path() -> std::ffi::OsString {
 
 /// Runs `command` with inherited output; fails with `what` if it does not succeed.
 pub fn status(command: &mut Command, what: &str) -> Result {
-    let status = command
-        .status()
-        .map_err(|e| Failure(format!("{what}: cannot start {:?}: {e}", command.get_program())))?;
+    let status = command.status().map_err(|e| {
+        Failure(format!(
+            "{what}: cannot start {:?}: {e}",
+            command.get_program()
+        ))
+    })?;
     if status.success() {
         Ok(())
     } else {
@@ -119,7 +122,10 @@ pub fn qrauth_serve(binary: &Path, args: &[&OsStr]) -> Result<(Supervised, Strin
         .ok_or_else(|| Failure("qrauth serve: no standard output".into()))?;
     let (sender, receiver) = mpsc::channel();
     std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(std::result::Result::ok) {
+        for line in BufReader::new(stdout)
+            .lines()
+            .map_while(std::result::Result::ok)
+        {
             println!("{line}");
             if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) {
                 let _ = sender.send(url.to_owned());

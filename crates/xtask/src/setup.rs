@@ -41,9 +41,12 @@ pub fn run() -> Result {
 }
 
 fn wasm_target() -> Result<Option<String>> {
-    let installed = output(command("rustup").args(["target", "list", "--installed"]))
-        .unwrap_or_default();
-    if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+    let installed =
+        output(command("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
         return Ok(None);
     }
     announce("rustup target add wasm32-unknown-unknown");
@@ -77,8 +80,8 @@ fn wasm_bindgen_cli() -> Result<Option<String>> {
         )));
     }
     let wanted = format!("wasm-bindgen {version}");
-    let has_cli = output(command("wasm-bindgen").arg("--version"))
-        .is_some_and(|v| v.trim() == wanted);
+    let has_cli =
+        output(command("wasm-bindgen").arg("--version")).is_some_and(|v| v.trim() == wanted);
     let has_runner = output(command("wasm-bindgen-test-runner").arg("--version"))
         .is_some_and(|v| v.contains(&version));
     if has_cli && has_runner {
@@ -144,13 +147,17 @@ fn chromium() -> Result<Option<String>> {
         ));
     }
     announce("apt-get update && apt-get install chromium chromium-driver");
-    status(
-        command("apt-get").args(["update", "-q"]),
-        "apt-get update",
-    )?;
+    status(command("apt-get").args(["update", "-q"]), "apt-get update")?;
     status(
         command("apt-get")
-            .args(["install", "-y", "-q", "--no-install-recommends", "chromium", "chromium-driver"])
+            .args([
+                "install",
+                "-y",
+                "-q",
+                "--no-install-recommends",
+                "chromium",
+                "chromium-driver",
+            ])
             .env("DEBIAN_FRONTEND", "noninteractive"),
         "apt-get install chromium chromium-driver",
     )?;
@@ -161,7 +168,11 @@ fn npm_packages() -> Result<Option<String>> {
     let web = root().join("web");
     let lock = web.join("package-lock.json");
     let installed = web.join("node_modules/.package-lock.json");
-    let up_to_date = match (modified(&installed), modified(&lock), modified(&web.join("package.json"))) {
+    let up_to_date = match (
+        modified(&installed),
+        modified(&lock),
+        modified(&web.join("package.json")),
+    ) {
         (Some(installed), Some(lock), Some(manifest)) => installed >= lock && installed >= manifest,
         _ => false,
     };

@@ -81,7 +81,10 @@ pub fn run(args: &[String]) -> Result {
         })?;
         times.push((stage.name, begun.elapsed().as_secs_f64()));
     }
-    println!("\n==> test: every stage passed in {:.0} s", started.elapsed().as_secs_f64());
+    println!(
+        "\n==> test: every stage passed in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
     for (name, seconds) in times {
         println!("    {seconds:>6.1} s  {name}");
     }
