@@ -1,5 +1,6 @@
 //! The app's components mounted in headless Chromium.
 #![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 use leptos::prelude::*;
 use qrauth_app::{CodeField, PageQrCode};

@@ -1,4 +1,5 @@
 //! The server over real HTTP on 127.0.0.1, with a real database file.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 use std::net::SocketAddr;
 use std::path::Path;

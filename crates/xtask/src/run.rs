@@ -19,8 +19,12 @@ pub fn command(program: impl AsRef<OsStr>) -> Command {
 
 fn tool_path() -> std::ffi::OsString {
     let mut dirs = vec![root().join("web/node_modules/.bin")];
-    if let Some(home) = std::env::var_os("HOME") {
-        dirs.push(PathBuf::from(home).join(".cargo/bin"));
+    // Where `cargo install` puts binaries: $CARGO_HOME/bin, by default ~/.cargo/bin.
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")));
+    if let Some(cargo_home) = cargo_home {
+        dirs.push(cargo_home.join("bin"));
     }
     if let Some(path) = std::env::var_os("PATH") {
         dirs.extend(std::env::split_paths(&path));
