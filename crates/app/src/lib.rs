@@ -70,8 +70,7 @@ pub fn PageQrCode() -> impl IntoView {
 pub fn CodeField() -> impl IntoView {
     let (input, set_input) = signal(String::new());
     let entry = Memo::new(move |_| CodeEntry::read(&input.get()));
-    let canonical =
-        move || entry.with(|e| e.code().map(|code| code.canonical()).unwrap_or_default());
+    let canonical = move || entry.with(|e| e.code().ok().map(|code| code.canonical()));
     let status = move || {
         entry.with(|e| match e.code() {
             Ok(code) => format!("Complete: {}", code.display()),
@@ -98,8 +97,18 @@ pub fn CodeField() -> impl IntoView {
                 {status}
             </p>
             <p class="code-normalized">
-                "Sent to the server as "
-                <output for="offline-code" data-testid="code-normalized">{canonical}</output>
+                {move || match canonical() {
+                    Some(code) => {
+                        view! {
+                            "Sent to the server as "
+                            <output for="offline-code" data-testid="code-normalized">
+                                {code}
+                            </output>
+                        }
+                            .into_any()
+                    }
+                    None => "Nothing to send until the code is complete.".into_any(),
+                }}
             </p>
         </form>
     }

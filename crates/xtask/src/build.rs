@@ -1,6 +1,6 @@
 //! Builds of the browser parts: the npm package and the app's `dist/`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::run::{command, status};
 use crate::{Result, root};
@@ -52,12 +52,14 @@ pub fn npm() -> Result {
     Ok(())
 }
 
-/// The app, built by trunk into `dist/` with the size-tuned profile and `wasm-opt -Oz`.
-pub fn dist() -> Result {
+/// The app, built by trunk into `dist` with the size-tuned profile and `wasm-opt -Oz`.
+pub fn dist(dist: &Path) -> Result {
     // trunk builds offline, so every crate must already be in cargo's cache.
     status(command("cargo").args(["fetch", "--locked"]), "cargo fetch")?;
     status(
-        command("trunk").args(["build", "--release"]),
+        command("trunk")
+            .args(["build", "--release", "--dist"])
+            .arg(dist),
         "trunk build --release",
     )
 }

@@ -6,15 +6,19 @@ use std::time::Duration;
 use crate::run::{build_qrauth, command, qrauth_serve, status, supervise};
 use crate::{Failure, Result, flag, root, setup};
 
+/// The port of `qrauth serve` that Trunk.toml's [[proxy]] names.
+const API_PORT: u16 = 8081;
+
 pub fn run(args: &[String]) -> Result {
     let port: u16 = flag(args, "--port", 8080)?;
-    let api_port: u16 = flag(args, "--api-port", 8081)?;
     setup::run()?;
     let qrauth = build_qrauth()?;
     let data = root().join(".qrauth");
     std::fs::create_dir_all(&data)?;
     let database = data.join("demo.sqlite3");
-    let listen = format!("127.0.0.1:{api_port}");
+    // Trunk.toml's [[proxy]] sends /api/ here; trunk 0.21 cannot replace it from the command
+    // line (a second proxy on the same path makes it panic), so the API port is fixed.
+    let listen = format!("127.0.0.1:{API_PORT}");
     let (_api, api_url) = qrauth_serve(
         &qrauth,
         &[
@@ -34,8 +38,6 @@ pub fn run(args: &[String]) -> Result {
             "127.0.0.1",
             "--port",
             &port.to_string(),
-            "--proxy-backend",
-            &format!("{api_url}/api/"),
         ]),
         "trunk serve",
     )?;

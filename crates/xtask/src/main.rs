@@ -16,9 +16,8 @@ usage: cargo xtask <command> [options]
 commands:
   setup              install what is missing: wasm32 target, trunk, wasm-bindgen-cli,
                      Chromium and its driver, the npm packages in web/
-  demo [--port P] [--api-port A]
-                     set up, then serve the app with trunk on 127.0.0.1:P (8080) and the
-                     API with `qrauth serve` on 127.0.0.1:A (8081); Ctrl-C stops both
+  demo [--port P]    set up, then serve the app with trunk on 127.0.0.1:P (8080) and the
+                     API with `qrauth serve` on 127.0.0.1:8081; Ctrl-C stops both
   test               set up, then run every check: format, clippy, native tests, wasm
                      tests in headless Chromium, Node tests of the npm package, end-to-end
                      browser tests against the real server
@@ -46,7 +45,7 @@ fn main() -> ExitCode {
         Some("demo") => demo::run(&args[1..]),
         Some("test") => test::run(&args[1..]),
         Some("npm") => setup::run().and_then(|()| build::npm()),
-        Some("dist") => setup::run().and_then(|()| build::dist()),
+        Some("dist") => setup::run().and_then(|()| build::dist(&root().join("dist"))),
         Some("help" | "--help" | "-h") => {
             print!("{USAGE}");
             Ok(())

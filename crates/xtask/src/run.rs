@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::{Failure, Result, root};
 
@@ -136,9 +136,23 @@ pub fn qrauth_serve(binary: &Path, args: &[&OsStr]) -> Result<(Supervised, Strin
             }
         }
     });
-    let url = receiver
-        .recv_timeout(Duration::from_secs(60))
-        .map_err(|_| Failure("qrauth serve did not report its address within 60 s".into()))?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let url = loop {
+        match receiver.recv_timeout(Duration::from_millis(200)) {
+            Ok(url) => break url,
+            Err(_) if server.exited() => {
+                return Err(Failure(
+                    "qrauth serve stopped before listening: see its message above".into(),
+                ));
+            }
+            Err(_) if Instant::now() > deadline => {
+                return Err(Failure(
+                    "qrauth serve did not report its address within 60 s".into(),
+                ));
+            }
+            Err(_) => {}
+        }
+    };
     Ok((server, url))
 }
 

@@ -48,7 +48,7 @@ const STAGES: &[Stage] = &[
     Stage {
         key: "e2e",
         name: "end-to-end browser tests",
-        runs: "trunk build --release, qrauth serve --static dist, node --test tests/e2e (playwright-core, Chromium)",
+        runs: "trunk build --release, qrauth serve --static <that build>, node --test tests/e2e (playwright-core, Chromium)",
         run: end_to_end,
     },
 ];
@@ -162,12 +162,13 @@ fn node_tests() -> Result {
 }
 
 fn end_to_end() -> Result {
-    build::dist()?;
+    // Its own dist, so that a running `cargo xtask demo` and this build never share files.
+    let dist = build::target_dir().join("e2e-dist");
+    build::dist(&dist)?;
     let qrauth = build_qrauth()?;
     let data = build::target_dir().join(format!("e2e-{}", std::process::id()));
     std::fs::create_dir_all(&data)?;
     let database = data.join("qrauth.sqlite3");
-    let dist = root().join("dist");
     let result = qrauth_serve(
         &qrauth,
         &[
