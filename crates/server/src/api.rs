@@ -61,7 +61,7 @@ pub(crate) async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "not_found",
-        "No such endpoint: see /api/v1/openapi.json and docs/api.md.",
+        "No such endpoint: see docs/api.md.",
     )
 }
 

@@ -11,6 +11,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use sha2::{Digest, Sha256};
+use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
 
 /// Trunk's output: `index.html` plus hashed scripts, wasm and styles.
@@ -67,7 +68,10 @@ impl StaticApp {
         let files = ServeDir::new(self.dir)
             .append_index_html_on_directories(false)
             .fallback(index.into_service());
-        Router::new().fallback_service(files)
+        // The app's wasm shrinks to under half its size with gzip.
+        Router::new()
+            .fallback_service(files)
+            .layer(CompressionLayer::new())
     }
 }
 

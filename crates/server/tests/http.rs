@@ -44,9 +44,14 @@ impl Running {
     }
 
     async fn request(&self, method: &str, path: &str) -> Reply {
+        self.request_with(method, path, "").await
+    }
+
+    /// A request with extra header lines, each ending in CRLF.
+    async fn request_with(&self, method: &str, path: &str, headers: &str) -> Reply {
         let mut stream = TcpStream::connect(self.addr).await.unwrap();
         let request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\n{headers}Content-Length: 0\r\nConnection: close\r\n\r\n",
             self.addr
         );
         stream.write_all(request.as_bytes()).await.unwrap();
@@ -59,13 +64,14 @@ impl Running {
 struct Reply {
     status: u16,
     headers: Vec<(String, String)>,
-    body: String,
+    body: Vec<u8>,
 }
 
 impl Reply {
     fn parse(raw: &[u8]) -> Reply {
-        let text = String::from_utf8_lossy(raw);
-        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        let head = String::from_utf8(raw[..split].to_vec()).unwrap();
+        let body = &raw[split + 4..];
         let mut lines = head.lines();
         let status = lines
             .next()
@@ -85,7 +91,7 @@ impl Reply {
         let body = if chunked {
             dechunk(body)
         } else {
-            body.to_owned()
+            body.to_vec()
         };
         Reply {
             status,
@@ -102,19 +108,25 @@ impl Reply {
             .unwrap_or_else(|| panic!("no {name} header in {:?}", self.headers))
     }
 
+    fn text(&self) -> String {
+        String::from_utf8(self.body.clone()).unwrap()
+    }
+
     fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.text()))
     }
 }
 
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(end) = body.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&body[..end]).unwrap();
         let size = usize::from_str_radix(size.trim(), 16).unwrap();
         if size == 0 {
             break;
         }
-        out.push_str(&rest[..size]);
+        let rest = &body[end + 2..];
+        out.extend_from_slice(&rest[..size]);
         body = &rest[size + 2..];
     }
     out
@@ -163,13 +175,14 @@ async fn serves_the_app_with_a_policy_that_allows_only_its_own_start_script() {
         "<html><head><script type=\"module\">import init from '/app-1.js';init();</script></head></html>",
     )
     .unwrap();
-    std::fs::write(dist.join("app-1.js"), "export default function init() {}").unwrap();
+    let script_text = "export default function init() {}\n".repeat(100);
+    std::fs::write(dist.join("app-1.js"), &script_text).unwrap();
     let server = Running::start(&dir.path().join("db.sqlite3"), Some(&dist)).await;
 
     for path in ["/", "/token", "/approve/123"] {
         let reply = server.request("GET", path).await;
         assert_eq!(reply.status, 200, "{path}");
-        assert!(reply.body.contains("import init"), "{path}");
+        assert!(reply.text().contains("import init"), "{path}");
         assert_eq!(reply.header("cache-control"), "no-cache");
         let csp = reply.header("content-security-policy");
         assert!(
@@ -179,7 +192,12 @@ async fn serves_the_app_with_a_policy_that_allows_only_its_own_start_script() {
     }
     let script = server.request("GET", "/app-1.js").await;
     assert_eq!(script.status, 200);
-    assert_eq!(script.body, "export default function init() {}");
+    assert_eq!(script.text(), script_text);
+    let compressed = server
+        .request_with("GET", "/app-1.js", "Accept-Encoding: gzip\r\n")
+        .await;
+    assert_eq!(compressed.header("content-encoding"), "gzip");
+    assert!(compressed.body.len() < script_text.len() / 4);
     assert_eq!(server.request("GET", "/missing.js").await.status, 404);
     assert_eq!(server.request("GET", "/api/v1/health").await.status, 200);
     assert_eq!(
