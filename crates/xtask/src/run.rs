@@ -82,15 +82,15 @@ impl Supervised {
 impl Drop for Supervised {
     fn drop(&mut self) {
         if let Ok(None) = self.child.try_wait() {
-            // SIGTERM lets the server finish requests and write its audit entry; kill() would not.
-            let _ = Command::new("kill")
-                .arg(self.child.id().to_string())
-                .status();
-            for _ in 0..50 {
-                if let Ok(Some(_)) = self.child.try_wait() {
-                    return;
+            // Closing the pipe stops `qrauth serve --stop-on-stdin-close` gracefully (requests
+            // finish, the audit log is written); anything still running after that is killed.
+            if self.child.stdin.take().is_some() {
+                for _ in 0..50 {
+                    if let Ok(Some(_)) = self.child.try_wait() {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
                 }
-                std::thread::sleep(Duration::from_millis(100));
             }
             let _ = self.child.kill();
             let _ = self.child.wait();
