@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use qrauth_core::AuthCode;
+use qrauth_core::conformance::{self, VectorKind};
 use qrauth_server::{Server, ServerConfig, VERSION};
 
 #[derive(Parser)]
@@ -37,6 +39,27 @@ enum Command {
         #[arg(long)]
         stop_on_stdin_close: bool,
     },
+    /// Run a PowerAuth vector file through qrauth and print `N passed, M failed`.
+    Conformance {
+        /// signatures-decimal, derived-keys, master-secret or ecdsa.
+        kind: VectorKind,
+        /// The vector file (JSON, PowerAuth's schema).
+        file: PathBuf,
+    },
+    /// Work with offline codes.
+    Code {
+        #[command(subcommand)]
+        command: CodeCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CodeCommand {
+    /// Print a typed code in canonical form (`12345678-90123456`), or say what is wrong with it.
+    Normalize {
+        /// The code as typed: spaces, dashes and full-width digits are fine.
+        input: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -49,6 +72,21 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::Conformance { kind, file } => return conformance(kind, &file),
+        Command::Code {
+            command: CodeCommand::Normalize { input },
+        } => {
+            return match AuthCode::parse(&input) {
+                Ok(code) => {
+                    println!("{}", code.canonical());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("qrauth: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         Command::Serve {
             listen,
             database,
@@ -67,6 +105,26 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("qrauth: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn conformance(kind: VectorKind, file: &std::path::Path) -> ExitCode {
+    let report = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))
+        .and_then(|json| conformance::run(kind, &json));
+    match report {
+        Ok(report) => {
+            println!("{report}");
+            if report.failures.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("qrauth: {}: {e}", file.display());
             ExitCode::FAILURE
         }
     }

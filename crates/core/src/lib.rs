@@ -1,8 +1,21 @@
 //! The qrauth protocol, pure Rust: no I/O, no browser, no async runtime.
 //!
 //! It builds for `wasm32-unknown-unknown` and native alike, so the server, the command line and
-//! the browser token share one implementation of everything that must agree byte for byte.
+//! the browser token share one implementation of everything that must agree byte for byte with
+//! PowerAuth 3.x (`docs/protocol.md`). Randomness comes from the caller: core has no random
+//! source of its own.
 
+pub mod base64;
 pub mod code;
+#[cfg(feature = "conformance")]
+pub mod conformance;
+pub mod counter;
+pub mod ecdsa;
+pub mod keys;
+pub mod signature;
+pub mod totp;
 
 pub use code::{AuthCode, CodeEntry, CodeError};
+pub use counter::CtrData;
+pub use keys::{DerivedKeys, KeyError, PinProtectedKey, PrivateKey, PublicKey, SecretKey};
+pub use signature::{FactorKeys, FactorType, OfflineMatch};

@@ -34,6 +34,12 @@ const STAGES: &[Stage] = &[
         run: native_tests,
     },
     Stage {
+        key: "conformance",
+        name: "PowerAuth conformance",
+        runs: "qrauth conformance <kind> ../shared/vectors/powerauth/<file>, for each kind",
+        run: conformance,
+    },
+    Stage {
         key: "wasm",
         name: "wasm tests in headless Chromium",
         runs: "cargo test --target wasm32-unknown-unknown --package qrauth-app (wasm-bindgen-test)",
@@ -132,6 +138,28 @@ fn native_tests() -> Result {
         command("cargo").args(["test", "--workspace", "--exclude", "qrauth-app"]),
         "cargo test",
     )
+}
+
+/// The official vector files, through the command line as an integrator would run them.
+fn conformance() -> Result {
+    let qrauth = build_qrauth()?;
+    let vectors = root().join("../shared/vectors/powerauth");
+    for (kind, file) in [
+        ("signatures-decimal", "signatures-offline.json"),
+        ("derived-keys", "compute-derived-keys.json"),
+        ("master-secret", "compute-master-secret-key.json"),
+        ("ecdsa", "verify-activation-data-signature-v3.json"),
+    ] {
+        print!("{kind:>20} {file}: ");
+        std::io::Write::flush(&mut std::io::stdout())?;
+        status(
+            command(&qrauth)
+                .args(["conformance", kind])
+                .arg(vectors.join(file)),
+            &format!("qrauth conformance {kind}"),
+        )?;
+    }
+    Ok(())
 }
 
 fn wasm_tests() -> Result {

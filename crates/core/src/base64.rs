@@ -1,0 +1,15 @@
+//! Standard Base64 (RFC 4648 alphabet `+/`, `=` padding), as PowerAuth writes keys, nonces
+//! and signatures. Decoding is strict: no other alphabet, no missing padding, no stray bits.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+/// Encodes bytes.
+pub fn encode(bytes: &[u8]) -> String {
+    STANDARD.encode(bytes)
+}
+
+/// Decodes text; fails on anything but canonical standard Base64.
+pub fn decode(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    STANDARD.decode(text)
+}

@@ -1,0 +1,249 @@
+//! PowerAuth signatures: the multi-factor HMAC chain over the signature base string, shown as
+//! decimal codes offline (spec §6) and as Base64 online (protocol 3.1), and the server's
+//! look-ahead verification (spec §7).
+
+use std::fmt;
+
+use subtle::ConstantTimeEq;
+
+use crate::base64;
+use crate::counter::CtrData;
+use crate::keys::{SecretKey, hmac_sha256};
+
+/// The URI id that offline codes sign unless an integration configures another.
+pub const OFFLINE_URI_ID: &str = "/operation/authorize/offline";
+/// What stands for the application secret in offline codes.
+pub const OFFLINE_APPLICATION_SECRET: &str = "offline";
+/// How many counter values the server tries (`signatureValidationLookahead`).
+pub const DEFAULT_LOOKAHEAD: u32 = 20;
+/// Digits per component of an offline code unless configured otherwise.
+pub const DEFAULT_COMPONENT_LENGTH: u8 = 8;
+
+/// Which factors a signature proves, and so which keys make it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FactorType {
+    /// The device alone.
+    Possession,
+    /// The PIN alone (not used in practice).
+    Knowledge,
+    /// Biometry alone (not used in practice).
+    Biometry,
+    /// Device and PIN: what offline codes use.
+    PossessionKnowledge,
+    /// Device and biometry: offline only when the payload has flag `B`.
+    PossessionBiometry,
+    /// All three.
+    PossessionKnowledgeBiometry,
+}
+
+impl FactorType {
+    /// Reads PowerAuth's name (`possession_knowledge`, ...), in either case.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "possession" => Self::Possession,
+            "knowledge" => Self::Knowledge,
+            "biometry" => Self::Biometry,
+            "possession_knowledge" => Self::PossessionKnowledge,
+            "possession_biometry" => Self::PossessionBiometry,
+            "possession_knowledge_biometry" => Self::PossessionKnowledgeBiometry,
+            _ => return None,
+        })
+    }
+
+    /// PowerAuth's upper-case name, as its APIs report it (`POSSESSION_KNOWLEDGE`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Possession => "POSSESSION",
+            Self::Knowledge => "KNOWLEDGE",
+            Self::Biometry => "BIOMETRY",
+            Self::PossessionKnowledge => "POSSESSION_KNOWLEDGE",
+            Self::PossessionBiometry => "POSSESSION_BIOMETRY",
+            Self::PossessionKnowledgeBiometry => "POSSESSION_KNOWLEDGE_BIOMETRY",
+        }
+    }
+
+    /// The factor keys in the order the chain uses them.
+    pub fn keys(self, keys: &FactorKeys) -> Vec<&SecretKey> {
+        let FactorKeys {
+            possession,
+            knowledge,
+            biometry,
+        } = keys;
+        match self {
+            Self::Possession => vec![possession],
+            Self::Knowledge => vec![knowledge],
+            Self::Biometry => vec![biometry],
+            Self::PossessionKnowledge => vec![possession, knowledge],
+            Self::PossessionBiometry => vec![possession, biometry],
+            Self::PossessionKnowledgeBiometry => vec![possession, knowledge, biometry],
+        }
+    }
+}
+
+/// The three factor keys of an activation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FactorKeys {
+    /// `KEY_SIGNATURE_POSSESSION`.
+    pub possession: SecretKey,
+    /// `KEY_SIGNATURE_KNOWLEDGE`.
+    pub knowledge: SecretKey,
+    /// `KEY_SIGNATURE_BIOMETRY`.
+    pub biometry: SecretKey,
+}
+
+/// A component length outside 4..=8.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvalidComponentLength(pub u8);
+
+impl fmt::Display for InvalidComponentLength {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a code component has 4 to 8 digits, not {}", self.0)
+    }
+}
+
+impl std::error::Error for InvalidComponentLength {}
+
+/// The HMAC chain (spec §6.4): component `i` is `HMAC(DK_i, message)` where `DK_i` starts as
+/// `HMAC(K[i], ctr)` and is re-keyed by `HMAC(K[j + 1], ctr)` for every `j < i`.
+pub fn signature_components(keys: &[&SecretKey], ctr: &CtrData, message: &[u8]) -> Vec<[u8; 32]> {
+    let ctr = ctr.as_bytes();
+    (0..keys.len())
+        .map(|i| {
+            let mut derived = hmac_sha256(keys[i].as_bytes(), ctr);
+            for key in &keys[1..=i] {
+                derived = hmac_sha256(&hmac_sha256(key.as_bytes(), ctr), &derived);
+            }
+            hmac_sha256(&derived, message)
+        })
+        .collect()
+}
+
+/// The decimal form: per component, the last four bytes with the top bit cleared, modulo
+/// `10^length`, zero-padded; components joined by `-`.
+pub fn decimal_code(components: &[[u8; 32]], length: u8) -> Result<String, InvalidComponentLength> {
+    if !(4..=8).contains(&length) {
+        return Err(InvalidComponentLength(length));
+    }
+    let modulus = 10u32.pow(u32::from(length));
+    let parts: Vec<String> = components
+        .iter()
+        .map(|c| {
+            let value = u32::from_be_bytes([c[28], c[29], c[30], c[31]]) & 0x7fff_ffff;
+            format!("{:0width$}", value % modulus, width = usize::from(length))
+        })
+        .collect();
+    Ok(parts.join("-"))
+}
+
+/// The Base64 form of protocol 3.1 online signatures: the last 16 bytes of every component,
+/// concatenated, in one Base64 string.
+pub fn base64_code(components: &[[u8; 32]]) -> String {
+    let bytes: Vec<u8> = components
+        .iter()
+        .flat_map(|c| c[16..].iter().copied())
+        .collect();
+    base64::encode(&bytes)
+}
+
+/// `METHOD&B64(uri)&B64(nonce)&B64(data)` (spec §6.2): the method upper-cased, `GET` when
+/// absent; an absent URI, nonce or body leaves its segment empty. The URI is not hashed.
+pub fn signature_base_string(
+    method: Option<&str>,
+    uri: Option<&str>,
+    nonce: Option<&[u8]>,
+    data: Option<&[u8]>,
+) -> String {
+    let method = method.map_or_else(|| "GET".to_owned(), str::to_ascii_uppercase);
+    let segment = |bytes: Option<&[u8]>| bytes.map(base64::encode).unwrap_or_default();
+    format!(
+        "{method}&{}&{}&{}",
+        segment(uri.map(str::as_bytes)),
+        segment(nonce),
+        segment(data)
+    )
+}
+
+/// The bytes an offline code signs (spec §6.1–6.3):
+/// `POST&B64(uri_id)&B64(nonce)&B64(operation_id "&" operation_data ["&" totp])&offline`.
+/// `operation_data` is the escaped line exactly as it stands in the payload.
+pub fn offline_message(
+    uri_id: &str,
+    nonce: &[u8; 16],
+    operation_id: &str,
+    operation_data: &str,
+    totp: Option<&str>,
+) -> Vec<u8> {
+    let mut body = format!("{operation_id}&{operation_data}");
+    if let Some(totp) = totp {
+        body.push('&');
+        body.push_str(totp);
+    }
+    let base = signature_base_string(
+        Some("POST"),
+        Some(uri_id),
+        Some(nonce),
+        Some(body.as_bytes()),
+    );
+    format!("{base}&{OFFLINE_APPLICATION_SECRET}").into_bytes()
+}
+
+/// The decimal offline code for `factors` at counter `ctr`.
+pub fn offline_code(
+    keys: &FactorKeys,
+    factors: FactorType,
+    ctr: &CtrData,
+    message: &[u8],
+    length: u8,
+) -> Result<String, InvalidComponentLength> {
+    decimal_code(
+        &signature_components(&factors.keys(keys), ctr, message),
+        length,
+    )
+}
+
+/// A typed offline code that matched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OfflineMatch {
+    /// Which factors the code proved.
+    pub factors: FactorType,
+    /// How many counter values the token had used past the stored one, plus one: add it to the
+    /// numeric counter.
+    pub steps: u32,
+    /// The counter to store: one past the matched value.
+    pub next_ctr: CtrData,
+}
+
+/// Verifies a typed code (canonical form, such as `12345678-90123456`) as the server does: for
+/// each of `lookahead` counter values from `stored`, try possession+knowledge, then
+/// possession+biometry when allowed. Pure: the caller stores the result and counts failures.
+pub fn verify_offline_code(
+    typed: &str,
+    keys: &FactorKeys,
+    stored: &CtrData,
+    message: &[u8],
+    allow_biometry: bool,
+    length: u8,
+    lookahead: u32,
+) -> Result<Option<OfflineMatch>, InvalidComponentLength> {
+    let mut factors = vec![FactorType::PossessionKnowledge];
+    if allow_biometry {
+        factors.push(FactorType::PossessionBiometry);
+    }
+    let mut ctr = stored.clone();
+    for step in 1..=lookahead {
+        let next = ctr.next();
+        for &factor in &factors {
+            let expected = offline_code(keys, factor, &ctr, message, length)?;
+            // Every candidate is compared in full; lengths are public (they follow `length`).
+            if bool::from(expected.as_bytes().ct_eq(typed.as_bytes())) {
+                return Ok(Some(OfflineMatch {
+                    factors: factor,
+                    steps: step,
+                    next_ctr: next,
+                }));
+            }
+        }
+        ctr = next;
+    }
+    Ok(None)
+}

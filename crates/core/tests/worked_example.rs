@@ -1,0 +1,138 @@
+//! The worked example of spec §13.2, from QR text to code and back through verification.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
+use qrauth_core::base64;
+use qrauth_core::ecdsa::{SignatureError, verify_der};
+use qrauth_core::signature::{
+    DEFAULT_LOOKAHEAD, FactorKeys, FactorType, OFFLINE_URI_ID, offline_code, offline_message,
+    verify_offline_code,
+};
+use qrauth_core::{CtrData, DerivedKeys, PublicKey, SecretKey};
+
+const QR: &str = "5ff1b1ed-a3cc-45a3-8ab0-ed60950312b6
+Payment
+Please confirm this payment
+A1*A100CZK*ICZ2730300000001165254011*D20180425*NZa večerní pivo \\* 2
+B
+OIIYX91Q7IC6TIo102NCtg==
+1MEUCIQCQxzK9hsuD2+k51WZKB/nPRonAQ3OBtWpEIF0J8nc1qQIgdhljq82x7VKoUFjHquHd0gIK7czGwxg8m84Yrs+lENA=";
+
+const SERVER_PUBLIC: &str =
+    "BIB8OLOLcm9L7bu+5S6Qs6ZsdTS3psSEuL1pHhKoTw3k+iJcFQLYlHdy/bC5zNQo0ljILUP4lzlkgY7tNbwRCN8=";
+
+fn keys() -> FactorKeys {
+    let derived = DerivedKeys::from_master_secret(
+        &SecretKey::from_base64("PCXvq5LWmjt/s3kJbbIvyQ==").unwrap(),
+    );
+    let keys = FactorKeys {
+        possession: derived.possession,
+        knowledge: derived.knowledge,
+        biometry: derived.biometry,
+    };
+    assert_eq!(keys.possession.to_base64(), "hQIxwa1RGJUUyhxyaxRjww==");
+    assert_eq!(keys.knowledge.to_base64(), "Z1Q+qecTgFzGSk7iaR5XYQ==");
+    assert_eq!(keys.biometry.to_base64(), "0TUDnH73wgbEXNVII1n5hg==");
+    keys
+}
+
+/// Splits the QR text by hand (the payload parser is separate) and returns the signed prefix,
+/// the signature, the operation id, the operation data and the nonce.
+fn split(qr: &str) -> (&str, Vec<u8>, &str, &str, [u8; 16]) {
+    let last_line = qr.rfind('\n').unwrap() + 1;
+    let signed = &qr[..last_line + 1]; // up to and including the key type
+    let signature = base64::decode(&qr[last_line + 1..]).unwrap();
+    let lines: Vec<&str> = qr.split('\n').collect();
+    let nonce: [u8; 16] = base64::decode(lines[5]).unwrap().try_into().unwrap();
+    (signed, signature, lines[0], lines[3], nonce)
+}
+
+fn ctr(n: usize) -> CtrData {
+    let mut ctr = CtrData::from_base64("FEIjl5pIangaV3KVYyUs4Q==").unwrap();
+    for _ in 0..n {
+        ctr = ctr.next();
+    }
+    ctr
+}
+
+#[test]
+fn the_server_signature_verifies_over_the_exact_prefix() {
+    let (signed, signature, ..) = split(QR);
+    assert!(signed.ends_with("OIIYX91Q7IC6TIo102NCtg==\n1"));
+    let key = PublicKey::from_base64(SERVER_PUBLIC).unwrap();
+    verify_der(&key, signed.as_bytes(), &signature).unwrap();
+    // One changed byte of the signed text (the note's "2" becomes "3") is refused.
+    let forged = signed.replace("pivo \\* 2", "pivo \\* 3");
+    assert_eq!(
+        verify_der(&key, forged.as_bytes(), &signature),
+        Err(SignatureError::Mismatch)
+    );
+}
+
+#[test]
+fn codes_at_the_first_three_counter_values() {
+    let keys = keys();
+    let (_, _, operation_id, operation_data, nonce) = split(QR);
+    let message = offline_message(OFFLINE_URI_ID, &nonce, operation_id, operation_data, None);
+    assert!(String::from_utf8(message.clone()).unwrap().starts_with(
+        "POST&L29wZXJhdGlvbi9hdXRob3JpemUvb2ZmbGluZQ==&OIIYX91Q7IC6TIo102NCtg==&NWZmMWIxZWQtYTNjYy00NWEzLThhYjAtZWQ2MDk1MDMxMmI2JkExKkExMDBDWksqSUNaMjczMDMwMDAwMDAwMTE2NTI1NDAxMSpEMjAxODA0MjUqTlphIHZlxI1lcm7DrSBwaXZvIFwqIDI=&offline"
+    ));
+    assert_eq!(ctr(1).to_base64(), "otnaxuz+bQsIwfoq8Tn3LA==");
+    assert_eq!(ctr(2).to_base64(), "z37B+cfGNOvuX1MiuY/Dbg==");
+    let code =
+        |factors, n, length| offline_code(&keys, factors, &ctr(n), &message, length).unwrap();
+    assert_eq!(
+        code(FactorType::PossessionKnowledge, 0, 8),
+        "24456606-24115264"
+    );
+    assert_eq!(
+        code(FactorType::PossessionBiometry, 0, 8),
+        "24456606-78950636"
+    );
+    assert_eq!(code(FactorType::PossessionKnowledge, 0, 4), "6606-5264");
+    assert_eq!(
+        code(FactorType::PossessionKnowledge, 1, 8),
+        "67828379-34100981"
+    );
+    assert_eq!(
+        code(FactorType::PossessionKnowledge, 2, 8),
+        "64094139-76244833"
+    );
+}
+
+#[test]
+fn verification_looks_ahead_and_stores_one_past_the_match() {
+    let keys = keys();
+    let (_, _, operation_id, operation_data, nonce) = split(QR);
+    let message = offline_message(OFFLINE_URI_ID, &nonce, operation_id, operation_data, None);
+    let verify = |typed: &str, allow_biometry| {
+        verify_offline_code(
+            typed,
+            &keys,
+            &ctr(0),
+            &message,
+            allow_biometry,
+            8,
+            DEFAULT_LOOKAHEAD,
+        )
+        .unwrap()
+    };
+    let found = verify("64094139-76244833", false).unwrap();
+    assert_eq!(found.factors, FactorType::PossessionKnowledge);
+    assert_eq!(found.steps, 3);
+    assert_eq!(found.next_ctr, ctr(3));
+    assert_eq!(
+        verify("24456606-78950636", false),
+        None,
+        "biometry not allowed"
+    );
+    assert_eq!(
+        verify("24456606-78950636", true).unwrap().factors,
+        FactorType::PossessionBiometry
+    );
+    assert_eq!(verify("24456606-24115265", true), None);
+    // A code 20 steps ahead is still found; 21 is outside the window.
+    let at =
+        |n| offline_code(&keys, FactorType::PossessionKnowledge, &ctr(n), &message, 8).unwrap();
+    assert_eq!(verify(&at(19), false).unwrap().steps, 20);
+    assert_eq!(verify(&at(20), false), None);
+}
