@@ -12,10 +12,14 @@ pub mod conformance;
 pub mod counter;
 pub mod ecdsa;
 pub mod keys;
+pub mod operation;
+pub mod payload;
 pub mod signature;
 pub mod totp;
 
 pub use code::{AuthCode, CodeEntry, CodeError};
 pub use counter::CtrData;
 pub use keys::{DerivedKeys, KeyError, PinProtectedKey, PrivateKey, PublicKey, SecretKey};
+pub use operation::{Field, OperationData};
+pub use payload::{Flags, KeyType, OfflinePayload};
 pub use signature::{FactorKeys, FactorType, OfflineMatch};
