@@ -61,7 +61,7 @@ async fn code_field_normalizes_what_is_typed() {
     );
     assert_eq!(
         text(&host, "code-status"),
-        "Enter the 16-digit code your token shows."
+        "Enter the code your token shows."
     );
 
     type_into(&input, "1234 5678-90").await;

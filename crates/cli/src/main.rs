@@ -5,9 +5,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod inspection;
+
 use clap::{Parser, Subcommand};
-use qrauth_core::AuthCode;
+use qrauth_core::code::CodeFormat;
 use qrauth_core::conformance::{self, VectorKind};
+use qrauth_core::{AuthCode, OfflinePayload, PublicKey};
 use qrauth_server::{Server, ServerConfig, VERSION};
 
 #[derive(Parser)]
@@ -51,6 +54,23 @@ enum Command {
         #[command(subcommand)]
         command: CodeCommand,
     },
+    /// Work with offline QR payloads.
+    Payload {
+        #[command(subcommand)]
+        command: PayloadCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PayloadCommand {
+    /// Read a payload (the QR text) on standard input, print it as JSON and, given the
+    /// server's public key, whether its signature verifies (exit status 1 when it does not).
+    Inspect {
+        /// The signer's P-256 public key, Base64 of the SEC1 point: the application's master
+        /// key for key type 0, the activation's server key for key type 1.
+        #[arg(long)]
+        public_key: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -59,6 +79,12 @@ enum CodeCommand {
     Normalize {
         /// The code as typed: spaces, dashes and full-width digits are fine.
         input: String,
+        /// Components in the code (1 to 3).
+        #[arg(long, default_value_t = 2)]
+        components: u8,
+        /// Digits per component (4 to 8).
+        #[arg(long, default_value_t = 8)]
+        length: u8,
     },
 }
 
@@ -74,19 +100,16 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Conformance { kind, file } => return conformance(kind, &file),
         Command::Code {
-            command: CodeCommand::Normalize { input },
-        } => {
-            return match AuthCode::parse(&input) {
-                Ok(code) => {
-                    println!("{}", code.canonical());
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("qrauth: {e}");
-                    ExitCode::FAILURE
-                }
-            };
-        }
+            command:
+                CodeCommand::Normalize {
+                    input,
+                    components,
+                    length,
+                },
+        } => return normalize(&input, components, length),
+        Command::Payload {
+            command: PayloadCommand::Inspect { public_key },
+        } => return inspect(public_key.as_deref()),
         Command::Serve {
             listen,
             database,
@@ -107,6 +130,63 @@ fn main() -> ExitCode {
             eprintln!("qrauth: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn normalize(input: &str, components: u8, length: u8) -> ExitCode {
+    let Some(format) = CodeFormat::new(components, length) else {
+        eprintln!("qrauth: a code has 1 to 3 components of 4 to 8 digits");
+        return ExitCode::FAILURE;
+    };
+    match AuthCode::parse_as(input, format) {
+        Ok(code) => {
+            println!("{}", code.canonical());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("qrauth: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn inspect(public_key: Option<&str>) -> ExitCode {
+    let mut text = String::new();
+    if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut text) {
+        eprintln!("qrauth: cannot read the payload from standard input: {e}");
+        return ExitCode::FAILURE;
+    }
+    // A payload never ends with a line break; one added by `echo` or an editor is not part of it.
+    let text = text.strip_suffix('\n').unwrap_or(&text);
+    let payload = match OfflinePayload::parse(text) {
+        Ok(payload) => payload,
+        Err(e) => {
+            eprintln!("qrauth: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let verdict = match public_key.map(PublicKey::from_base64) {
+        None => serde_json::json!({"checked": false}),
+        Some(Err(e)) => {
+            eprintln!("qrauth: --public-key: {e}");
+            return ExitCode::FAILURE;
+        }
+        Some(Ok(key)) => match payload.verify_signature(&key) {
+            Ok(()) => serde_json::json!({"checked": true, "valid": true}),
+            Err(e) => serde_json::json!({"checked": true, "valid": false, "reason": e.to_string()}),
+        },
+    };
+    let valid = verdict["valid"].as_bool() != Some(false);
+    let mut json = inspection::payload_json(&payload);
+    json["signature"] = verdict;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json).unwrap_or_default()
+    );
+    if valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 

@@ -5,6 +5,9 @@
 //! is easier to read aloud and copy; people then type it back with spaces, dashes, or paste it
 //! whole. [`AuthCode::parse`] accepts all of those and nothing else.
 //!
+//! Integrations may configure shorter codes: one to three components of four to eight digits
+//! ([`CodeFormat`]); display groups stay four digits wide.
+//!
 //! Accepted separators are white space and the dash family (hyphen-minus, the Unicode hyphens
 //! and dashes, the minus sign); they may appear anywhere, because people group digits their own
 //! way. Digits may be ASCII, full-width (typed with an East Asian input method) or Arabic-Indic
@@ -13,20 +16,58 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// Number of decimal digits in an offline code.
-pub const CODE_DIGITS: usize = 16;
-/// Digits in each of the two components of the canonical form.
-const COMPONENT_DIGITS: usize = 8;
 /// Digits in each group of the display form.
 const DISPLAY_GROUP: usize = 4;
 
-/// A complete, well-formed offline code: exactly [`CODE_DIGITS`] decimal digits.
+/// The shape of a code: how many components, and how many digits in each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CodeFormat {
+    components: u8,
+    component_length: u8,
+}
+
+impl CodeFormat {
+    /// PowerAuth's offline code: two components of eight digits.
+    pub const OFFLINE: CodeFormat = CodeFormat {
+        components: 2,
+        component_length: 8,
+    };
+
+    /// One to three components of four to eight digits; `None` otherwise.
+    pub fn new(components: u8, component_length: u8) -> Option<Self> {
+        ((1..=3).contains(&components) && (4..=8).contains(&component_length)).then_some(
+            CodeFormat {
+                components,
+                component_length,
+            },
+        )
+    }
+
+    /// Total digits.
+    pub fn digits(self) -> usize {
+        usize::from(self.components) * usize::from(self.component_length)
+    }
+
+    /// Digits per component.
+    pub fn component_length(self) -> usize {
+        usize::from(self.component_length)
+    }
+}
+
+impl Default for CodeFormat {
+    fn default() -> Self {
+        Self::OFFLINE
+    }
+}
+
+/// A complete, well-formed code: exactly the digits its [`CodeFormat`] asks for.
 ///
 /// `Display` writes the canonical form; `Debug` hides the digits so that a code never reaches a
 /// log by accident.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct AuthCode {
-    digits: [u8; CODE_DIGITS],
+    digits: String,
+    format: CodeFormat,
 }
 
 impl AuthCode {
@@ -39,23 +80,36 @@ impl AuthCode {
     /// assert_eq!(code.display(), "1234-5678-9012-3456");
     /// ```
     pub fn parse(input: &str) -> Result<Self, CodeError> {
-        CodeEntry::read(input).result
+        Self::parse_as(input, CodeFormat::OFFLINE)
     }
 
-    /// The canonical form servers verify: two components of eight digits, `12345678-90123456`.
+    /// Reads a code of another shape.
+    pub fn parse_as(input: &str, format: CodeFormat) -> Result<Self, CodeError> {
+        CodeEntry::read_as(input, format).result
+    }
+
+    /// The canonical form servers verify: components joined by dashes, `12345678-90123456`.
     pub fn canonical(&self) -> String {
-        group(&self.digits, COMPONENT_DIGITS)
+        group(&self.digits, self.format.component_length())
     }
 
-    /// The form a token shows a person: four groups of four, `1234-5678-9012-3456`.
+    /// The form a token shows a person: groups of four, `1234-5678-9012-3456`.
     pub fn display(&self) -> String {
         group(&self.digits, DISPLAY_GROUP)
     }
 
-    /// The two eight-digit components, in order.
-    pub fn components(&self) -> [&str; 2] {
-        let (first, second) = self.digits.split_at(COMPONENT_DIGITS);
-        [ascii(first), ascii(second)]
+    /// The components, in order.
+    pub fn components(&self) -> Vec<&str> {
+        let length = self.format.component_length();
+        (0..self.digits.len())
+            .step_by(length)
+            .map(|start| &self.digits[start..start + length])
+            .collect()
+    }
+
+    /// The shape of this code.
+    pub fn format(&self) -> CodeFormat {
+        self.format
     }
 }
 
@@ -67,7 +121,7 @@ impl fmt::Display for AuthCode {
 
 impl fmt::Debug for AuthCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("AuthCode(<16 digits>)")
+        write!(f, "AuthCode(<{} digits>)", self.digits.len())
     }
 }
 
@@ -91,15 +145,19 @@ pub enum CodeError {
         /// Its position among the typed characters, counting from 1.
         position: usize,
     },
-    /// Fewer than [`CODE_DIGITS`] digits.
+    /// Fewer digits than the code has.
     TooFewDigits {
         /// How many digits were typed.
         found: usize,
+        /// How many the code has.
+        expected: usize,
     },
-    /// More than [`CODE_DIGITS`] digits.
+    /// More digits than the code has.
     TooManyDigits {
         /// How many digits were typed.
         found: usize,
+        /// How many the code has.
+        expected: usize,
     },
 }
 
@@ -119,7 +177,7 @@ impl CodeError {
 impl fmt::Display for CodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            CodeError::Empty => write!(f, "Enter the {CODE_DIGITS}-digit code your token shows."),
+            CodeError::Empty => f.write_str("Enter the code your token shows."),
             CodeError::ForeignCharacter {
                 character,
                 position,
@@ -128,18 +186,18 @@ impl fmt::Display for CodeError {
                 "“{}” (character {position}) is not a digit: a code has only digits, spaces and dashes.",
                 character.escape_debug()
             ),
-            CodeError::TooFewDigits { found } => {
-                let missing = CODE_DIGITS - found;
+            CodeError::TooFewDigits { found, expected } => {
+                let missing = expected - found;
                 let plural = if missing == 1 { "" } else { "s" };
                 write!(
                     f,
-                    "The code has {found} of {CODE_DIGITS} digits: {missing} digit{plural} missing."
+                    "The code has {found} of {expected} digits: {missing} digit{plural} missing."
                 )
             }
-            CodeError::TooManyDigits { found } => write!(
+            CodeError::TooManyDigits { found, expected } => write!(
                 f,
-                "The code has {found} digits, {} too many: a code has {CODE_DIGITS}.",
-                found - CODE_DIGITS
+                "The code has {found} digits, {} too many: a code has {expected}.",
+                found - expected
             ),
         }
     }
@@ -152,13 +210,21 @@ impl std::error::Error for CodeError {}
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CodeEntry {
     digits: String,
+    expected: usize,
     result: Result<AuthCode, CodeError>,
 }
 
 impl CodeEntry {
-    /// Reads partial or complete input. Never fails: problems are reported by [`Self::code`].
+    /// Reads partial or complete input as an offline code. Never fails: problems are reported
+    /// by [`Self::code`].
     pub fn read(input: &str) -> Self {
-        let mut digits = String::with_capacity(CODE_DIGITS);
+        Self::read_as(input, CodeFormat::OFFLINE)
+    }
+
+    /// Reads input as a code of another shape.
+    pub fn read_as(input: &str, format: CodeFormat) -> Self {
+        let expected = format.digits();
+        let mut digits = String::with_capacity(expected);
         let mut foreign = None;
         for (index, character) in input.chars().enumerate() {
             if let Some(value) = decimal_value(character) {
@@ -173,15 +239,18 @@ impl CodeEntry {
         let result = match (foreign, digits.len()) {
             (Some(error), _) => Err(error),
             (None, 0) => Err(CodeError::Empty),
-            (None, found) if found < CODE_DIGITS => Err(CodeError::TooFewDigits { found }),
-            (None, found) if found > CODE_DIGITS => Err(CodeError::TooManyDigits { found }),
-            (None, _) => {
-                let mut code = [0u8; CODE_DIGITS];
-                code.copy_from_slice(digits.as_bytes());
-                Ok(AuthCode { digits: code })
-            }
+            (None, found) if found < expected => Err(CodeError::TooFewDigits { found, expected }),
+            (None, found) if found > expected => Err(CodeError::TooManyDigits { found, expected }),
+            (None, _) => Ok(AuthCode {
+                digits: digits.clone(),
+                format,
+            }),
         };
-        CodeEntry { digits, result }
+        CodeEntry {
+            digits,
+            expected,
+            result,
+        }
     }
 
     /// The digits typed so far, as ASCII, separators and foreign characters left out.
@@ -191,12 +260,12 @@ impl CodeEntry {
 
     /// The digits typed so far in groups of four, `1234-5678-9`: what a field shows as it is typed.
     pub fn grouped(&self) -> String {
-        group(self.digits.as_bytes(), DISPLAY_GROUP)
+        group(&self.digits, DISPLAY_GROUP)
     }
 
     /// How many digits are still missing for a complete code (0 when complete or too long).
     pub fn missing(&self) -> usize {
-        CODE_DIGITS.saturating_sub(self.digits.len())
+        self.expected.saturating_sub(self.digits.len())
     }
 
     /// The complete code, or why the input is not one.
@@ -226,20 +295,16 @@ fn is_separator(character: char) -> bool {
 }
 
 /// `digits` (ASCII) in groups of `size`, joined by dashes.
-fn group(digits: &[u8], size: usize) -> String {
+fn group(digits: &str, size: usize) -> String {
     let mut out = String::with_capacity(digits.len() + digits.len() / size);
-    for (index, chunk) in digits.chunks(size).enumerate() {
+    for (index, chunk) in digits.as_bytes().chunks(size).enumerate() {
         if index > 0 {
             out.push('-');
         }
-        out.push_str(ascii(chunk));
+        // Only ASCII digits are ever stored, so every chunk is valid UTF-8.
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
     }
     out
-}
-
-fn ascii(digits: &[u8]) -> &str {
-    // Every byte was written from b'0' + value with value < 10.
-    std::str::from_utf8(digits).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -279,22 +344,40 @@ mod tests {
         assert_eq!(AuthCode::parse(" - - "), Err(CodeError::Empty));
         assert_eq!(
             AuthCode::parse("1234-5678-9012"),
-            Err(CodeError::TooFewDigits { found: 12 })
+            Err(CodeError::TooFewDigits {
+                found: 12,
+                expected: 16
+            })
         );
         assert_eq!(
             AuthCode::parse("1234-5678-9012-34567"),
-            Err(CodeError::TooManyDigits { found: 17 })
+            Err(CodeError::TooManyDigits {
+                found: 17,
+                expected: 16
+            })
         );
         assert_eq!(
-            CodeError::TooFewDigits { found: 12 }.to_string(),
+            CodeError::TooFewDigits {
+                found: 12,
+                expected: 16
+            }
+            .to_string(),
             "The code has 12 of 16 digits: 4 digits missing."
         );
         assert_eq!(
-            CodeError::TooFewDigits { found: 15 }.to_string(),
+            CodeError::TooFewDigits {
+                found: 15,
+                expected: 16
+            }
+            .to_string(),
             "The code has 15 of 16 digits: 1 digit missing."
         );
         assert_eq!(
-            CodeError::TooManyDigits { found: 17 }.to_string(),
+            CodeError::TooManyDigits {
+                found: 17,
+                expected: 16
+            }
+            .to_string(),
             "The code has 17 digits, 1 too many: a code has 16."
         );
     }
@@ -329,10 +412,37 @@ mod tests {
         assert_eq!(entry.digits(), "123456789");
         assert_eq!(entry.grouped(), "1234-5678-9");
         assert_eq!(entry.missing(), 7);
-        assert_eq!(entry.code(), Err(&CodeError::TooFewDigits { found: 9 }));
+        assert_eq!(
+            entry.code(),
+            Err(&CodeError::TooFewDigits {
+                found: 9,
+                expected: 16
+            })
+        );
         let entry = CodeEntry::read("12345678901234567");
         assert_eq!(entry.missing(), 0);
         assert_eq!(entry.grouped(), "1234-5678-9012-3456-7");
+    }
+
+    #[test]
+    fn other_shapes_keep_components_and_display_in_fours() {
+        let format = CodeFormat::new(3, 6).unwrap();
+        let code = AuthCode::parse_as("123456 789012 345678", format).unwrap();
+        assert_eq!(code.canonical(), "123456-789012-345678");
+        assert_eq!(code.display(), "1234-5678-9012-3456-78");
+        assert_eq!(code.components(), ["123456", "789012", "345678"]);
+        let short = AuthCode::parse_as("1234", CodeFormat::new(1, 4).unwrap()).unwrap();
+        assert_eq!(short.canonical(), "1234");
+        assert_eq!(
+            AuthCode::parse_as("12345678", CodeFormat::new(2, 5).unwrap()),
+            Err(CodeError::TooFewDigits {
+                found: 8,
+                expected: 10
+            })
+        );
+        assert_eq!(CodeFormat::new(4, 8), None);
+        assert_eq!(CodeFormat::new(2, 3), None);
+        assert_eq!(CodeFormat::new(1, 9), None);
     }
 
     #[test]
@@ -370,8 +480,8 @@ mod tests {
             let found = digits.len();
             let expected = match found {
                 16 => return Ok(()),
-                n if n < 16 => CodeError::TooFewDigits { found },
-                _ => CodeError::TooManyDigits { found },
+                n if n < 16 => CodeError::TooFewDigits { found, expected: 16 },
+                _ => CodeError::TooManyDigits { found, expected: 16 },
             };
             prop_assert_eq!(AuthCode::parse(&digits), Err(expected));
             prop_assert_eq!(CodeEntry::read(&digits).missing(), 16usize.saturating_sub(found));
@@ -389,6 +499,16 @@ mod tests {
                 AuthCode::parse(&input),
                 Err(CodeError::ForeignCharacter { character, position: prefix.chars().count() + 1 })
             );
+        }
+
+        #[test]
+        fn every_shape_round_trips(components in 1u8..=3, length in 4u8..=8, digits in "[0-9]{24}") {
+            let format = CodeFormat::new(components, length).unwrap();
+            let digits = &digits[..format.digits()];
+            let code = AuthCode::parse_as(digits, format).unwrap();
+            prop_assert_eq!(code.canonical().replace('-', ""), digits);
+            prop_assert_eq!(AuthCode::parse_as(&code.display(), format).unwrap(), code.clone());
+            prop_assert_eq!(AuthCode::parse_as(&code.canonical(), format).unwrap(), code);
         }
 
         #[test]

@@ -107,7 +107,8 @@ impl fmt::Display for PayloadError {
         match self {
             Self::TooFewLines(n) => write!(
                 f,
-                "this QR code has {n} lines; an operation to approve has at least 7"
+                "this QR code has {n} line{}; an operation to approve has at least 7",
+                if *n == 1 { "" } else { "s" }
             ),
             Self::EmptyOperationId => f.write_str("the QR code names no operation"),
             Self::MissingSignature => f.write_str("the QR code carries no signature"),

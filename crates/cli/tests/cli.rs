@@ -1,0 +1,100 @@
+//! The `qrauth` binary as integrators run it.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+const QR: &str = "5ff1b1ed-a3cc-45a3-8ab0-ed60950312b6\nPayment\nPlease confirm this payment\nA1*A100CZK*ICZ2730300000001165254011*D20180425*NZa večerní pivo \\* 2\nB\nOIIYX91Q7IC6TIo102NCtg==\n1MEUCIQCQxzK9hsuD2+k51WZKB/nPRonAQ3OBtWpEIF0J8nc1qQIgdhljq82x7VKoUFjHquHd0gIK7czGwxg8m84Yrs+lENA=";
+const SERVER_PUBLIC: &str =
+    "BIB8OLOLcm9L7bu+5S6Qs6ZsdTS3psSEuL1pHhKoTw3k+iJcFQLYlHdy/bC5zNQo0ljILUP4lzlkgY7tNbwRCN8=";
+
+fn qrauth(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_qrauth"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+#[test]
+fn payload_inspect_shows_the_operation_and_checks_the_signature() {
+    let output = qrauth(
+        &["payload", "inspect", "--public-key", SERVER_PUBLIC],
+        &format!("{QR}\n"),
+    );
+    assert!(output.status.success());
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(json["signature"]["valid"], true);
+    assert_eq!(json["operationData"]["fields"][0]["amount"], "100");
+    assert_eq!(
+        json["operationData"]["fields"][3]["text"],
+        "Za večerní pivo * 2"
+    );
+
+    let forged = qrauth(
+        &["payload", "inspect", "--public-key", SERVER_PUBLIC],
+        &QR.replace("A100CZK", "A900CZK"),
+    );
+    assert_eq!(forged.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&forged)).unwrap();
+    assert_eq!(json["signature"]["valid"], false);
+
+    let garbage = qrauth(&["payload", "inspect"], "not a payload");
+    assert_eq!(garbage.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&garbage.stderr).contains("at least 7"));
+}
+
+#[test]
+fn code_normalize_prints_the_canonical_form_or_why_not() {
+    let ok = qrauth(&["code", "normalize", "1234 5678-9012 3456"], "");
+    assert_eq!(stdout(&ok), "12345678-90123456\n");
+    let short = qrauth(&["code", "normalize", "1234 5678"], "");
+    assert_eq!(short.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&short.stderr).contains("8 digits missing"));
+    let six = qrauth(
+        &["code", "normalize", "123 456-654 321", "--length", "6"],
+        "",
+    );
+    assert_eq!(stdout(&six), "123456-654321\n");
+}
+
+#[test]
+fn conformance_counts_and_fails_on_a_wrong_file() {
+    let vectors = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/vectors/powerauth/"
+    );
+    let ok = qrauth(
+        &[
+            "conformance",
+            "derived-keys",
+            &format!("{vectors}compute-derived-keys.json"),
+        ],
+        "",
+    );
+    assert!(ok.status.success());
+    assert_eq!(stdout(&ok), "20 passed, 0 failed\n");
+    let wrong = qrauth(
+        &[
+            "conformance",
+            "master-secret",
+            &format!("{vectors}compute-derived-keys.json"),
+        ],
+        "",
+    );
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(stdout(&wrong).ends_with("0 passed, 20 failed\n"));
+}
