@@ -5,7 +5,6 @@
 use std::fmt;
 
 use aes::Aes128;
-use aes::cipher::generic_array::GenericArray;
 use aes::cipher::{BlockDecrypt, BlockEncrypt, KeyInit};
 use hmac::{Hmac, Mac};
 use p256::elliptic_curve::sec1::ToEncodedPoint;
@@ -136,15 +135,15 @@ pub(crate) fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
 }
 
 fn aes_encrypt_block(key: &[u8; 16], block: [u8; 16]) -> [u8; 16] {
-    let cipher = Aes128::new(GenericArray::from_slice(key));
-    let mut block = GenericArray::from(block);
+    let cipher = Aes128::new(&(*key).into());
+    let mut block = aes::Block::from(block);
     cipher.encrypt_block(&mut block);
     block.into()
 }
 
 fn aes_decrypt_block(key: &[u8; 16], block: [u8; 16]) -> [u8; 16] {
-    let cipher = Aes128::new(GenericArray::from_slice(key));
-    let mut block = GenericArray::from(block);
+    let cipher = Aes128::new(&(*key).into());
+    let mut block = aes::Block::from(block);
     cipher.decrypt_block(&mut block);
     block.into()
 }

@@ -24,6 +24,8 @@ pub enum OperationDataError {
     InvalidAccount(usize),
     /// Field `position` is a date that is not a real `YYYYMMDD` day.
     InvalidDate(usize),
+    /// Field `position` starts with a character that is not a type letter or digit.
+    InvalidFieldType(usize),
     /// The builder was given an amount that is not positive with at most two decimals.
     AmountNotPayable,
 }
@@ -51,6 +53,12 @@ impl fmt::Display for OperationDataError {
                 "field {p} is not an account such as ICZ2730300000001165254011[,BIC] (digits and capital letters)"
             ),
             Self::InvalidDate(p) => write!(f, "field {p} is not a date written YYYYMMDD"),
+            Self::InvalidFieldType(p) => {
+                write!(
+                    f,
+                    "field {p} does not start with a type letter such as A, I or N"
+                )
+            }
             Self::AmountNotPayable => {
                 f.write_str("an amount to approve must be above zero with at most two decimals")
             }
@@ -200,18 +208,6 @@ pub enum Field {
 }
 
 impl Field {
-    /// Whether the field writes nothing: an empty slot, or text that is empty.
-    pub fn is_blank(&self) -> bool {
-        match self {
-            Field::Empty => true,
-            Field::Account(t) | Field::Reference(t) | Field::Note(t) | Field::Text(t) => {
-                t.is_empty()
-            }
-            Field::Other { text, .. } => text.is_empty(),
-            _ => false,
-        }
-    }
-
     /// The IBAN in groups of four for display, `CZ27 3030 0000 0011 6525 4011`.
     pub fn grouped_iban(iban: &str) -> String {
         iban.as_bytes()
@@ -285,59 +281,73 @@ impl OperationData {
         if fields.len() > MAX_FIELDS {
             return Err(OperationDataError::TooManyFields(fields.len()));
         }
-        let last = fields
+        let encoded = fields
             .iter()
-            .rposition(|f| !f.is_blank())
+            .enumerate()
+            .map(|(index, field)| encode_field(field, index + 1))
+            .collect::<Result<Vec<_>, _>>()?;
+        // A `*` only before a field that writes something: trailing empty slots are left out.
+        let last = encoded
+            .iter()
+            .rposition(|e| !e.is_empty())
             .map_or(0, |i| i + 1);
         let mut out = format!("{version}{template}");
-        for (index, field) in fields[..last].iter().enumerate() {
+        for field in &encoded[..last] {
             out.push('*');
-            match field {
-                _ if field.is_blank() => {}
-                Field::Empty => {}
-                Field::Amount { amount, currency } => {
-                    if amount.units <= 0 || amount.scale > 2 {
-                        return Err(OperationDataError::AmountNotPayable);
-                    }
-                    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-                        return Err(OperationDataError::InvalidAmount(index + 1));
-                    }
-                    out.push_str(&format!("A{amount}{currency}"));
-                }
-                Field::Iban { iban, bic } => {
-                    let valid = |s: &str| {
-                        !s.is_empty()
-                            && s.bytes()
-                                .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
-                    };
-                    if !valid(iban) || !bic.as_deref().is_none_or(valid) {
-                        return Err(OperationDataError::InvalidAccount(index + 1));
-                    }
-                    out.push('I');
-                    out.push_str(iban);
-                    if let Some(bic) = bic {
-                        out.push(',');
-                        out.push_str(bic);
-                    }
-                }
-                Field::Date(date) => {
-                    out.push('D');
-                    out.push_str(&date.compact());
-                }
-                Field::Account(text) => push_text(&mut out, 'Q', text),
-                Field::Reference(text) => push_text(&mut out, 'R', text),
-                Field::Note(text) => push_text(&mut out, 'N', text),
-                Field::Text(text) => push_text(&mut out, 'T', text),
-                Field::Other { kind, text } => push_text(&mut out, *kind, text),
-            }
+            out.push_str(field);
         }
         Ok(out)
     }
 }
 
-fn push_text(out: &mut String, kind: char, text: &str) {
-    out.push(kind);
-    out.push_str(&escape_text(text, true));
+/// One field as written, or an empty string for an empty slot or text that normalizes to
+/// nothing.
+fn encode_field(field: &Field, position: usize) -> Result<String, OperationDataError> {
+    let text = |kind: char, text: &str| {
+        let escaped = escape_text(text, true);
+        if escaped.is_empty() {
+            String::new()
+        } else {
+            format!("{kind}{escaped}")
+        }
+    };
+    Ok(match field {
+        Field::Empty => String::new(),
+        Field::Amount { amount, currency } => {
+            if amount.units <= 0 || amount.scale > 2 {
+                return Err(OperationDataError::AmountNotPayable);
+            }
+            if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+                return Err(OperationDataError::InvalidAmount(position));
+            }
+            format!("A{amount}{currency}")
+        }
+        Field::Iban { iban, bic } => {
+            let valid = |s: &str| {
+                !s.is_empty()
+                    && s.bytes()
+                        .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+            };
+            if !valid(iban) || !bic.as_deref().is_none_or(valid) {
+                return Err(OperationDataError::InvalidAccount(position));
+            }
+            match bic {
+                Some(bic) => format!("I{iban},{bic}"),
+                None => format!("I{iban}"),
+            }
+        }
+        Field::Date(date) => format!("D{}", date.compact()),
+        Field::Account(t) => text('Q', t),
+        Field::Reference(t) => text('R', t),
+        Field::Note(t) => text('N', t),
+        Field::Text(t) => text('T', t),
+        Field::Other { kind, text: t } => {
+            if !kind.is_ascii_alphanumeric() {
+                return Err(OperationDataError::InvalidFieldType(position));
+            }
+            text(*kind, t)
+        }
+    })
 }
 
 /// Splits on `*` outside escapes, keeping each segment's escapes.
@@ -402,10 +412,11 @@ fn parse_field(raw: &str, position: usize) -> Result<Field, OperationDataError> 
         'R' => Field::Reference(unescape(value, true)),
         'N' => Field::Note(unescape(value, true)),
         'T' => Field::Text(unescape(value, true)),
-        kind => Field::Other {
+        kind if kind.is_ascii_alphanumeric() => Field::Other {
             kind,
             text: unescape(value, true),
         },
+        _ => return Err(OperationDataError::InvalidFieldType(position)),
     })
 }
 

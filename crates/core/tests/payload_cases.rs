@@ -123,6 +123,27 @@ fn the_45_parser_cases() {
 }
 
 #[test]
+fn a_field_type_that_is_not_a_letter_is_refused() {
+    // Found by the operation_data fuzz target: such a field could not be rebuilt stably.
+    use qrauth_core::operation::OperationDataError;
+    assert_eq!(
+        OperationData::parse("P0*\u{12}\0\0"),
+        Err(OperationDataError::InvalidFieldType(1))
+    );
+    assert_eq!(
+        OperationData::build(
+            'A',
+            1,
+            &[Field::Other {
+                kind: '\\',
+                text: "x".into()
+            }]
+        ),
+        Err(OperationDataError::InvalidFieldType(1))
+    );
+}
+
+#[test]
 fn an_escaped_backslash_before_a_separator_ends_the_field() {
     // Wultra's parsers join `T a\\` with the next field; the escape is the backslash itself.
     let data = OperationData::parse("A1*Ta\\\\*Nb").unwrap();

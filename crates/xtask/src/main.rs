@@ -3,6 +3,7 @@
 
 mod build;
 mod demo;
+mod fuzz;
 mod run;
 mod setup;
 mod test;
@@ -21,6 +22,7 @@ commands:
   test               set up, then run every check: format, clippy, native tests, wasm
                      tests in headless Chromium, Node tests of the npm package, end-to-end
                      browser tests against the real server
+  fuzz [SECONDS]     run every fuzz target in fuzz/ for SECONDS (60) each; not part of test
   npm                build the npm package qrauth-token into web/pkg/
   dist               build the app into dist/ (trunk build --release)
 ";
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
         Some("setup") => setup::run(),
         Some("demo") => demo::run(&args[1..]),
         Some("test") => test::run(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("npm") => setup::run().and_then(|()| build::npm()),
         Some("dist") => setup::run().and_then(|()| build::dist(&root().join("dist"))),
         Some("help" | "--help" | "-h") => {
