@@ -44,7 +44,7 @@ enum Command {
     },
     /// Run a PowerAuth vector file through qrauth and print `N passed, M failed`.
     Conformance {
-        /// signatures-decimal, derived-keys, master-secret or ecdsa.
+        /// signatures-decimal, signatures-base64, derived-keys, master-secret or ecdsa.
         kind: VectorKind,
         /// The vector file (JSON, PowerAuth's schema).
         file: PathBuf,

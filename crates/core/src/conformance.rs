@@ -11,7 +11,8 @@ use crate::counter::CtrData;
 use crate::ecdsa;
 use crate::keys::{DerivedKeys, PrivateKey, PublicKey, SecretKey, master_secret};
 use crate::signature::{
-    DEFAULT_COMPONENT_LENGTH, FactorKeys, FactorType, decimal_code, signature_components,
+    DEFAULT_COMPONENT_LENGTH, FactorKeys, FactorType, base64_code, decimal_code,
+    signature_components,
 };
 
 /// A kind of vector file.
@@ -19,6 +20,8 @@ use crate::signature::{
 pub enum VectorKind {
     /// `signatures-offline.json`: decimal codes from factor keys, counter and message.
     SignaturesDecimal,
+    /// The same schema with Base64 (protocol 3.1 online) signatures in `output.signature`.
+    SignaturesBase64,
     /// `compute-derived-keys.json`: the KDF from the master secret.
     DerivedKeys,
     /// `compute-master-secret-key.json`: ECDH and fold, both directions.
@@ -29,8 +32,9 @@ pub enum VectorKind {
 
 impl VectorKind {
     /// Every kind, with its command-line name.
-    pub const ALL: [(&'static str, VectorKind); 4] = [
+    pub const ALL: [(&'static str, VectorKind); 5] = [
         ("signatures-decimal", VectorKind::SignaturesDecimal),
+        ("signatures-base64", VectorKind::SignaturesBase64),
         ("derived-keys", VectorKind::DerivedKeys),
         ("master-secret", VectorKind::MasterSecret),
         ("ecdsa", VectorKind::Ecdsa),
@@ -125,7 +129,7 @@ fn secret(case: &Case, name: &str) -> Result<SecretKey, String> {
 
 fn check(kind: VectorKind, case: &Case) -> Result<(), String> {
     match kind {
-        VectorKind::SignaturesDecimal => {
+        VectorKind::SignaturesDecimal | VectorKind::SignaturesBase64 => {
             let keys = FactorKeys {
                 possession: secret(case, "signaturePossessionKey")?,
                 knowledge: secret(case, "signatureKnowledgeKey")?,
@@ -133,19 +137,20 @@ fn check(kind: VectorKind, case: &Case) -> Result<(), String> {
             };
             let factors = FactorType::from_name(case.input("signatureType")?)
                 .ok_or("unknown signatureType")?;
-            let length = match case.input("signatureComponentLength") {
-                Ok(text) => text.parse().map_err(|_| "bad signatureComponentLength")?,
-                Err(_) => DEFAULT_COMPONENT_LENGTH,
-            };
             let ctr = CtrData::from_base64(case.input("counterData")?)
                 .map_err(|e| format!("counterData: {e}"))?;
             let message = base64::decode(case.input("data")?).map_err(|e| format!("data: {e}"))?;
-            let code = decimal_code(
-                &signature_components(&factors.keys(&keys), &ctr, &message),
-                length,
-            )
-            .map_err(|e| e.to_string())?;
-            expect_eq("signature", &code, case.output("signature")?)
+            let components = signature_components(&factors.keys(&keys), &ctr, &message);
+            let signature = if kind == VectorKind::SignaturesBase64 {
+                base64_code(&components)
+            } else {
+                let length = match case.input("signatureComponentLength") {
+                    Ok(text) => text.parse().map_err(|_| "bad signatureComponentLength")?,
+                    Err(_) => DEFAULT_COMPONENT_LENGTH,
+                };
+                decimal_code(&components, length).map_err(|e| e.to_string())?
+            };
+            expect_eq("signature", &signature, case.output("signature")?)
         }
         VectorKind::DerivedKeys => {
             let keys = DerivedKeys::from_master_secret(&secret(case, "masterSecretKey")?);

@@ -2,6 +2,7 @@
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::keys::{KeyError, SecretKey, fold16, kdf, kdf_internal};
 
@@ -9,7 +10,7 @@ use crate::keys::{KeyError, SecretKey, fold16, kdf, kdf_internal};
 const TRANSPORT_CTR: u64 = 4000;
 
 /// The 16-byte counter both sides advance with `fold16(SHA-256(ctr))` after every code.
-#[derive(Clone, Eq)]
+#[derive(Clone, Eq, Zeroize, ZeroizeOnDrop)]
 pub struct CtrData([u8; 16]);
 
 impl CtrData {

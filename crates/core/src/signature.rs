@@ -247,3 +247,27 @@ pub fn verify_offline_code(
     }
     Ok(None)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_form_is_the_last_16_bytes_of_each_component() {
+        let mut first = [0u8; 32];
+        let mut second = [0u8; 32];
+        first[16..].copy_from_slice(&[1; 16]);
+        second[16..].copy_from_slice(&[2; 16]);
+        first[0] = 0xff; // outside the kept half
+        let mut expected = vec![1u8; 16];
+        expected.extend([2u8; 16]);
+        assert_eq!(base64_code(&[first, second]), base64::encode(&expected));
+    }
+
+    #[test]
+    fn component_lengths_outside_4_to_8_are_refused() {
+        assert_eq!(decimal_code(&[[0; 32]], 3), Err(InvalidComponentLength(3)));
+        assert_eq!(decimal_code(&[[0; 32]], 9), Err(InvalidComponentLength(9)));
+        assert_eq!(decimal_code(&[[0; 32]], 4).unwrap(), "0000");
+    }
+}
