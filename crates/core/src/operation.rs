@@ -453,24 +453,24 @@ pub fn unescape(text: &str, asterisk: bool) -> String {
 /// every other run of white space one space, other control characters dropped and, in operation
 /// data, `*` written `\*`.
 pub fn escape_text(text: &str, asterisk: bool) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    let mut chars = text.chars().peekable();
+    // Control characters go first, so that white space on both sides of one folds into a
+    // single space and escaping what was unescaped gives the same text again.
+    let cleaned: String = text
+        .replace("\r\n", "\n")
+        .chars()
+        .filter(|c| !c.is_control() || c.is_whitespace())
+        .collect();
+    let mut out = String::with_capacity(cleaned.len() + 8);
+    let mut chars = cleaned.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
             '\\' => out.push_str("\\\\"),
             '*' if asterisk => out.push_str("\\*"),
-            '\r' if chars.peek() == Some(&'\n') => {}
             '\n' => out.push_str("\\n"),
             c if c.is_whitespace() => {
-                while chars
-                    .peek()
-                    .is_some_and(|&n| n.is_whitespace() && n != '\n' && n != '\r')
-                {
-                    chars.next();
-                }
+                while chars.next_if(|&n| n.is_whitespace() && n != '\n').is_some() {}
                 out.push(' ');
             }
-            c if c.is_control() => {}
             c => out.push(c),
         }
     }

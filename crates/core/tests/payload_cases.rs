@@ -123,6 +123,15 @@ fn the_45_parser_cases() {
 }
 
 #[test]
+fn escaping_folds_white_space_around_control_characters() {
+    // Found by the operation_data fuzz target: a control character between two white-space
+    // runs used to leave two spaces, which a second escape folded into one.
+    let once = escape_text("0$\t\0\u{b}\0", true);
+    assert_eq!(once, "0$ ");
+    assert_eq!(escape_text(&unescape(&once, true), true), once);
+}
+
+#[test]
 fn a_field_type_that_is_not_a_letter_is_refused() {
     // Found by the operation_data fuzz target: such a field could not be rebuilt stably.
     use qrauth_core::operation::OperationDataError;
@@ -272,7 +281,7 @@ fn text_strategy() -> impl Strategy<Value = String> {
 
 proptest! {
     #[test]
-    fn escaping_round_trips(text in "\\PC{0,40}") {
+    fn escaping_round_trips(text in prop::collection::vec(any::<char>(), 0..40).prop_map(String::from_iter)) {
         // After normalization (runs of spaces folded), unescape inverts escape.
         let escaped = escape_text(&text, true);
         prop_assert!(!escaped.contains('\n'));
