@@ -4,7 +4,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::keys::{KeyError, SecretKey, fold16, kdf, kdf_internal};
+use crate::keys::{KeyError, SecretKey, base64_bytes16, bytes16, fold16, kdf, kdf_internal};
 
 /// Index of the key, derived from `KEY_TRANSPORT`, that hashes the counter for the status blob.
 const TRANSPORT_CTR: u64 = 4000;
@@ -21,17 +21,12 @@ impl CtrData {
 
     /// Reads exactly 16 bytes.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, KeyError> {
-        <[u8; 16]>::try_from(bytes)
-            .map(CtrData)
-            .map_err(|_| KeyError::WrongLength {
-                expected: 16,
-                found: bytes.len(),
-            })
+        bytes16(bytes).map(CtrData)
     }
 
     /// Reads standard Base64 of 16 bytes.
     pub fn from_base64(text: &str) -> Result<Self, KeyError> {
-        Self::from_slice(&crate::base64::decode(text).map_err(|_| KeyError::InvalidBase64)?)
+        base64_bytes16(text).map(CtrData)
     }
 
     /// The raw bytes.

@@ -61,20 +61,12 @@ impl SecretKey {
 
     /// Reads exactly 16 bytes.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, KeyError> {
-        <[u8; 16]>::try_from(bytes)
-            .map(SecretKey)
-            .map_err(|_| KeyError::WrongLength {
-                expected: 16,
-                found: bytes.len(),
-            })
+        bytes16(bytes).map(SecretKey)
     }
 
     /// Reads standard Base64 of 16 bytes.
     pub fn from_base64(text: &str) -> Result<Self, KeyError> {
-        let mut bytes = base64::decode(text).map_err(|_| KeyError::InvalidBase64)?;
-        let key = Self::from_slice(&bytes);
-        bytes.zeroize();
-        key
+        base64_bytes16(text).map(SecretKey)
     }
 
     /// The raw bytes.
@@ -100,6 +92,22 @@ impl fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SecretKey(<16 bytes>)")
     }
+}
+
+/// Exactly 16 bytes, as keys and counters are.
+pub(crate) fn bytes16(bytes: &[u8]) -> Result<[u8; 16], KeyError> {
+    <[u8; 16]>::try_from(bytes).map_err(|_| KeyError::WrongLength {
+        expected: 16,
+        found: bytes.len(),
+    })
+}
+
+/// Standard Base64 of exactly 16 bytes; the decoded copy is wiped.
+pub(crate) fn base64_bytes16(text: &str) -> Result<[u8; 16], KeyError> {
+    let mut bytes = base64::decode(text).map_err(|_| KeyError::InvalidBase64)?;
+    let array = bytes16(&bytes);
+    bytes.zeroize();
+    array
 }
 
 /// `x[i] XOR x[i + 16]`: PowerAuth's reduction of 32 bytes to 16 (`convert32Bto16B`).

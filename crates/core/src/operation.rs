@@ -323,12 +323,7 @@ fn encode_field(field: &Field, position: usize) -> Result<String, OperationDataE
             format!("A{amount}{currency}")
         }
         Field::Iban { iban, bic } => {
-            let valid = |s: &str| {
-                !s.is_empty()
-                    && s.bytes()
-                        .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
-            };
-            if !valid(iban) || !bic.as_deref().is_none_or(valid) {
+            if !is_account_part(iban) || !bic.as_deref().is_none_or(is_account_part) {
                 return Err(OperationDataError::InvalidAccount(position));
             }
             match bic {
@@ -348,6 +343,14 @@ fn encode_field(field: &Field, position: usize) -> Result<String, OperationDataE
             text(*kind, t)
         }
     })
+}
+
+/// An IBAN or a BIC: digits and capital letters, at least one.
+fn is_account_part(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
 }
 
 /// Splits on `*` outside escapes, keeping each segment's escapes.
@@ -393,11 +396,7 @@ fn parse_field(raw: &str, position: usize) -> Result<Field, OperationDataError> 
         }
         'I' => {
             let parts: Vec<&str> = value.split(',').filter(|p| !p.is_empty()).collect();
-            let valid = |p: &&str| {
-                p.bytes()
-                    .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
-            };
-            if parts.is_empty() || parts.len() > 2 || !parts.iter().all(valid) {
+            if parts.is_empty() || parts.len() > 2 || !parts.iter().all(|p| is_account_part(p)) {
                 return Err(OperationDataError::InvalidAccount(position));
             }
             Field::Iban {
