@@ -230,44 +230,6 @@ fn the_builder_cases() {
     assert_eq!(file["rejected_by_builder"].as_array().unwrap().len(), 4);
 }
 
-#[test]
-fn the_worked_example_parses_verifies_and_gives_its_code() {
-    let qr = "5ff1b1ed-a3cc-45a3-8ab0-ed60950312b6\nPayment\nPlease confirm this payment\nA1*A100CZK*ICZ2730300000001165254011*D20180425*NZa večerní pivo \\* 2\nB\nOIIYX91Q7IC6TIo102NCtg==\n1MEUCIQCQxzK9hsuD2+k51WZKB/nPRonAQ3OBtWpEIF0J8nc1qQIgdhljq82x7VKoUFjHquHd0gIK7czGwxg8m84Yrs+lENA=";
-    let payload = OfflinePayload::parse(qr).unwrap();
-    let key = qrauth_core::PublicKey::from_base64(
-        "BIB8OLOLcm9L7bu+5S6Qs6ZsdTS3psSEuL1pHhKoTw3k+iJcFQLYlHdy/bC5zNQo0ljILUP4lzlkgY7tNbwRCN8=",
-    )
-    .unwrap();
-    payload.verify_signature(&key).unwrap();
-    assert_eq!(payload.key_type, KeyType::Personalized);
-    assert!(payload.flags.biometry);
-    assert_eq!(
-        payload.operation_data.fields[3],
-        Field::Note("Za večerní pivo * 2".into())
-    );
-    assert_eq!(
-        Field::grouped_iban("CZ2730300000001165254011"),
-        "CZ27 3030 0000 0011 6525 4011"
-    );
-    let keys = qrauth_core::DerivedKeys::from_master_secret(
-        &qrauth_core::SecretKey::from_base64("PCXvq5LWmjt/s3kJbbIvyQ==").unwrap(),
-    );
-    let keys = qrauth_core::FactorKeys {
-        possession: keys.possession,
-        knowledge: keys.knowledge,
-        biometry: keys.biometry,
-    };
-    let code = qrauth_core::signature::offline_code(
-        &keys,
-        qrauth_core::FactorType::PossessionKnowledge,
-        &qrauth_core::CtrData::from_base64("FEIjl5pIangaV3KVYyUs4Q==").unwrap(),
-        &payload.message(qrauth_core::signature::OFFLINE_URI_ID),
-        8,
-    )
-    .unwrap();
-    assert_eq!(code, "24456606-24115264");
-}
-
 fn server_key() -> PrivateKey {
     PrivateKey::from_random(&[5; 32]).unwrap()
 }

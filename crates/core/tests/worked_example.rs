@@ -1,13 +1,11 @@
 //! The worked example of spec §13.2, from QR text to code and back through verification.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
-use qrauth_core::base64;
-use qrauth_core::ecdsa::{SignatureError, verify_der};
+use qrauth_core::ecdsa::SignatureError;
 use qrauth_core::signature::{
-    DEFAULT_LOOKAHEAD, FactorKeys, FactorType, OFFLINE_URI_ID, offline_code, offline_message,
-    verify_offline_code,
+    DEFAULT_LOOKAHEAD, FactorKeys, FactorType, OFFLINE_URI_ID, offline_code, verify_offline_code,
 };
-use qrauth_core::{CtrData, DerivedKeys, PublicKey, SecretKey};
+use qrauth_core::{CtrData, DerivedKeys, Field, KeyType, OfflinePayload, PublicKey, SecretKey};
 
 const QR: &str = "5ff1b1ed-a3cc-45a3-8ab0-ed60950312b6
 Payment
@@ -35,17 +33,6 @@ fn keys() -> FactorKeys {
     keys
 }
 
-/// Splits the QR text by hand (the payload parser is separate) and returns the signed prefix,
-/// the signature, the operation id, the operation data and the nonce.
-fn split(qr: &str) -> (&str, Vec<u8>, &str, &str, [u8; 16]) {
-    let last_line = qr.rfind('\n').unwrap() + 1;
-    let signed = &qr[..last_line + 1]; // up to and including the key type
-    let signature = base64::decode(&qr[last_line + 1..]).unwrap();
-    let lines: Vec<&str> = qr.split('\n').collect();
-    let nonce: [u8; 16] = base64::decode(lines[5]).unwrap().try_into().unwrap();
-    (signed, signature, lines[0], lines[3], nonce)
-}
-
 fn ctr(n: usize) -> CtrData {
     let mut ctr = CtrData::from_base64("FEIjl5pIangaV3KVYyUs4Q==").unwrap();
     for _ in 0..n {
@@ -55,24 +42,34 @@ fn ctr(n: usize) -> CtrData {
 }
 
 #[test]
-fn the_server_signature_verifies_over_the_exact_prefix() {
-    let (signed, signature, ..) = split(QR);
-    assert!(signed.ends_with("OIIYX91Q7IC6TIo102NCtg==\n1"));
-    let key = PublicKey::from_base64(SERVER_PUBLIC).unwrap();
-    verify_der(&key, signed.as_bytes(), &signature).unwrap();
-    // One changed byte of the signed text (the note's "2" becomes "3") is refused.
-    let forged = signed.replace("pivo \\* 2", "pivo \\* 3");
-    assert_eq!(
-        verify_der(&key, forged.as_bytes(), &signature),
-        Err(SignatureError::Mismatch)
+fn the_payload_parses_and_its_signature_verifies_over_the_exact_prefix() {
+    let payload = OfflinePayload::parse(QR).unwrap();
+    assert!(
+        std::str::from_utf8(payload.signed_bytes())
+            .unwrap()
+            .ends_with("OIIYX91Q7IC6TIo102NCtg==\n1")
     );
+    assert_eq!(payload.key_type, KeyType::Personalized);
+    assert!(payload.flags.biometry);
+    assert_eq!(
+        payload.operation_data.fields[3],
+        Field::Note("Za večerní pivo * 2".into())
+    );
+    assert_eq!(
+        Field::grouped_iban("CZ2730300000001165254011"),
+        "CZ27 3030 0000 0011 6525 4011"
+    );
+    let key = PublicKey::from_base64(SERVER_PUBLIC).unwrap();
+    payload.verify_signature(&key).unwrap();
+    // One changed byte of the signed text (the note's "2" becomes "3") is refused.
+    let forged = OfflinePayload::parse(&QR.replace("pivo \\* 2", "pivo \\* 3")).unwrap();
+    assert_eq!(forged.verify_signature(&key), Err(SignatureError::Mismatch));
 }
 
 #[test]
 fn codes_at_the_first_three_counter_values() {
     let keys = keys();
-    let (_, _, operation_id, operation_data, nonce) = split(QR);
-    let message = offline_message(OFFLINE_URI_ID, &nonce, operation_id, operation_data, None);
+    let message = OfflinePayload::parse(QR).unwrap().message(OFFLINE_URI_ID);
     assert!(String::from_utf8(message.clone()).unwrap().starts_with(
         "POST&L29wZXJhdGlvbi9hdXRob3JpemUvb2ZmbGluZQ==&OIIYX91Q7IC6TIo102NCtg==&NWZmMWIxZWQtYTNjYy00NWEzLThhYjAtZWQ2MDk1MDMxMmI2JkExKkExMDBDWksqSUNaMjczMDMwMDAwMDAwMTE2NTI1NDAxMSpEMjAxODA0MjUqTlphIHZlxI1lcm7DrSBwaXZvIFwqIDI=&offline"
     ));
@@ -102,8 +99,7 @@ fn codes_at_the_first_three_counter_values() {
 #[test]
 fn verification_looks_ahead_and_stores_one_past_the_match() {
     let keys = keys();
-    let (_, _, operation_id, operation_data, nonce) = split(QR);
-    let message = offline_message(OFFLINE_URI_ID, &nonce, operation_id, operation_data, None);
+    let message = OfflinePayload::parse(QR).unwrap().message(OFFLINE_URI_ID);
     let verify = |typed: &str, allow_biometry| {
         verify_offline_code(
             typed,
