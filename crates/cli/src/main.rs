@@ -32,7 +32,12 @@ enum Command {
         #[arg(long, env = "QRAUTH_LISTEN", default_value = "127.0.0.1:8081")]
         listen: SocketAddr,
         /// SQLite database file, created with its schema if missing.
-        #[arg(long, env = "QRAUTH_DATABASE", default_value = "qrauth.sqlite3")]
+        #[arg(
+            long,
+            alias = "db",
+            env = "QRAUTH_DATABASE",
+            default_value = "qrauth.sqlite3"
+        )]
         database: PathBuf,
         /// Directory of the built app (`trunk build --release` writes `dist/`) to serve at `/`.
         #[arg(long = "static", value_name = "DIR")]
@@ -49,6 +54,11 @@ enum Command {
         /// The vector file (JSON, PowerAuth's schema).
         file: PathBuf,
     },
+    /// Manage people who sign in with a password.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Work with offline codes.
     Code {
         #[command(subcommand)]
@@ -58,6 +68,29 @@ enum Command {
     Payload {
         #[command(subcommand)]
         command: PayloadCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user. Without --password-stdin a random password is made and printed.
+    Add {
+        /// The user name: letters, digits and . _ - @.
+        name: String,
+        /// SQLite database file of the server.
+        #[arg(
+            long,
+            alias = "db",
+            env = "QRAUTH_DATABASE",
+            default_value = "qrauth.sqlite3"
+        )]
+        database: PathBuf,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Set a new password if the user exists.
+        #[arg(long)]
+        replace: bool,
     },
 }
 
@@ -98,6 +131,15 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::User {
+            command:
+                UserCommand::Add {
+                    name,
+                    database,
+                    password_stdin,
+                    replace,
+                },
+        } => runtime.block_on(add_user(&name, &database, password_stdin, replace)),
         Command::Conformance { kind, file } => return conformance(kind, &file),
         Command::Code {
             command:
@@ -131,6 +173,37 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn add_user(
+    name: &str,
+    database: &std::path::Path,
+    password_stdin: bool,
+    replace: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let storage = qrauth_server::Storage::open(database)?;
+    let password = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    } else {
+        use std::fmt::Write as _;
+        let bytes = qrauth_server::users::random::<12>()?;
+        bytes.iter().fold(String::new(), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
+    };
+    qrauth_server::users::add_user(&storage, name, &password, replace).await?;
+    storage
+        .audit("user.added", format!("user {name:?}"))
+        .await?;
+    if password_stdin {
+        println!("user {name} added");
+    } else {
+        println!("user {name} added with password {password}");
+    }
+    Ok(())
 }
 
 fn normalize(input: &str, components: u8, length: u8) -> ExitCode {

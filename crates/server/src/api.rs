@@ -2,17 +2,20 @@
 
 use axum::Json;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
-use crate::{AppState, VERSION};
+use crate::{AppState, StorageError, VERSION};
 
 pub(crate) fn routes(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
+        .merge(crate::session::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -54,6 +57,63 @@ impl IntoResponse for ApiError {
             },
         };
         (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        // The cause is for the operator's log, not for the client.
+        eprintln!("qrauth: {e}");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_unavailable",
+            "The server cannot reach its storage; try again shortly.",
+        )
+    }
+}
+
+/// A JSON request body; every way it can be wrong becomes an [`ApiError`] with its own code.
+pub(crate) struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        // Through a JSON value first: serde would also read a struct from an array.
+        match Json::<serde_json::Value>::from_request(request, state).await {
+            Ok(Json(value)) if !value.is_object() => Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_request",
+                "The body must be a JSON object.",
+            )),
+            Ok(Json(value)) => serde_json::from_value(value).map(ApiJson).map_err(|e| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_request",
+                    format!("The request does not have the expected fields: {e}"),
+                )
+            }),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send the body as JSON with Content-Type: application/json.",
+            )),
+            Err(JsonRejection::JsonSyntaxError(_)) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                "The body is not valid JSON.",
+            )),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("The body is larger than {} bytes.", crate::MAX_BODY_BYTES),
+            )),
+            Err(e) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                e.body_text(),
+            )),
+        }
     }
 }
 

@@ -11,7 +11,9 @@
 //! ```
 
 mod api;
+mod session;
 mod storage;
+pub mod users;
 mod web;
 
 use std::future::Future;

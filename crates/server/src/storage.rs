@@ -20,6 +20,19 @@ const MIGRATIONS: &[&str] = &[
         event TEXT NOT NULL,
         detail TEXT NOT NULL DEFAULT ''
     );",
+    // 2: people who sign in with a password, and their browser sessions (hashed tokens).
+    "CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        created_ms INTEGER NOT NULL
+    );
+    CREATE TABLE web_sessions (
+        token_hash BLOB PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_ms INTEGER NOT NULL,
+        expires_ms INTEGER NOT NULL
+    );",
 ];
 
 /// The server's database.
@@ -39,6 +52,12 @@ impl fmt::Display for StorageError {
 }
 
 impl std::error::Error for StorageError {}
+
+impl StorageError {
+    pub(crate) fn from_message(message: String) -> Self {
+        StorageError(message)
+    }
+}
 
 impl From<rusqlite::Error> for StorageError {
     fn from(e: rusqlite::Error) -> Self {
@@ -156,7 +175,8 @@ fn migrate(connection: &mut Connection) -> Result<(), StorageError> {
     Ok(())
 }
 
-fn now_ms() -> i64 {
+/// Milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)

@@ -59,20 +59,9 @@ pub fn output(command: &mut Command) -> Option<String> {
 /// A child process that is stopped when this value is dropped, however the xtask ends.
 pub struct Supervised {
     child: Child,
-    name: &'static str,
 }
 
 impl Supervised {
-    /// Waits for the child to exit by itself.
-    pub fn wait(&mut self) -> Result {
-        let status = self.child.wait()?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(Failure(format!("{} stopped ({status})", self.name)))
-        }
-    }
-
     /// Whether the child has exited.
     pub fn exited(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(Some(_)))
@@ -103,7 +92,7 @@ pub fn supervise(command: &mut Command, name: &'static str) -> Result<Supervised
     let child = command
         .spawn()
         .map_err(|e| Failure(format!("cannot start {name}: {e}")))?;
-    Ok(Supervised { child, name })
+    Ok(Supervised { child })
 }
 
 /// Starts `qrauth serve` and waits until it says where it listens; returns it and its URL.

@@ -1,0 +1,109 @@
+//! `/api/v1/session`: password sign-in for the first factor, as an HttpOnly cookie.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+use crate::api::{ApiError, ApiJson};
+use crate::users::{self, SESSION_LIFETIME_MS};
+
+/// The cookie that carries a browser session.
+pub const COOKIE: &str = "qrauth_session";
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route("/session", post(sign_in).get(current).delete(sign_out))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordSignIn {
+    user: String,
+    password: String,
+}
+
+#[derive(Serialize)]
+struct SignedIn {
+    user: String,
+}
+
+/// The session token from the request's cookies, if any.
+pub(crate) fn session_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value)
+}
+
+/// The signed-in user's name, or 401.
+pub(crate) async fn signed_in_user(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<String, ApiError> {
+    let not_signed_in =
+        || ApiError::new(StatusCode::UNAUTHORIZED, "not_signed_in", "Sign in first.");
+    let token = session_token(headers).ok_or_else(not_signed_in)?;
+    users::session_user(&state.storage, token)
+        .await?
+        .ok_or_else(not_signed_in)
+}
+
+/// `POST /api/v1/session {"user", "password"}`.
+async fn sign_in(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<PasswordSignIn>,
+) -> Result<Response, ApiError> {
+    let Some(user_id) = users::check_password(&state.storage, &body.user, &body.password).await?
+    else {
+        state
+            .storage
+            .audit("session.sign_in_failed", format!("user {:?}", body.user))
+            .await?;
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "Wrong user name or password.",
+        ));
+    };
+    let token = users::start_session(&state.storage, user_id).await?;
+    state
+        .storage
+        .audit("session.signed_in", format!("user {:?}", body.user))
+        .await?;
+    let cookie = format!(
+        "{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        SESSION_LIFETIME_MS / 1000
+    );
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        Json(SignedIn { user: body.user }),
+    )
+        .into_response())
+}
+
+/// `GET /api/v1/session`: who is signed in.
+async fn current(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<SignedIn>, ApiError> {
+    Ok(Json(SignedIn {
+        user: signed_in_user(&state, &headers).await?,
+    }))
+}
+
+/// `DELETE /api/v1/session`: signs out.
+async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    if let Some(token) = session_token(&headers) {
+        users::end_session(&state.storage, token).await?;
+    }
+    let expired = format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, expired)]).into_response())
+}
