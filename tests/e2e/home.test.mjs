@@ -50,6 +50,14 @@ test('an app route loads the app, and the page cannot be framed', async () => {
   assert.match(csp, /frame-ancestors 'none'/);
   assert.match(csp, /script-src 'self' 'wasm-unsafe-eval' 'sha256-/);
   assert.equal(response.headers.get('x-frame-options'), 'DENY');
+  assert.equal(response.headers.get('cache-control'), 'no-cache');
+
+  // trunk's hashed files may be cached for a year; the page that names them may not.
+  const html = await response.text();
+  const script = /import init, \* as bindings from '([^']+)'/.exec(html)[1];
+  const asset = await fetch(new URL(script, baseUrl));
+  assert.equal(asset.status, 200);
+  assert.equal(asset.headers.get('cache-control'), 'public, max-age=31536000, immutable');
 
   const { page, problems, close } = await openPage(browser);
   const home = new HomePage(page);

@@ -11,6 +11,7 @@
 //! ```
 
 mod api;
+mod limits;
 mod session;
 mod storage;
 pub mod users;
@@ -94,7 +95,13 @@ impl From<std::io::Error> for ServeError {
 #[derive(Clone)]
 pub(crate) struct AppState {
     pub(crate) storage: Storage,
+    /// Password sign-in attempts per client address.
+    pub(crate) sign_in_limit: std::sync::Arc<limits::RateLimit>,
 }
+
+/// Password sign-in attempts allowed per client address: a burst of this many, refilled over a
+/// minute. Argon2 makes each attempt cost the server too, so this also bounds that work.
+pub const SIGN_IN_ATTEMPTS_PER_MINUTE: u32 = 10;
 
 /// A server that has opened its storage and bound its address, ready to run.
 pub struct Server {
@@ -114,6 +121,10 @@ impl Server {
         let router = router(
             AppState {
                 storage: storage.clone(),
+                sign_in_limit: std::sync::Arc::new(limits::RateLimit::new(
+                    SIGN_IN_ATTEMPTS_PER_MINUTE,
+                    std::time::Duration::from_secs(60),
+                )),
             },
             static_app,
         );

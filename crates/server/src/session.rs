@@ -2,7 +2,9 @@
 
 use axum::Json;
 use axum::Router;
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -59,8 +61,16 @@ pub(crate) async fn signed_in_user(
 /// `POST /api/v1/session {"user", "password"}`.
 async fn sign_in(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     ApiJson(body): ApiJson<PasswordSignIn>,
 ) -> Result<Response, ApiError> {
+    if let Err(wait) = state.sign_in_limit.check(client.ip()) {
+        state
+            .storage
+            .audit("session.rate_limited", format!("client {}", client.ip()))
+            .await?;
+        return Err(ApiError::rate_limited(wait));
+    }
     let Some(user_id) = users::check_password(&state.storage, &body.user, &body.password).await?
     else {
         state

@@ -71,8 +71,37 @@ impl StaticApp {
         // The app's wasm shrinks to under half its size with gzip.
         Router::new()
             .fallback_service(files)
+            .layer(middleware::from_fn(cache_policy))
             .layer(CompressionLayer::new())
     }
+}
+
+/// Trunk names built files `name-<hash>.ext` (the hash is a 64-bit number in hex, so up to 16
+/// digits; the wasm adds `_bg`): such a file never changes, so browsers
+/// may keep it a year; anything else is checked with the server on every use.
+async fn cache_policy(request: Request, next: Next) -> Response {
+    let immutable = is_hashed_asset(request.uri().path());
+    let mut response = next.run(request).await;
+    if response.status().is_success() && !response.headers().contains_key(header::CACHE_CONTROL) {
+        let policy = if immutable {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        };
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    }
+    response
+}
+
+fn is_hashed_asset(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    let stem = name.split('.').next().unwrap_or_default();
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    stem.rsplit_once('-').is_some_and(|(_, hash)| {
+        (12..=16).contains(&hash.len()) && hash.bytes().all(|b| b.is_ascii_hexdigit())
+    })
 }
 
 fn inline_script_hashes(html: &str) -> Vec<String> {
@@ -153,6 +182,16 @@ pub(crate) fn with_security_headers(router: Router, inline_scripts: &[String]) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_trunk_hashed_names_are_immutable() {
+        assert!(is_hashed_asset("/qrauth-app-34df01e574613f8a.js"));
+        assert!(is_hashed_asset("/qrauth-app-34df01e574613f8a_bg.wasm"));
+        assert!(is_hashed_asset("/qrauth-app-34df01e574613f8.js"));
+        assert!(!is_hashed_asset("/favicon.svg"));
+        assert!(!is_hashed_asset("/app-1.js"));
+        assert!(!is_hashed_asset("/"));
+    }
 
     #[test]
     fn hashes_only_inline_scripts() {

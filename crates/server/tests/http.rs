@@ -206,6 +206,11 @@ async fn serves_the_app_with_a_policy_that_allows_only_its_own_start_script() {
     let script = server.request("GET", "/app-1.js").await;
     assert_eq!(script.status, 200);
     assert_eq!(script.text(), script_text);
+    assert_eq!(
+        script.header("cache-control"),
+        "no-cache",
+        "not a hashed name"
+    );
     let compressed = server
         .request_with("GET", "/app-1.js", "Accept-Encoding: gzip\r\n")
         .await;
@@ -368,5 +373,29 @@ async fn bad_bodies_get_specific_errors() {
         (plain.status, plain.json()["error"]["code"].clone()),
         (415, "unsupported_media_type".into())
     );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn sign_in_attempts_are_limited_per_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Running::start(&dir.path().join("db.sqlite3"), None).await;
+    let attempt = r#"{"user":"mallory","password":"guess guess"}"#;
+    for _ in 0..qrauth_server::SIGN_IN_ATTEMPTS_PER_MINUTE {
+        assert_eq!(
+            server
+                .json("POST", "/api/v1/session", "", attempt)
+                .await
+                .status,
+            401
+        );
+    }
+    let limited = server.json("POST", "/api/v1/session", "", attempt).await;
+    assert_eq!(limited.status, 429);
+    assert_eq!(limited.json()["error"]["code"], "rate_limited");
+    let retry: u64 = limited.header("retry-after").parse().unwrap();
+    assert!((1..=7).contains(&retry), "{retry}");
+    // Reading the session is not limited.
+    assert_eq!(server.request("GET", "/api/v1/session").await.status, 401);
     server.stop().await;
 }
