@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 mod inspection;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use qrauth_core::code::CodeFormat;
 use qrauth_core::conformance::{self, VectorKind};
 use qrauth_core::{AuthCode, OfflinePayload, PublicKey};
@@ -31,14 +31,8 @@ enum Command {
         /// Address to listen on; port 0 picks a free port, printed on start.
         #[arg(long, env = "QRAUTH_LISTEN", default_value = "127.0.0.1:8081")]
         listen: SocketAddr,
-        /// SQLite database file, created with its schema if missing.
-        #[arg(
-            long,
-            alias = "db",
-            env = "QRAUTH_DATABASE",
-            default_value = "qrauth.sqlite3"
-        )]
-        database: PathBuf,
+        #[command(flatten)]
+        database: Database,
         /// Directory of the built app (`trunk build --release` writes `dist/`) to serve at `/`.
         #[arg(long = "static", value_name = "DIR")]
         static_dir: Option<PathBuf>,
@@ -71,20 +65,28 @@ enum Command {
     },
 }
 
+/// The server's SQLite database, shared by `serve` and the admin commands.
+#[derive(Args)]
+struct Database {
+    /// SQLite database file, created with its schema if missing.
+    #[arg(
+        long = "database",
+        alias = "db",
+        value_name = "FILE",
+        env = "QRAUTH_DATABASE",
+        default_value = "qrauth.sqlite3"
+    )]
+    path: PathBuf,
+}
+
 #[derive(Subcommand)]
 enum UserCommand {
     /// Add a user. Without --password-stdin a random password is made and printed.
     Add {
         /// The user name: letters, digits and . _ - @.
         name: String,
-        /// SQLite database file of the server.
-        #[arg(
-            long,
-            alias = "db",
-            env = "QRAUTH_DATABASE",
-            default_value = "qrauth.sqlite3"
-        )]
-        database: PathBuf,
+        #[command(flatten)]
+        database: Database,
         /// Read the password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
@@ -139,7 +141,7 @@ fn main() -> ExitCode {
                     password_stdin,
                     replace,
                 },
-        } => runtime.block_on(add_user(&name, &database, password_stdin, replace)),
+        } => runtime.block_on(add_user(&name, &database.path, password_stdin, replace)),
         Command::Conformance { kind, file } => return conformance(kind, &file),
         Command::Code {
             command:
@@ -160,7 +162,7 @@ fn main() -> ExitCode {
         } => runtime.block_on(serve(
             ServerConfig {
                 listen,
-                database,
+                database: database.path,
                 static_dir,
             },
             stop_on_stdin_close,

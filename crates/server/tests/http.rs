@@ -256,15 +256,20 @@ async fn state_survives_a_restart() {
     assert_eq!(starts, 2);
 }
 
-#[tokio::test]
-async fn password_sign_in_gives_an_http_only_session_that_survives_a_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("db.sqlite3");
+/// A fresh database in `dir` with the user alice, password "correct horse battery".
+async fn database_with_alice(dir: &Path) -> std::path::PathBuf {
+    let database = dir.join("db.sqlite3");
     let storage = Storage::open(&database).unwrap();
     qrauth_server::users::add_user(&storage, "alice", "correct horse battery", false)
         .await
         .unwrap();
-    drop(storage);
+    database
+}
+
+#[tokio::test]
+async fn password_sign_in_gives_an_http_only_session_that_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = database_with_alice(dir.path()).await;
     let server = Running::start(&database, None).await;
 
     let reply = server
@@ -322,12 +327,7 @@ async fn password_sign_in_gives_an_http_only_session_that_survives_a_restart() {
 #[tokio::test]
 async fn wrong_passwords_and_unknown_users_get_the_same_answer() {
     let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("db.sqlite3");
-    let storage = Storage::open(&database).unwrap();
-    qrauth_server::users::add_user(&storage, "alice", "correct horse battery", false)
-        .await
-        .unwrap();
-    drop(storage);
+    let database = database_with_alice(dir.path()).await;
     let server = Running::start(&database, None).await;
     for body in [
         r#"{"user":"alice","password":"wrong password"}"#,
