@@ -190,7 +190,7 @@ async fn add_user(
         line.trim_end_matches(['\r', '\n']).to_owned()
     } else {
         use std::fmt::Write as _;
-        let bytes = qrauth_server::users::random::<12>()?;
+        let bytes = qrauth_server::secrets::random::<12>()?;
         bytes.iter().fold(String::new(), |mut out, b| {
             let _ = write!(out, "{b:02x}");
             out

@@ -48,6 +48,20 @@ pub fn verify_der(key: &PublicKey, message: &[u8], der: &[u8]) -> Result<(), Sig
         .map_err(|_| SignatureError::Mismatch)
 }
 
+/// Signs `message` and returns the raw `r || s` form (IEEE P1363), as JWS ES256 writes it.
+pub fn sign_raw(key: &PrivateKey, message: &[u8]) -> [u8; 64] {
+    let signature: Signature = SigningKey::from(key.inner()).sign(message);
+    signature.to_bytes().into()
+}
+
+/// Checks a raw `r || s` signature over `message`.
+pub fn verify_raw(key: &PublicKey, message: &[u8], raw: &[u8]) -> Result<(), SignatureError> {
+    let signature = Signature::from_slice(raw).map_err(|_| SignatureError::Malformed)?;
+    VerifyingKey::from(key.inner())
+        .verify(message, &signature)
+        .map_err(|_| SignatureError::Mismatch)
+}
+
 /// Converts DER to the raw `r || s` form (IEEE P1363, 64 bytes) that WebCrypto expects.
 pub fn der_to_raw(der: &[u8]) -> Result<[u8; 64], SignatureError> {
     let signature = Signature::from_der(der).map_err(|_| SignatureError::Malformed)?;

@@ -189,6 +189,15 @@ impl DerivedKeys {
             vault: kdf(master, VAULT),
         }
     }
+
+    /// The three signature keys.
+    pub fn factor_keys(&self) -> crate::signature::FactorKeys {
+        crate::signature::FactorKeys {
+            possession: self.possession.clone(),
+            knowledge: self.knowledge.clone(),
+            biometry: self.biometry.clone(),
+        }
+    }
 }
 
 /// A P-256 private key.

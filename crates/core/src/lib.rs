@@ -5,6 +5,7 @@
 //! PowerAuth 3.x (`docs/protocol.md`). Randomness comes from the caller: core has no random
 //! source of its own.
 
+pub mod activation;
 pub mod base64;
 pub mod code;
 #[cfg(feature = "conformance")]
@@ -17,9 +18,10 @@ pub mod payload;
 pub mod signature;
 pub mod totp;
 
+pub use activation::{ActivationCode, fingerprint};
 pub use code::{AuthCode, CodeEntry, CodeError};
 pub use counter::CtrData;
 pub use keys::{DerivedKeys, KeyError, PinProtectedKey, PrivateKey, PublicKey, SecretKey};
 pub use operation::{Field, OperationData};
 pub use payload::{Flags, KeyType, OfflinePayload};
-pub use signature::{FactorKeys, FactorType, OfflineMatch};
+pub use signature::{FactorKeys, FactorType, SignatureFormat, SignatureMatch};

@@ -163,6 +163,19 @@ pub fn signature_base_string(
     )
 }
 
+/// The bytes a signature signs: `POST&B64(uri_id)&B64(nonce)&B64(body)&application_secret`
+/// (spec §6.2–6.3). Online requests use the application secret from the activation; offline
+/// codes use the literal `offline`.
+pub fn signed_message(
+    uri_id: &str,
+    nonce: &[u8],
+    body: &[u8],
+    application_secret: &str,
+) -> Vec<u8> {
+    let base = signature_base_string(Some("POST"), Some(uri_id), Some(nonce), Some(body));
+    format!("{base}&{application_secret}").into_bytes()
+}
+
 /// The bytes an offline code signs (spec §6.1–6.3):
 /// `POST&B64(uri_id)&B64(nonce)&B64(operation_id "&" operation_data ["&" totp])&offline`.
 /// `operation_data` is the escaped line exactly as it stands in the payload.
@@ -178,13 +191,36 @@ pub fn offline_message(
         body.push('&');
         body.push_str(totp);
     }
-    let base = signature_base_string(
-        Some("POST"),
-        Some(uri_id),
-        Some(nonce),
-        Some(body.as_bytes()),
-    );
-    format!("{base}&{OFFLINE_APPLICATION_SECRET}").into_bytes()
+    signed_message(uri_id, nonce, body.as_bytes(), OFFLINE_APPLICATION_SECRET)
+}
+
+/// How a signature is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignatureFormat {
+    /// Digits per component (4 to 8), components joined by `-`: offline codes.
+    Decimal(u8),
+    /// Base64 of the last 16 bytes of each component: online requests from protocol 3.1 on.
+    Base64,
+}
+
+impl SignatureFormat {
+    fn write(self, components: &[[u8; 32]]) -> Result<String, InvalidComponentLength> {
+        match self {
+            SignatureFormat::Decimal(length) => decimal_code(components, length),
+            SignatureFormat::Base64 => Ok(base64_code(components)),
+        }
+    }
+}
+
+/// The signature of `message` by `factors` at counter `ctr`, in `format`.
+pub fn compute_signature(
+    keys: &FactorKeys,
+    factors: FactorType,
+    ctr: &CtrData,
+    message: &[u8],
+    format: SignatureFormat,
+) -> Result<String, InvalidComponentLength> {
+    format.write(&signature_components(&factors.keys(keys), ctr, message))
 }
 
 /// The decimal offline code for `factors` at counter `ctr`.
@@ -195,16 +231,13 @@ pub fn offline_code(
     message: &[u8],
     length: u8,
 ) -> Result<String, InvalidComponentLength> {
-    decimal_code(
-        &signature_components(&factors.keys(keys), ctr, message),
-        length,
-    )
+    compute_signature(keys, factors, ctr, message, SignatureFormat::Decimal(length))
 }
 
-/// A typed offline code that matched.
+/// A signature that matched.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OfflineMatch {
-    /// Which factors the code proved.
+pub struct SignatureMatch {
+    /// Which factors the signature proved.
     pub factors: FactorType,
     /// How many counter values the token had used past the stored one, plus one: add it to the
     /// numeric counter.
@@ -213,30 +246,26 @@ pub struct OfflineMatch {
     pub next_ctr: CtrData,
 }
 
-/// Verifies a typed code (canonical form, such as `12345678-90123456`) as the server does: for
-/// each of `lookahead` counter values from `stored`, try possession+knowledge, then
-/// possession+biometry when allowed. Pure: the caller stores the result and counts failures.
-pub fn verify_offline_code(
+/// Verifies a signature as the server does (spec §7.2): for each of `lookahead` counter values
+/// from `stored`, try each of `factors` in order. Pure: the caller stores the result and counts
+/// failures.
+pub fn verify_signature(
     typed: &str,
     keys: &FactorKeys,
     stored: &CtrData,
     message: &[u8],
-    allow_biometry: bool,
-    length: u8,
+    factors: &[FactorType],
+    format: SignatureFormat,
     lookahead: u32,
-) -> Result<Option<OfflineMatch>, InvalidComponentLength> {
-    let mut factors = vec![FactorType::PossessionKnowledge];
-    if allow_biometry {
-        factors.push(FactorType::PossessionBiometry);
-    }
+) -> Result<Option<SignatureMatch>, InvalidComponentLength> {
     let mut ctr = stored.clone();
     for step in 1..=lookahead {
         let next = ctr.next();
-        for &factor in &factors {
-            let expected = offline_code(keys, factor, &ctr, message, length)?;
-            // Every candidate is compared in full; lengths are public (they follow `length`).
+        for &factor in factors {
+            let expected = compute_signature(keys, factor, &ctr, message, format)?;
+            // Every candidate is compared in full; lengths are public (they follow `format`).
             if bool::from(expected.as_bytes().ct_eq(typed.as_bytes())) {
-                return Ok(Some(OfflineMatch {
+                return Ok(Some(SignatureMatch {
                     factors: factor,
                     steps: step,
                     next_ctr: next,
@@ -246,6 +275,32 @@ pub fn verify_offline_code(
         ctr = next;
     }
     Ok(None)
+}
+
+/// Verifies a typed offline code (canonical form, such as `12345678-90123456`): possession and
+/// knowledge, then possession and biometry when the payload allows it (flag `B`).
+pub fn verify_offline_code(
+    typed: &str,
+    keys: &FactorKeys,
+    stored: &CtrData,
+    message: &[u8],
+    allow_biometry: bool,
+    length: u8,
+    lookahead: u32,
+) -> Result<Option<SignatureMatch>, InvalidComponentLength> {
+    let mut factors = vec![FactorType::PossessionKnowledge];
+    if allow_biometry {
+        factors.push(FactorType::PossessionBiometry);
+    }
+    verify_signature(
+        typed,
+        keys,
+        stored,
+        message,
+        &factors,
+        SignatureFormat::Decimal(length),
+        lookahead,
+    )
 }
 
 #[cfg(test)]

@@ -180,3 +180,22 @@ fn fold_is_xor_of_halves() {
     bytes[16] = 0x0f;
     assert_eq!(keys::fold16(&bytes)[0], 0xff);
 }
+
+#[test]
+fn official_activation_codes_pass_the_checksum_and_their_qr_verifies() {
+    use qrauth_core::activation::{ActivationCode, verify_activation_qr};
+    use qrauth_core::keys::PublicKey;
+    let cases = cases("verify-activation-data-signature-v3.json");
+    assert!(cases.len() >= 3);
+    for case in cases {
+        let code = case["input"]["activationCode"].as_str().unwrap();
+        assert_eq!(ActivationCode::parse(code).unwrap().as_str(), code);
+        let master =
+            PublicKey::from_base64(case["input"]["masterPublicKey"].as_str().unwrap()).unwrap();
+        let signature = case["output"]["activationSignature"].as_str().unwrap();
+        let qr = format!("{code}#{signature}");
+        assert_eq!(verify_activation_qr(&qr, &master).unwrap().as_str(), code);
+        let forged = format!("{}#{signature}", ActivationCode::from_random([9; 10]).as_str());
+        assert!(verify_activation_qr(&forged, &master).is_err());
+    }
+}

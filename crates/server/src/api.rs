@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::Router;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -15,7 +14,12 @@ use crate::{AppState, StorageError, VERSION};
 pub(crate) fn routes(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
+        .route("/openapi.json", get(openapi))
+        .route("/jwks.json", get(jwks))
         .merge(crate::session::routes())
+        .merge(crate::activations::routes())
+        .merge(crate::logins::routes())
+        .merge(crate::operations::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -97,45 +101,79 @@ impl From<StorageError> for ApiError {
 /// A JSON request body; every way it can be wrong becomes an [`ApiError`] with its own code.
 pub(crate) struct ApiJson<T>(pub T);
 
+/// A JSON request body together with its exact bytes, for requests whose signature covers them.
+pub(crate) struct SignedJson<T> {
+    pub(crate) value: T,
+    pub(crate) raw: axum::body::Bytes,
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for SignedJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = request
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| {
+                let v = v.trim();
+                v.eq_ignore_ascii_case("application/json")
+                    || (v.starts_with("application/") && v.ends_with("+json"))
+            });
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send the body as JSON with Content-Type: application/json.",
+            ));
+        }
+        let raw = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "body_too_large",
+                        format!("The body is larger than {} bytes.", crate::MAX_BODY_BYTES),
+                    )
+                } else {
+                    ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.body_text())
+                }
+            })?;
+        // Through a JSON value first: serde would also read a struct from an array.
+        let value: serde_json::Value = serde_json::from_slice(&raw).map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                "The body is not valid JSON.",
+            )
+        })?;
+        if !value.is_object() {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_request",
+                "The body must be a JSON object.",
+            ));
+        }
+        let value = serde_json::from_value(value).map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_request",
+                format!("The request does not have the expected fields: {e}"),
+            )
+        })?;
+        Ok(SignedJson { value, raw })
+    }
+}
+
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        // Through a JSON value first: serde would also read a struct from an array.
-        match Json::<serde_json::Value>::from_request(request, state).await {
-            Ok(Json(value)) if !value.is_object() => Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_request",
-                "The body must be a JSON object.",
-            )),
-            Ok(Json(value)) => serde_json::from_value(value).map(ApiJson).map_err(|e| {
-                ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_request",
-                    format!("The request does not have the expected fields: {e}"),
-                )
-            }),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "Send the body as JSON with Content-Type: application/json.",
-            )),
-            Err(JsonRejection::JsonSyntaxError(_)) => Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "malformed_json",
-                "The body is not valid JSON.",
-            )),
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                format!("The body is larger than {} bytes.", crate::MAX_BODY_BYTES),
-            )),
-            Err(e) => Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                e.body_text(),
-            )),
-        }
+        SignedJson::from_request(request, state)
+            .await
+            .map(|body| ApiJson(body.value))
     }
 }
 
@@ -164,7 +202,7 @@ struct Health {
 
 /// `GET /api/v1/health`: whether the server and its database answer, and its version.
 async fn health(State(state): State<AppState>) -> impl IntoResponse {
-    match state.storage.check().await {
+    match state.authority.storage.check().await {
         Ok(()) => (
             StatusCode::OK,
             Json(Health {
@@ -185,4 +223,22 @@ async fn health(State(state): State<AppState>) -> impl IntoResponse {
             )
         }
     }
+}
+
+/// The OpenAPI description of this API, kept beside the code it describes.
+const OPENAPI: &str = include_str!("../openapi.json");
+
+/// `GET /api/v1/openapi.json`.
+async fn openapi() -> impl IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI,
+    )
+}
+
+/// `GET /api/v1/jwks.json`: the key that signs identity tokens.
+async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
+    Json(serde_json::json!({
+        "keys": [crate::identity::Jwk::of(&state.authority.keys.identity.public_key())]
+    }))
 }

@@ -10,22 +10,37 @@
 //! # Ok(()) }
 //! ```
 
+mod activations;
 mod api;
+mod authority;
+mod identity;
 mod limits;
+mod logins;
+mod operations;
+pub mod secrets;
 mod session;
+mod signed;
 mod storage;
 pub mod users;
+mod vault;
 mod web;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use tokio::net::TcpListener;
 
+pub use activations::{ActivationError, ActivationStatus, ActivationView, NewActivation};
+pub use authority::{Authority, Policy};
+pub use logins::{APPROVE_URI_ID, LoginState};
+pub use operations::{NewOperation, OperationDetails, OperationError, OperationRequest};
+pub use signed::HEADER as SIGNATURE_HEADER;
 pub use storage::{Storage, StorageError};
+pub use vault::{KEY_ENV, KeySource, Vault};
 
 /// The version every response and the health endpoint report.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -43,15 +58,22 @@ pub struct ServerConfig {
     pub database: PathBuf,
     /// A built app (trunk's `dist/`) to serve at `/`; `None` serves the API alone.
     pub static_dir: Option<PathBuf>,
+    /// Where the key that seals private keys at rest comes from.
+    pub key: KeySource,
+    /// Lifetimes, limits and names.
+    pub policy: Policy,
 }
 
 impl ServerConfig {
-    /// A configuration that serves the API alone.
+    /// A configuration that serves the API alone, with the default policy and the storage key
+    /// from [`KEY_ENV`] or beside the database.
     pub fn new(listen: SocketAddr, database: PathBuf) -> Self {
         ServerConfig {
             listen,
+            key: KeySource::default_for(&database),
             database,
             static_dir: None,
+            policy: Policy::default(),
         }
     }
 }
@@ -61,6 +83,8 @@ impl ServerConfig {
 pub enum ServeError {
     /// The database could not be opened or migrated.
     Storage(StorageError),
+    /// The storage key is unusable or does not open this database's keys.
+    Key(StorageError),
     /// The static directory has no usable `index.html`.
     StaticFiles(String),
     /// The address could not be bound, or the listener failed.
@@ -71,6 +95,7 @@ impl std::fmt::Display for ServeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ServeError::Storage(e) => write!(f, "{e}"),
+            ServeError::Key(e) => write!(f, "storage key: {e}"),
             ServeError::StaticFiles(e) => write!(f, "static files: {e}"),
             ServeError::Io(e) => write!(f, "network: {e}"),
         }
@@ -94,9 +119,43 @@ impl From<std::io::Error> for ServeError {
 /// Shared by every request.
 #[derive(Clone)]
 pub(crate) struct AppState {
-    pub(crate) storage: Storage,
+    pub(crate) authority: Authority,
     /// Password sign-in attempts per client address.
-    pub(crate) sign_in_limit: std::sync::Arc<limits::RateLimit>,
+    pub(crate) sign_in_limit: Arc<limits::RateLimit>,
+    /// Requests per client address to the endpoints that create things.
+    pub(crate) creation_limit: Arc<limits::RateLimit>,
+    /// Wakes long-polls of login sessions.
+    pub(crate) login_watch: Arc<logins::LoginWatch>,
+}
+
+impl AppState {
+    /// Takes one request from `client`'s creation budget, or answers 429 (audited).
+    pub(crate) async fn check_creation_limit(
+        &self,
+        client: SocketAddr,
+    ) -> Result<(), api::ApiError> {
+        if let Err(wait) = self.creation_limit.check(client.ip()) {
+            self.authority
+                .storage
+                .audit("rate_limited", format!("client {}", client.ip()))
+                .await?;
+            return Err(api::ApiError::rate_limited(wait));
+        }
+        Ok(())
+    }
+
+    /// Starts a browser session for `user_id` and returns its `Set-Cookie` value.
+    pub(crate) async fn start_browser_session(
+        &self,
+        user_id: i64,
+    ) -> Result<String, StorageError> {
+        let token = users::start_session(&self.authority.storage, user_id).await?;
+        Ok(session::cookie(
+            &token,
+            users::SESSION_LIFETIME_MS / 1000,
+            self.authority.policy.secure_cookies,
+        ))
+    }
 }
 
 /// Password sign-in attempts allowed per client address: a burst of this many, refilled over a
@@ -114,17 +173,26 @@ impl Server {
     /// Opens the database, reads the static app if any, and binds the address.
     pub async fn bind(config: ServerConfig) -> Result<Self, ServeError> {
         let storage = Storage::open(&config.database)?;
+        let vault = Vault::open(&config.key).map_err(ServeError::Key)?;
+        let authority = Authority::open(storage.clone(), vault, config.policy.clone())
+            .await
+            .map_err(ServeError::Key)?;
         let static_app = match &config.static_dir {
             Some(dir) => Some(web::StaticApp::load(dir).map_err(ServeError::StaticFiles)?),
             None => None,
         };
         let router = router(
             AppState {
-                storage: storage.clone(),
-                sign_in_limit: std::sync::Arc::new(limits::RateLimit::new(
+                sign_in_limit: Arc::new(limits::RateLimit::new(
                     SIGN_IN_ATTEMPTS_PER_MINUTE,
                     std::time::Duration::from_secs(60),
                 )),
+                creation_limit: Arc::new(limits::RateLimit::new(
+                    config.policy.creations_per_minute,
+                    std::time::Duration::from_secs(60),
+                )),
+                login_watch: Arc::default(),
+                authority,
             },
             static_app,
         );

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::AppState;
 use crate::api::{ApiError, ApiJson};
-use crate::users::{self, SESSION_LIFETIME_MS};
+use crate::users;
 
 /// The cookie that carries a browser session.
 pub const COOKIE: &str = "qrauth_session";
@@ -31,6 +31,13 @@ struct PasswordSignIn {
 #[derive(Serialize)]
 struct SignedIn {
     user: String,
+}
+
+/// The `Set-Cookie` value for a session token: HttpOnly (no script reads it), SameSite=Strict
+/// (no other site sends it), and Secure when the server is behind TLS.
+pub(crate) fn cookie(token: &str, max_age_s: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age_s}{secure}")
 }
 
 /// The session token from the request's cookies, if any.
@@ -53,7 +60,7 @@ pub(crate) async fn signed_in_user(
     let not_signed_in =
         || ApiError::new(StatusCode::UNAUTHORIZED, "not_signed_in", "Sign in first.");
     let token = session_token(headers).ok_or_else(not_signed_in)?;
-    users::session_user(&state.storage, token)
+    users::session_user(&state.authority.storage, token)
         .await?
         .ok_or_else(not_signed_in)
 }
@@ -66,14 +73,16 @@ async fn sign_in(
 ) -> Result<Response, ApiError> {
     if let Err(wait) = state.sign_in_limit.check(client.ip()) {
         state
+            .authority
             .storage
             .audit("session.rate_limited", format!("client {}", client.ip()))
             .await?;
         return Err(ApiError::rate_limited(wait));
     }
-    let Some(user_id) = users::check_password(&state.storage, &body.user, &body.password).await?
+    let Some(user_id) = users::check_password(&state.authority.storage, &body.user, &body.password).await?
     else {
         state
+            .authority
             .storage
             .audit("session.sign_in_failed", format!("user {:?}", body.user))
             .await?;
@@ -83,15 +92,12 @@ async fn sign_in(
             "Wrong user name or password.",
         ));
     };
-    let token = users::start_session(&state.storage, user_id).await?;
+    let cookie = state.start_browser_session(user_id).await?;
     state
+        .authority
         .storage
         .audit("session.signed_in", format!("user {:?}", body.user))
         .await?;
-    let cookie = format!(
-        "{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
-        SESSION_LIFETIME_MS / 1000
-    );
     Ok((
         [(header::SET_COOKIE, cookie)],
         Json(SignedIn { user: body.user }),
@@ -112,8 +118,8 @@ async fn current(
 /// `DELETE /api/v1/session`: signs out.
 async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     if let Some(token) = session_token(&headers) {
-        users::end_session(&state.storage, token).await?;
+        users::end_session(&state.authority.storage, token).await?;
     }
-    let expired = format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    let expired = cookie("", 0, state.authority.policy.secure_cookies);
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, expired)]).into_response())
 }

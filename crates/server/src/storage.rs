@@ -33,6 +33,69 @@ const MIGRATIONS: &[&str] = &[
         created_ms INTEGER NOT NULL,
         expires_ms INTEGER NOT NULL
     );",
+    // 3: the application's keys, token activations, QR login sessions and offline operations.
+    // Sealed columns are AES-GCM under the storage key (vault.rs); secrets a client presents
+    // (activation codes, poll secrets, scan codes) are kept only as SHA-256 hashes.
+    "CREATE TABLE application (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        master_private_sealed BLOB NOT NULL,
+        master_public TEXT NOT NULL,
+        identity_private_sealed BLOB NOT NULL,
+        identity_public TEXT NOT NULL,
+        application_secret_sealed BLOB NOT NULL,
+        created_ms INTEGER NOT NULL
+    );
+    CREATE TABLE activations (
+        id TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        status TEXT NOT NULL,
+        code_hash BLOB UNIQUE,
+        code_expires_ms INTEGER NOT NULL,
+        server_private_sealed BLOB NOT NULL,
+        server_public TEXT NOT NULL,
+        device_public TEXT,
+        device_name TEXT,
+        ctr_data BLOB NOT NULL,
+        counter INTEGER NOT NULL DEFAULT 0,
+        failed_attempts INTEGER NOT NULL DEFAULT 0,
+        max_failed_attempts INTEGER NOT NULL,
+        blocked_reason TEXT,
+        created_ms INTEGER NOT NULL,
+        committed_ms INTEGER,
+        last_used_ms INTEGER
+    );
+    CREATE INDEX activations_by_user ON activations(user_id, status);
+    CREATE TABLE login_sessions (
+        id TEXT PRIMARY KEY,
+        poll_secret_hash BLOB NOT NULL,
+        scan_code_hash BLOB NOT NULL UNIQUE,
+        state TEXT NOT NULL,
+        service TEXT NOT NULL,
+        requester_address TEXT NOT NULL,
+        requester_agent TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        expires_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL,
+        user_id INTEGER REFERENCES users(id) ON DELETE CASCADE,
+        activation_id TEXT,
+        factors TEXT
+    );
+    CREATE TABLE operations (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        activation_id TEXT,
+        key_type INTEGER NOT NULL,
+        payload TEXT NOT NULL,
+        nonce TEXT NOT NULL,
+        operation_data TEXT NOT NULL,
+        allow_biometry INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        expires_ms INTEGER NOT NULL,
+        approved_ms INTEGER,
+        factors TEXT
+    );",
 ];
 
 /// The server's database.
@@ -114,6 +177,27 @@ impl Storage {
         .map_err(|e| StorageError(format!("storage task failed: {e}")))?
     }
 
+    /// Runs `work` in one immediate transaction on the blocking pool: committed when `work`
+    /// returns `Ok` (whatever the outcome inside it, such as a counted failed attempt), rolled
+    /// back on `Err`. One connection serializes these, so a read-check-write inside is atomic.
+    pub async fn transaction<T, F>(&self, work: F) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StorageError> + Send + 'static,
+    {
+        let connection = Arc::clone(&self.connection);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = connection.lock().unwrap_or_else(|p| p.into_inner());
+            let transaction = guard
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let value = work(&transaction)?;
+            transaction.commit()?;
+            Ok(value)
+        })
+        .await
+        .map_err(|e| StorageError(format!("storage task failed: {e}")))?
+    }
+
     /// Confirms that the database answers and its schema is current.
     pub async fn check(&self) -> Result<(), StorageError> {
         let expected = MIGRATIONS.len() as i64;
@@ -132,14 +216,7 @@ impl Storage {
     /// Appends an event to the audit log.
     pub async fn audit(&self, event: &'static str, detail: String) -> Result<(), StorageError> {
         let at_ms = now_ms();
-        self.with(move |c| {
-            c.execute(
-                "INSERT INTO audit_log (at_ms, event, detail) VALUES (?1, ?2, ?3)",
-                params![at_ms, event, detail],
-            )
-            .map(drop)
-        })
-        .await
+        self.with(move |c| record_at(c, at_ms, event, &detail)).await
     }
 
     /// The newest audit event, if any: (event, detail).
@@ -154,6 +231,30 @@ impl Storage {
         })
         .await
     }
+}
+
+/// Appends an event to the audit log inside the caller's transaction, so the event and the
+/// change it records commit together.
+pub(crate) fn record(
+    connection: &Connection,
+    event: &'static str,
+    detail: &str,
+) -> Result<(), rusqlite::Error> {
+    record_at(connection, now_ms(), event, detail)
+}
+
+fn record_at(
+    connection: &Connection,
+    at_ms: i64,
+    event: &'static str,
+    detail: &str,
+) -> Result<(), rusqlite::Error> {
+    connection
+        .execute(
+            "INSERT INTO audit_log (at_ms, event, detail) VALUES (?1, ?2, ?3)",
+            params![at_ms, event, detail],
+        )
+        .map(drop)
 }
 
 fn migrate(connection: &mut Connection) -> Result<(), StorageError> {

@@ -9,7 +9,6 @@ use std::fmt;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rusqlite::{OptionalExtension, params};
-use sha2::{Digest, Sha256};
 
 use crate::storage::{Storage, StorageError, now_ms};
 
@@ -50,23 +49,15 @@ impl From<StorageError> for UserError {
     }
 }
 
-fn valid_name(name: &str) -> bool {
+pub(crate) fn valid_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
         && name
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
 }
 
-/// Random bytes from the operating system.
-pub fn random<const N: usize>() -> Result<[u8; N], StorageError> {
-    let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| StorageError::from_message(format!("no randomness: {e}")))?;
-    Ok(bytes)
-}
-
 fn hash_password(password: &str) -> Result<String, StorageError> {
-    let salt = SaltString::encode_b64(&random::<16>()?)
+    let salt = SaltString::encode_b64(&crate::secrets::random::<16>()?)
         .map_err(|e| StorageError::from_message(format!("salt: {e}")))?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
@@ -153,15 +144,11 @@ pub async fn check_password(
     Ok(id.filter(|_| matches))
 }
 
-fn token_hash(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
-}
-
 /// Starts a browser session for `user_id`; returns the token for the cookie.
 pub async fn start_session(storage: &Storage, user_id: i64) -> Result<String, StorageError> {
     use base64::Engine;
-    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random::<32>()?);
-    let hash = token_hash(&token);
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(crate::secrets::random::<32>()?);
+    let hash = crate::secrets::secret_hash(&token);
     let now = now_ms();
     storage
         .with(move |c| {
@@ -178,7 +165,7 @@ pub async fn start_session(storage: &Storage, user_id: i64) -> Result<String, St
 
 /// The name of the user whose live session `token` is.
 pub async fn session_user(storage: &Storage, token: &str) -> Result<Option<String>, StorageError> {
-    let hash = token_hash(token);
+    let hash = crate::secrets::secret_hash(token);
     let now = now_ms();
     storage
         .with(move |c| {
@@ -195,7 +182,7 @@ pub async fn session_user(storage: &Storage, token: &str) -> Result<Option<Strin
 
 /// Ends the session `token`, if it exists.
 pub async fn end_session(storage: &Storage, token: &str) -> Result<(), StorageError> {
-    let hash = token_hash(token);
+    let hash = crate::secrets::secret_hash(token);
     storage
         .with(move |c| {
             c.execute("DELETE FROM web_sessions WHERE token_hash = ?1", [hash])
