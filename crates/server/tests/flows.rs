@@ -1,0 +1,696 @@
+//! The flows end to end over real HTTP on 127.0.0.1 with a real database, driven by a token
+//! written here with qrauth-core: activation, online QR login, offline operations, and the
+//! guarantees around them (single use, attempt counting, restarts, bad input).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use qrauth_core::activation::fingerprint;
+use qrauth_core::keys::{DerivedKeys, PrivateKey, PublicKey, master_secret};
+use qrauth_core::signature::{
+    FactorKeys, SignatureFormat, compute_signature, signed_message,
+};
+use qrauth_core::{CtrData, FactorType, OfflinePayload, SecretKey, base64};
+use qrauth_server::{APPROVE_URI_ID, Policy, ServerConfig, Storage};
+use serde_json::{Value, json};
+use support::{Reply, Running};
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn database(dir: &Path) -> PathBuf {
+    let database = dir.join("db.sqlite3");
+    let storage = Storage::open(&database).unwrap();
+    for user in ["alice", "bob"] {
+        qrauth_server::users::add_user(&storage, user, PASSWORD, false)
+            .await
+            .unwrap();
+    }
+    database
+}
+
+fn config(database: &Path, policy: Policy) -> ServerConfig {
+    let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), database.to_owned());
+    config.policy = policy;
+    config
+}
+
+fn generous() -> Policy {
+    Policy {
+        creations_per_minute: 10_000,
+        ..Policy::default()
+    }
+}
+
+async fn start(dir: &Path) -> Running {
+    Running::with_config(config(&database(dir).await, generous())).await
+}
+
+/// Signs in with the password; returns the `Cookie:` header line.
+async fn sign_in(server: &Running, user: &str) -> String {
+    let reply = server
+        .json(
+            "POST",
+            "/api/v1/session",
+            "",
+            &json!({"user": user, "password": PASSWORD}).to_string(),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    cookie_of(&reply)
+}
+
+fn cookie_of(reply: &Reply) -> String {
+    let set = reply.header("set-cookie");
+    format!("Cookie: {}\r\n", set.split(';').next().unwrap())
+}
+
+fn bearer(secret: &Value) -> String {
+    format!("Authorization: Bearer {}\r\n", secret.as_str().unwrap())
+}
+
+fn error_code(reply: &Reply) -> String {
+    reply.json()["error"]["code"].as_str().unwrap_or("").to_owned()
+}
+
+/// A software token made of qrauth-core, as a phone would hold it.
+struct Token {
+    activation_id: String,
+    device: PrivateKey,
+    server_public: PublicKey,
+    master_public: PublicKey,
+    keys: FactorKeys,
+    ctr: CtrData,
+    application_secret: String,
+}
+
+impl Token {
+    async fn activate(server: &Running, cookie: &str) -> Token {
+        let created = server.json("POST", "/api/v1/activations", cookie, "").await;
+        assert_eq!(created.status, 201, "{}", created.text());
+        let created = created.json();
+        Token::commit(server, created["activationQr"].as_str().unwrap())
+            .await
+            .unwrap()
+    }
+
+    async fn commit(server: &Running, qr: &str) -> Result<Token, Reply> {
+        let application = server.request("GET", "/api/v1/application").await.json();
+        let master_public =
+            PublicKey::from_base64(application["masterPublicKey"].as_str().unwrap()).unwrap();
+        let code = qrauth_core::activation::verify_activation_qr(qr, &master_public).unwrap();
+        let device = PrivateKey::from_random(&rand_bytes()).unwrap();
+        let reply = server
+            .json(
+                "POST",
+                "/api/v1/token/activations",
+                "",
+                &json!({
+                    "activationCode": code.as_str(),
+                    "devicePublicKey": device.public_key().to_base64(),
+                    "deviceName": "test phone",
+                })
+                .to_string(),
+            )
+            .await;
+        if reply.status != 201 {
+            return Err(reply);
+        }
+        let body = reply.json();
+        let server_public =
+            PublicKey::from_base64(body["serverPublicKey"].as_str().unwrap()).unwrap();
+        let keys = DerivedKeys::from_master_secret(&master_secret(&device, &server_public));
+        Ok(Token {
+            activation_id: body["activationId"].as_str().unwrap().to_owned(),
+            device,
+            server_public,
+            master_public,
+            keys: keys.factor_keys(),
+            ctr: CtrData::from_base64(body["ctrData"].as_str().unwrap()).unwrap(),
+            application_secret: body["applicationSecret"].as_str().unwrap().to_owned(),
+        })
+    }
+
+    fn fingerprint(&self) -> String {
+        fingerprint(
+            &self.device.public_key(),
+            &self.activation_id,
+            &self.server_public,
+        )
+    }
+
+    /// The keys as a wrong PIN unlocks them: the knowledge key comes out wrong.
+    fn with_pin(&self, right: bool) -> FactorKeys {
+        let mut keys = self.keys.clone();
+        if !right {
+            keys.knowledge = SecretKey::from_bytes([0x42; 16]);
+        }
+        keys
+    }
+
+    /// Scans an offline payload, checks it was signed by this server, and computes the code
+    /// shown as `1234-5678-9012-3456`; the counter moves on whatever the PIN.
+    fn offline_code(&mut self, payload: &str, right_pin: bool) -> String {
+        let parsed = OfflinePayload::parse(payload).unwrap();
+        let key = match parsed.key_type {
+            qrauth_core::KeyType::Personalized => &self.server_public,
+            qrauth_core::KeyType::Master => &self.master_public,
+        };
+        parsed.verify_signature(key).unwrap();
+        let message = parsed.message(qrauth_core::signature::OFFLINE_URI_ID);
+        let code = compute_signature(
+            &self.with_pin(right_pin),
+            FactorType::PossessionKnowledge,
+            &self.ctr,
+            &message,
+            SignatureFormat::Decimal(8),
+        )
+        .unwrap();
+        self.ctr = self.ctr.next();
+        let digits: String = code.chars().filter(char::is_ascii_digit).collect();
+        digits
+            .as_bytes()
+            .chunks(4)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect::<Vec<_>>()
+            .join("-")
+    }
+
+    /// The `X-PowerAuth-Authorization` header line for `body` sent to `uri_id`.
+    fn sign(&mut self, uri_id: &str, body: &[u8], right_pin: bool) -> String {
+        let nonce = rand_bytes::<16>();
+        let message = signed_message(uri_id, &nonce, body, &self.application_secret);
+        let signature = compute_signature(
+            &self.with_pin(right_pin),
+            FactorType::PossessionKnowledge,
+            &self.ctr,
+            &message,
+            SignatureFormat::Base64,
+        )
+        .unwrap();
+        self.ctr = self.ctr.next();
+        format!(
+            "X-PowerAuth-Authorization: PowerAuth pa_activation_id=\"{}\", pa_nonce=\"{}\", \
+             pa_signature_type=\"possession_knowledge\", pa_signature=\"{signature}\", \
+             pa_version=\"3.1\"\r\n",
+            self.activation_id,
+            base64::encode(&nonce)
+        )
+    }
+}
+
+fn rand_bytes<const N: usize>() -> [u8; N] {
+    qrauth_server::secrets::random::<N>().unwrap()
+}
+
+/// Attaches to a login by the scan code in its QR text; returns (login id, scan code, context).
+async fn attach(server: &Running, qr_text: &str) -> (String, String, Value) {
+    let scan = qr_text.split_once("#scan=").unwrap().1.to_owned();
+    let reply = server
+        .json(
+            "POST",
+            "/api/v1/token/logins/attach",
+            "",
+            &json!({"scanCode": scan}).to_string(),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let context = reply.json();
+    (context["loginId"].as_str().unwrap().to_owned(), scan, context)
+}
+
+async fn approve(server: &Running, token: &mut Token, login: &str, scan: &str) -> Reply {
+    let body = json!({"scanCode": scan}).to_string();
+    let header = token.sign(APPROVE_URI_ID, body.as_bytes(), true);
+    server
+        .json(
+            "POST",
+            &format!("/api/v1/token/logins/{login}/approve"),
+            &header,
+            &body,
+        )
+        .await
+}
+
+async fn activation(server: &Running, cookie: &str, id: &str) -> Value {
+    let reply = server
+        .request_with("GET", &format!("/api/v1/activations/{id}"), cookie)
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    reply.json()
+}
+
+#[tokio::test]
+async fn activation_then_a_passwordless_login_completes_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let cookie = sign_in(&server, "alice").await;
+
+    // Activation: the code works once, and both sides show the same fingerprint.
+    let created = server.json("POST", "/api/v1/activations", &cookie, "").await.json();
+    let code = created["activationCode"].as_str().unwrap();
+    assert_eq!(code.len(), 23);
+    let qr = created["activationQr"].as_str().unwrap();
+    assert!(qr.starts_with(&format!("{code}#")));
+    let mut token = Token::commit(&server, qr).await.unwrap();
+    let view = activation(&server, &cookie, &token.activation_id).await;
+    assert_eq!(view["status"], "ACTIVE");
+    assert_eq!(view["fingerprint"], token.fingerprint());
+    assert_eq!(view["deviceName"], "test phone");
+    let again = Token::commit(&server, qr).await.err().unwrap();
+    assert_eq!((again.status, error_code(&again).as_str()), (404, "activation_code_not_found"));
+
+    // The page creates a login (no cookie) and long-polls it.
+    let login = server
+        .request_with("POST", "/api/v1/logins", "User-Agent: Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0 Safari/537.36\r\n")
+        .await;
+    assert_eq!(login.status, 201, "{}", login.text());
+    let login = login.json();
+    let id = login["loginId"].as_str().unwrap().to_owned();
+    let qr_text = login["qrText"].as_str().unwrap();
+    assert!(qr_text.starts_with(&format!("http://{}/token#scan=", server.addr)), "{qr_text}");
+    let auth = bearer(&login["pollSecret"]);
+    let poll_path = format!("/api/v1/logins/{id}?wait=20&state=PENDING");
+    let started = std::time::Instant::now();
+    let (long_poll, (attached, scan, context)) = tokio::join!(
+        server.request_with("GET", &poll_path, &auth),
+        async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            attach(&server, qr_text).await
+        }
+    );
+    assert_eq!(long_poll.json()["state"], "SCANNED");
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert_eq!(attached, id);
+    assert_eq!(context["service"], "qrauth");
+    assert_eq!(context["browser"], "Chrome 131 on Linux");
+    assert_eq!(context["address"], "127.0.0.1");
+
+    let approved = approve(&server, &mut token, &id, &scan).await;
+    assert_eq!(approved.status, 200, "{}", approved.text());
+    let polled = server
+        .request_with("GET", &format!("/api/v1/logins/{id}"), &auth)
+        .await
+        .json();
+    assert_eq!(polled["state"], "APPROVED");
+
+    // Completed once: an ES256 identity token that the published key verifies, and a session.
+    let path = format!("/api/v1/logins/{id}/complete");
+    let completed = server.request_with("POST", &path, &auth).await;
+    assert_eq!(completed.status, 200, "{}", completed.text());
+    let session = cookie_of(&completed);
+    let completed = completed.json();
+    assert_eq!(completed["user"], "alice");
+    assert_eq!(completed["factors"], "POSSESSION_KNOWLEDGE");
+    let jwt = completed["idToken"].as_str().unwrap();
+    let claims = verify_jwt(&server, jwt).await;
+    assert_eq!(claims["sub"], "alice");
+    assert_eq!(claims["sid"], id.as_str());
+    assert_eq!(claims["factors"], "POSSESSION_KNOWLEDGE");
+    let me = server.request_with("GET", "/api/v1/session", &session).await;
+    assert_eq!(me.json()["user"], "alice");
+    let twice = server.request_with("POST", &path, &auth).await;
+    assert_eq!((twice.status, error_code(&twice).as_str()), (409, "login_already_completed"));
+    server.stop().await;
+}
+
+async fn verify_jwt(server: &Running, jwt: &str) -> Value {
+    use base64_url::decode;
+    let jwks = server.request("GET", "/api/v1/jwks.json").await.json();
+    let key = &jwks["keys"][0];
+    assert_eq!(key["alg"], "ES256");
+    let mut point = vec![4u8];
+    point.extend(decode(key["x"].as_str().unwrap()));
+    point.extend(decode(key["y"].as_str().unwrap()));
+    let public = PublicKey::from_sec1(&point).unwrap();
+    let (input, signature) = jwt.rsplit_once('.').unwrap();
+    qrauth_core::ecdsa::verify_raw(&public, input.as_bytes(), &decode(signature)).unwrap();
+    let header: Value = serde_json::from_slice(&decode(input.split('.').next().unwrap())).unwrap();
+    assert_eq!(header["kid"], key["kid"]);
+    serde_json::from_slice(&decode(input.split('.').nth(1).unwrap())).unwrap()
+}
+
+mod base64_url {
+    pub fn decode(text: &str) -> Vec<u8> {
+        let standard = text.replace('-', "+").replace('_', "/");
+        let padded = format!("{standard}{}", "=".repeat((4 - standard.len() % 4) % 4));
+        qrauth_core::base64::decode(&padded).unwrap()
+    }
+}
+
+#[tokio::test]
+async fn denied_cancelled_and_expired_logins_end_where_they_should() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = Policy {
+        login_lifetime: Duration::from_millis(1500),
+        ..generous()
+    };
+    let server = Running::with_config(config(&database(dir.path()).await, policy)).await;
+    let cookie = sign_in(&server, "alice").await;
+    let _token = Token::activate(&server, &cookie).await;
+
+    // Denied: final, cannot be completed or approved.
+    let login = server.request("POST", "/api/v1/logins").await.json();
+    let auth = bearer(&login["pollSecret"]);
+    let (id, scan, _) = attach(&server, login["qrText"].as_str().unwrap()).await;
+    let denied = server
+        .json("POST", &format!("/api/v1/token/logins/{id}/deny"), "", &json!({"scanCode": scan}).to_string())
+        .await;
+    assert_eq!(denied.json()["state"], "DENIED");
+    let state = server.request_with("GET", &format!("/api/v1/logins/{id}"), &auth).await;
+    assert_eq!(state.json()["state"], "DENIED");
+    let complete = server.request_with("POST", &format!("/api/v1/logins/{id}/complete"), &auth).await;
+    assert_eq!((complete.status, error_code(&complete).as_str()), (409, "login_state_conflict"));
+
+    // Cancelled by its page.
+    let login = server.request("POST", "/api/v1/logins").await.json();
+    let id = login["loginId"].as_str().unwrap();
+    let auth = bearer(&login["pollSecret"]);
+    let cancelled = server.request_with("DELETE", &format!("/api/v1/logins/{id}"), &auth).await;
+    assert_eq!(cancelled.json()["state"], "CANCELED");
+    let scan = login["qrText"].as_str().unwrap().split_once("#scan=").unwrap().1;
+    let late = server
+        .json("POST", "/api/v1/token/logins/attach", "", &json!({"scanCode": scan}).to_string())
+        .await;
+    assert_eq!((late.status, error_code(&late).as_str()), (409, "login_state_conflict"));
+
+    // Expired: a long-poll answers at expiry, and the token can no longer attach.
+    let login = server.request("POST", "/api/v1/logins").await.json();
+    let id = login["loginId"].as_str().unwrap();
+    let auth = bearer(&login["pollSecret"]);
+    let started = std::time::Instant::now();
+    let polled = server
+        .request_with("GET", &format!("/api/v1/logins/{id}?wait=30"), &auth)
+        .await;
+    assert_eq!(polled.json()["state"], "EXPIRED");
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    let scan = login["qrText"].as_str().unwrap().split_once("#scan=").unwrap().1;
+    let late = server
+        .json("POST", "/api/v1/token/logins/attach", "", &json!({"scanCode": scan}).to_string())
+        .await;
+    assert_eq!((late.status, error_code(&late).as_str()), (410, "login_expired"));
+    server.stop().await;
+}
+
+async fn create_payment(server: &Running, cookie: &str) -> Value {
+    let reply = server
+        .json(
+            "POST",
+            "/api/v1/operations",
+            cookie,
+            &json!({"type": "payment", "amount": "1250.00", "currency": "eur",
+                    "iban": "CZ65 0800 0000 1920 0014 5399", "note": "Rent *November*"})
+            .to_string(),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    reply.json()
+}
+
+async fn verify(server: &Running, operation: &str, code: &str) -> Reply {
+    server
+        .json(
+            "POST",
+            &format!("/api/v1/operations/{operation}/verify"),
+            "",
+            &json!({"code": code}).to_string(),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn offline_operations_are_approved_once_and_a_login_operation_signs_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let cookie = sign_in(&server, "alice").await;
+
+    // Without an activation: key type 0 and no code can be valid.
+    let early = create_payment(&server, &cookie).await;
+    assert_eq!(early["keyType"], 0);
+    let refused = verify(&server, early["operationId"].as_str().unwrap(), "1234-5678-1234-5678").await;
+    assert_eq!(refused.json()["valid"], false);
+    assert_eq!(refused.json()["activationStatus"], Value::Null);
+
+    let mut token = Token::activate(&server, &cookie).await;
+    let payment = create_payment(&server, &cookie).await;
+    assert_eq!(payment["keyType"], 1);
+    let payload = payment["payload"].as_str().unwrap();
+    let parsed = OfflinePayload::parse(payload).unwrap();
+    assert_eq!(parsed.operation_data.source, format!("A1*A1250.00EUR*ICZ6508000000192000145399**D{}*NRent \\*November\\*", parsed.operation_data.source.split("*D").nth(1).unwrap().split('*').next().unwrap()));
+    let id = payment["operationId"].as_str().unwrap();
+    let code = token.offline_code(payload, true);
+
+    // Malformed input is refused without counting; typed with spaces it is accepted once.
+    let garbled = verify(&server, id, "1234-56").await;
+    assert_eq!((garbled.status, error_code(&garbled).as_str()), (422, "invalid_code"));
+    let spaced = code.replace('-', " ");
+    let accepted = verify(&server, id, &spaced).await;
+    assert_eq!(accepted.status, 200, "{}", accepted.text());
+    assert_eq!(accepted.json()["valid"], true);
+    assert_eq!(accepted.json()["operationState"], "APPROVED");
+    assert_eq!(accepted.json()["remainingAttempts"], 5);
+    let replay = verify(&server, id, &code).await;
+    assert_eq!((replay.status, error_code(&replay).as_str()), (409, "operation_already_approved"));
+    let shown = server.request("GET", &format!("/api/v1/operations/{id}")).await.json();
+    assert_eq!(shown["state"], "APPROVED");
+
+    // An offline login by user name, with no cookie, signs the browser in.
+    let login = server
+        .json("POST", "/api/v1/operations", "", &json!({"type": "login", "user": "alice"}).to_string())
+        .await
+        .json();
+    let code = token.offline_code(login["payload"].as_str().unwrap(), true);
+    let signed_in = verify(&server, login["operationId"].as_str().unwrap(), &code).await;
+    assert_eq!(signed_in.json()["user"], "alice");
+    let session = cookie_of(&signed_in);
+    let me = server.request_with("GET", "/api/v1/session", &session).await;
+    assert_eq!(me.json()["user"], "alice");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_hundred_concurrent_wrong_codes_count_as_five_and_block_the_activation() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let cookie = sign_in(&server, "alice").await;
+    let mut token = Token::activate(&server, &cookie).await;
+    let payment = create_payment(&server, &cookie).await;
+    let id = payment["operationId"].as_str().unwrap().to_owned();
+    let good = token.offline_code(payment["payload"].as_str().unwrap(), true);
+    let wrong = token.offline_code(payment["payload"].as_str().unwrap(), false);
+
+    let replies = futures_join_all((0..100).map(|_| verify(&server, &id, &wrong))).await;
+    let statuses: Vec<_> = replies.iter().map(|r| (r.status, r.json())).collect();
+    assert!(statuses.iter().all(|(s, v)| *s == 200 && v["valid"] == false));
+    let counted = statuses
+        .iter()
+        .filter(|(_, v)| v["activationStatus"] == "ACTIVE" || v["remainingAttempts"] == 0 && v["blockedReason"] == "MAX_FAILED_ATTEMPTS" && v["activationStatus"] == "BLOCKED")
+        .count();
+    let view = activation(&server, &cookie, &token.activation_id).await;
+    assert_eq!(view["failedAttempts"], 5);
+    assert_eq!(view["status"], "BLOCKED");
+    assert_eq!(view["blockedReason"], "MAX_FAILED_ATTEMPTS");
+    assert!(counted >= 5, "{counted}");
+
+    // After the block even the right code is refused, and the operation stays pending.
+    let after = verify(&server, &id, &good).await.json();
+    assert_eq!(after["valid"], false);
+    assert_eq!(after["activationStatus"], "BLOCKED");
+    let shown = server.request("GET", &format!("/api/v1/operations/{id}")).await.json();
+    assert_eq!(shown["state"], "PENDING");
+    server.stop().await;
+}
+
+async fn futures_join_all<F: std::future::Future<Output = Reply>>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<Reply> {
+    let mut set = Vec::new();
+    for future in futures {
+        set.push(future);
+    }
+    let mut out = Vec::new();
+    // Drive them concurrently on this task.
+    let pinned: Vec<_> = set.into_iter().map(Box::pin).collect();
+    let mut pending: Vec<_> = pinned.into_iter().map(Some).collect();
+    std::future::poll_fn(|cx| {
+        let mut done = true;
+        for slot in pending.iter_mut() {
+            if let Some(future) = slot {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(reply) => {
+                        out.push(reply);
+                        *slot = None;
+                    }
+                    std::task::Poll::Pending => done = false,
+                }
+            }
+        }
+        if done {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    out
+}
+
+#[tokio::test]
+async fn a_restart_in_the_middle_of_a_login_and_an_approval_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = database(dir.path()).await;
+    let server = Running::with_config(config(&database, generous())).await;
+    let cookie = sign_in(&server, "alice").await;
+    let mut token = Token::activate(&server, &cookie).await;
+    let login = server.request("POST", "/api/v1/logins").await.json();
+    let (id, scan, _) = attach(&server, login["qrText"].as_str().unwrap()).await;
+    let payment = create_payment(&server, &cookie).await;
+    server.stop().await;
+
+    let server = Running::with_config(config(&database, generous())).await;
+    assert_eq!(approve(&server, &mut token, &id, &scan).await.status, 200);
+    let auth = bearer(&login["pollSecret"]);
+    server.stop().await;
+
+    let server = Running::with_config(config(&database, generous())).await;
+    let completed = server
+        .request_with("POST", &format!("/api/v1/logins/{id}/complete"), &auth)
+        .await;
+    assert_eq!(completed.status, 200, "{}", completed.text());
+    verify_jwt(&server, completed.json()["idToken"].as_str().unwrap()).await;
+    let code = token.offline_code(payment["payload"].as_str().unwrap(), true);
+    let accepted = verify(&server, payment["operationId"].as_str().unwrap(), &code).await;
+    assert_eq!(accepted.json()["valid"], true);
+    server.stop().await;
+
+    // The keys are sealed: the database holds no private key in the clear, and another
+    // storage key does not open it.
+    let raw = std::fs::read(&database).unwrap();
+    let master = PrivateKey::from_random(&[1; 32]).unwrap(); // any key: look for its shape
+    drop(master);
+    assert!(!raw.windows(6).any(|w| w == b"BEGIN "), "no PEM in the database");
+    let mut other = config(&database, generous());
+    other.key = qrauth_server::KeySource::Base64(base64::encode(&[7u8; 32]));
+    let error = qrauth_server::Server::bind(other).await.err().unwrap().to_string();
+    assert!(error.contains("storage key"), "{error}");
+}
+
+#[tokio::test]
+async fn bad_input_gets_its_own_status_and_code_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let cookie = sign_in(&server, "alice").await;
+    let mut token = Token::activate(&server, &cookie).await;
+    let login = server.request("POST", "/api/v1/logins").await.json();
+    let id = login["loginId"].as_str().unwrap().to_owned();
+    let auth = bearer(&login["pollSecret"]);
+    let (_, scan, _) = attach(&server, login["qrText"].as_str().unwrap()).await;
+    let approve_path = format!("/api/v1/token/logins/{id}/approve");
+    let approve_body = json!({"scanCode": scan}).to_string();
+    let forged = {
+        let mut header = token.sign(APPROVE_URI_ID, approve_body.as_bytes(), true);
+        header = header.replace("pa_signature=\"", "pa_signature=\"AAAA");
+        header
+    };
+    let replayed = token.sign(APPROVE_URI_ID, b"{\"scanCode\":\"other\"}", true);
+    let payment = create_payment(&server, &cookie).await;
+    let operation = payment["operationId"].as_str().unwrap().to_owned();
+    let big = format!("{{\"code\": \"{}\"}}", "1".repeat(70_000));
+
+    let json_header = "Content-Type: application/json\r\n";
+    let cases: Vec<(&str, String, String, String, u16, &str)> = vec![
+        ("POST", format!("/api/v1/operations/{operation}/verify"), String::new(), "{\"code\": ".into(), 400, "malformed_json"),
+        ("POST", format!("/api/v1/operations/{operation}/verify"), String::new(), "[1, 2]".into(), 422, "invalid_request"),
+        ("POST", format!("/api/v1/operations/{operation}/verify"), String::new(), big, 413, "body_too_large"),
+        ("POST", format!("/api/v1/operations/{operation}/verify"), String::new(), "{\"code\": \"12ab\"}".into(), 422, "invalid_code"),
+        ("POST", "/api/v1/operations/00000000-0000-4000-8000-000000000000/verify".into(), String::new(), "{\"code\": \"1234567812345678\"}".into(), 404, "operation_not_found"),
+        ("POST", "/api/v1/operations".into(), cookie.clone(), json!({"type": "payment", "amount": "-5", "currency": "EUR", "iban": "CZ6508000000192000145399"}).to_string(), 422, "invalid_operation"),
+        ("POST", "/api/v1/operations".into(), cookie.clone(), json!({"type": "payment", "amount": "5", "currency": "EUR", "iban": "CZ6508000000192000145398"}).to_string(), 422, "invalid_operation"),
+        ("POST", "/api/v1/operations".into(), String::new(), json!({"type": "login"}).to_string(), 401, "not_signed_in"),
+        ("POST", "/api/v1/operations".into(), String::new(), json!({"type": "wire"}).to_string(), 422, "invalid_request"),
+        ("GET", format!("/api/v1/logins/{id}"), String::new(), String::new(), 401, "poll_secret_required"),
+        ("GET", format!("/api/v1/logins/{id}"), "Authorization: Bearer wrong\r\n".into(), String::new(), 403, "poll_secret_invalid"),
+        ("GET", "/api/v1/logins/unknown".into(), auth.clone(), String::new(), 404, "login_not_found"),
+        ("POST", "/api/v1/token/logins/attach".into(), String::new(), json!({"scanCode": "guess"}).to_string(), 404, "scan_code_not_found"),
+        ("POST", approve_path.clone(), String::new(), approve_body.clone(), 401, "signature_required"),
+        ("POST", approve_path.clone(), "X-PowerAuth-Authorization: Basic abc\r\n".into(), approve_body.clone(), 400, "invalid_authorization"),
+        ("POST", approve_path.clone(), forged, approve_body.clone(), 401, "signature_invalid"),
+        ("POST", approve_path.clone(), replayed, approve_body.clone(), 401, "signature_invalid"),
+        ("POST", "/api/v1/token/activations".into(), String::new(), json!({"activationCode": "AAAAA-AAAAA-AAAAA-AAAAB", "devicePublicKey": "BAAA"}).to_string(), 422, "invalid_activation_code"),
+        ("POST", "/api/v1/token/activations".into(), String::new(), json!({"activationCode": "GYA4L-D4C7K-OP2NV-USYYQ", "devicePublicKey": "BAAA"}).to_string(), 422, "invalid_public_key"),
+        ("POST", "/api/v1/activations".into(), String::new(), String::new(), 401, "not_signed_in"),
+        ("GET", "/api/v1/activations/unknown".into(), cookie.clone(), String::new(), 404, "activation_not_found"),
+    ];
+    for (method, path, headers, body, status, code) in cases {
+        let headers = if body.is_empty() { headers } else { format!("{json_header}{headers}") };
+        let reply = server.send(method, &path, &headers, body.as_bytes()).await;
+        assert_eq!(
+            (reply.status, error_code(&reply).as_str()),
+            (status, code),
+            "{method} {path}: {}",
+            reply.text()
+        );
+    }
+    // Nothing changed: the login still waits for the token; two bad signatures were counted.
+    let state = server.request_with("GET", &format!("/api/v1/logins/{id}"), &auth).await;
+    assert_eq!(state.json()["state"], "SCANNED");
+    let view = activation(&server, &cookie, &token.activation_id).await;
+    assert_eq!(view["failedAttempts"], 2);
+    let shown = server.request("GET", &format!("/api/v1/operations/{operation}")).await.json();
+    assert_eq!(shown["state"], "PENDING");
+    assert_eq!(approve(&server, &mut token, &id, &scan).await.status, 200);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn creating_things_is_rate_limited_per_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = Policy {
+        creations_per_minute: 3,
+        ..Policy::default()
+    };
+    let server = Running::with_config(config(&database(dir.path()).await, policy)).await;
+    for _ in 0..3 {
+        assert_eq!(server.request("POST", "/api/v1/logins").await.status, 201);
+    }
+    let limited = server.request("POST", "/api/v1/logins").await;
+    assert_eq!((limited.status, error_code(&limited).as_str()), (429, "rate_limited"));
+    assert!(limited.header("retry-after").parse::<u64>().unwrap() >= 1);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let reply = server.request("GET", "/api/v1/openapi.json").await;
+    assert_eq!(reply.status, 200);
+    let document = reply.json();
+    assert!(document["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = document["paths"].as_object().unwrap();
+    for (path, operations) in paths {
+        for method in operations.as_object().unwrap().keys() {
+            let concrete = path.replace("{id}", "00000000-0000-4000-8000-000000000000");
+            let reply = server
+                .send(&method.to_uppercase(), &format!("/api/v1{concrete}"), "", b"")
+                .await;
+            let code = error_code(&reply);
+            assert!(
+                code != "not_found" && code != "method_not_allowed",
+                "{method} {path} is documented but not served"
+            );
+        }
+    }
+    for documented in [
+        "/health", "/session", "/application", "/jwks.json", "/activations", "/activations/{id}",
+        "/token/activations", "/token/activations/{id}", "/token/activations/{id}/remove",
+        "/logins", "/logins/{id}", "/logins/{id}/complete", "/token/logins/attach",
+        "/token/logins/{id}/approve", "/token/logins/{id}/deny", "/operations",
+        "/operations/{id}", "/operations/{id}/verify",
+    ] {
+        assert!(paths.contains_key(documented), "{documented} is served but not documented");
+    }
+    server.stop().await;
+}

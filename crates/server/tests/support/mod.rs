@@ -1,0 +1,152 @@
+//! A server on 127.0.0.1 and a plain HTTP/1.1 client for the integration tests.
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)] // shared by several test crates
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use qrauth_server::{Server, ServerConfig};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub struct Running {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl Running {
+    pub async fn start(database: &Path, static_dir: Option<&Path>) -> Running {
+        let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), database.to_owned());
+        config.static_dir = static_dir.map(Path::to_owned);
+        Self::with_config(config).await
+    }
+
+    pub async fn with_config(config: ServerConfig) -> Running {
+        let server = Server::bind(config).await.unwrap();
+        let addr = server.local_addr();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            server
+                .run(async {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+        });
+        Running {
+            addr,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        self.task.await.unwrap();
+    }
+
+    pub async fn request(&self, method: &str, path: &str) -> Reply {
+        self.request_with(method, path, "").await
+    }
+
+    /// A request with extra header lines, each ending in CRLF.
+    pub async fn request_with(&self, method: &str, path: &str, headers: &str) -> Reply {
+        self.send(method, path, headers, b"").await
+    }
+
+    /// A request with a JSON body and optional extra header lines.
+    pub async fn json(&self, method: &str, path: &str, headers: &str, body: &str) -> Reply {
+        let headers = format!("Content-Type: application/json\r\n{headers}");
+        self.send(method, path, &headers, body.as_bytes()).await
+    }
+
+    pub async fn send(&self, method: &str, path: &str, headers: &str, body: &[u8]) -> Reply {
+        let mut stream = TcpStream::connect(self.addr).await.unwrap();
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
+            self.addr,
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        // The server may answer (413) and close before reading a large body.
+        let _ = stream.write_all(body).await;
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await.unwrap();
+        Reply::parse(&raw)
+    }
+}
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn parse(raw: &[u8]) -> Reply {
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        let head = String::from_utf8(raw[..split].to_vec()).unwrap();
+        let body = &raw[split + 4..];
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .unwrap()
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect::<Vec<_>>();
+        let chunked = headers
+            .iter()
+            .any(|(k, v)| k == "transfer-encoding" && v == "chunked");
+        let body = if chunked {
+            dechunk(body)
+        } else {
+            body.to_vec()
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("no {name} header in {:?}", self.headers))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8(self.body.clone()).unwrap()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.text()))
+    }
+}
+
+pub fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(end) = body.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&body[..end]).unwrap();
+        let size = usize::from_str_radix(size.trim(), 16).unwrap();
+        if size == 0 {
+            break;
+        }
+        let rest = &body[end + 2..];
+        out.extend_from_slice(&rest[..size]);
+        body = &rest[size + 2..];
+    }
+    out
+}
+
