@@ -190,10 +190,7 @@ impl fmt::Display for ActivationQrError {
             Self::Code(e) => write!(f, "{e}"),
             Self::MissingSignature => f.write_str("the activation QR has no signature"),
             Self::InvalidBase64 => f.write_str("the activation QR's signature is not Base64"),
-            Self::Signature(e) => write!(
-                f,
-                "the activation QR was not made by this server: {e}"
-            ),
+            Self::Signature(e) => write!(f, "the activation QR was not made by this server: {e}"),
         }
     }
 }

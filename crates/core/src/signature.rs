@@ -231,7 +231,13 @@ pub fn offline_code(
     message: &[u8],
     length: u8,
 ) -> Result<String, InvalidComponentLength> {
-    compute_signature(keys, factors, ctr, message, SignatureFormat::Decimal(length))
+    compute_signature(
+        keys,
+        factors,
+        ctr,
+        message,
+        SignatureFormat::Decimal(length),
+    )
 }
 
 /// A signature that matched.

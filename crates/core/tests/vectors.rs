@@ -195,7 +195,10 @@ fn official_activation_codes_pass_the_checksum_and_their_qr_verifies() {
         let signature = case["output"]["activationSignature"].as_str().unwrap();
         let qr = format!("{code}#{signature}");
         assert_eq!(verify_activation_qr(&qr, &master).unwrap().as_str(), code);
-        let forged = format!("{}#{signature}", ActivationCode::from_random([9; 10]).as_str());
+        let forged = format!(
+            "{}#{signature}",
+            ActivationCode::from_random([9; 10]).as_str()
+        );
         assert!(verify_activation_qr(&forged, &master).is_err());
     }
 }

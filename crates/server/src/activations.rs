@@ -193,7 +193,9 @@ impl Authority {
             .storage
             .transaction(move |tx| {
                 let user_id: Option<i64> = tx
-                    .query_row("SELECT id FROM users WHERE name = ?1", [&user], |r| r.get(0))
+                    .query_row("SELECT id FROM users WHERE name = ?1", [&user], |r| {
+                        r.get(0)
+                    })
                     .optional()?;
                 let Some(user_id) = user_id else {
                     return Ok(false);
@@ -214,7 +216,11 @@ impl Authority {
                         now
                     ],
                 )?;
-                record(tx, "activation.created", &format!("{row_id} for user {user:?}"))?;
+                record(
+                    tx,
+                    "activation.created",
+                    &format!("{row_id} for user {user:?}"),
+                )?;
                 Ok(true)
             })
             .await?;
@@ -376,12 +382,7 @@ pub(crate) fn check_signature(
             tx.execute(
                 "UPDATE activations SET ctr_data = ?2, counter = counter + ?3,
                     failed_attempts = 0, last_used_ms = ?4 WHERE id = ?1",
-                params![
-                    id,
-                    matched.next_ctr.as_bytes().to_vec(),
-                    matched.steps,
-                    now
-                ],
+                params![id, matched.next_ctr.as_bytes().to_vec(), matched.steps, now],
             )?;
             record(
                 tx,
@@ -400,7 +401,10 @@ pub(crate) fn check_signature(
             let failed = failed + 1;
             let blocked = failed >= max;
             let (status, reason) = if blocked {
-                (ActivationStatus::Blocked, Some(MAX_FAILED_ATTEMPTS.to_owned()))
+                (
+                    ActivationStatus::Blocked,
+                    Some(MAX_FAILED_ATTEMPTS.to_owned()),
+                )
             } else {
                 (ActivationStatus::Active, None)
             };
@@ -409,9 +413,17 @@ pub(crate) fn check_signature(
                  WHERE id = ?1",
                 params![id, failed, status.as_str(), reason],
             )?;
-            record(tx, "signature.invalid", &format!("{id} attempt {failed} of {max}"))?;
+            record(
+                tx,
+                "signature.invalid",
+                &format!("{id} attempt {failed} of {max}"),
+            )?;
             if blocked {
-                record(tx, "activation.blocked", &format!("{id} {MAX_FAILED_ATTEMPTS}"))?;
+                record(
+                    tx,
+                    "activation.blocked",
+                    &format!("{id} {MAX_FAILED_ATTEMPTS}"),
+                )?;
             }
             Ok(SignatureCheck::Invalid(standing(status, failed, reason)))
         }
@@ -577,9 +589,12 @@ async fn commit(
             format!("devicePublicKey: {e}; send Base64 of a SEC1 P-256 point."),
         )
     })?;
-    let device_name = body
-        .device_name
-        .map(|name| name.chars().filter(|c| !c.is_control()).take(100).collect::<String>());
+    let device_name = body.device_name.map(|name| {
+        name.chars()
+            .filter(|c| !c.is_control())
+            .take(100)
+            .collect::<String>()
+    });
     let code_hash = secret_hash(code.as_str());
     let authority = state.authority.clone();
     let now = now_ms();
@@ -620,7 +635,11 @@ async fn commit(
                     device_name = ?3, committed_ms = ?4 WHERE id = ?1",
                 params![id, device.to_base64(), device_name, now],
             )?;
-            record(tx, "activation.committed", &format!("{id} for user {user:?}"))?;
+            record(
+                tx,
+                "activation.committed",
+                &format!("{id} for user {user:?}"),
+            )?;
             let ctr = CtrData::from_slice(&ctr)
                 .map_err(|e| StorageError::from_message(format!("activation {id}: {e}")))?;
             Ok(Ok(Committed {
@@ -712,7 +731,11 @@ async fn token_remove(
                         "UPDATE activations SET status = 'REMOVED' WHERE id = ?1",
                         [&signer.activation_id],
                     )?;
-                    record(tx, "activation.removed", &format!("{} by its token", signer.activation_id))?;
+                    record(
+                        tx,
+                        "activation.removed",
+                        &format!("{} by its token", signer.activation_id),
+                    )?;
                     Ok(StatusCode::NO_CONTENT)
                 }
                 other => Err(signature_refused(other)),

@@ -137,10 +137,7 @@ impl ApplicationKeys {
                         keys.master.public_key().to_base64(),
                         seal_private(&vault, "application:identity", &keys.identity)?,
                         keys.identity.public_key().to_base64(),
-                        vault.seal(
-                            "application:secret",
-                            keys.application_secret.as_bytes()
-                        )?,
+                        vault.seal("application:secret", keys.application_secret.as_bytes())?,
                         now_ms()
                     ],
                 )?;
@@ -168,7 +165,11 @@ pub struct Authority {
 
 impl Authority {
     /// Opens the application's keys in `storage` with `vault` (making them on first use).
-    pub async fn open(storage: Storage, vault: Vault, policy: Policy) -> Result<Self, StorageError> {
+    pub async fn open(
+        storage: Storage,
+        vault: Vault,
+        policy: Policy,
+    ) -> Result<Self, StorageError> {
         let keys = ApplicationKeys::load_or_create(&storage, &vault).await?;
         Ok(Authority {
             storage,

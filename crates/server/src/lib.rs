@@ -145,10 +145,7 @@ impl AppState {
     }
 
     /// Starts a browser session for `user_id` and returns its `Set-Cookie` value.
-    pub(crate) async fn start_browser_session(
-        &self,
-        user_id: i64,
-    ) -> Result<String, StorageError> {
+    pub(crate) async fn start_browser_session(&self, user_id: i64) -> Result<String, StorageError> {
         let token = users::start_session(&self.authority.storage, user_id).await?;
         Ok(session::cookie(
             &token,

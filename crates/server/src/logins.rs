@@ -219,10 +219,7 @@ fn wrong_state(state: LoginState, wanted: &str) -> ApiError {
     ApiError::new(
         StatusCode::CONFLICT,
         "login_state_conflict",
-        format!(
-            "The login is {}; {wanted}.",
-            state.as_str().to_lowercase()
-        ),
+        format!("The login is {}; {wanted}.", state.as_str().to_lowercase()),
     )
 }
 
@@ -380,7 +377,9 @@ async fn create(
                 "INSERT INTO login_sessions (id, poll_secret_hash, scan_code_hash, state, service,
                     requester_address, requester_agent, created_ms, expires_ms, updated_ms)
                  VALUES (?1, ?2, ?3, 'PENDING', ?4, ?5, ?6, ?7, ?8, ?7)",
-                params![row_id, poll_hash, scan_hash, service, address, agent, now, expires_at],
+                params![
+                    row_id, poll_hash, scan_hash, service, address, agent, now, expires_at
+                ],
             )?;
             record(tx, "login.created", &format!("{row_id} from {address}"))?;
             Ok(())
@@ -452,7 +451,8 @@ async fn poll(
     headers: HeaderMap,
 ) -> Result<Json<PageView>, ApiError> {
     let secret = poll_secret(&headers)?;
-    let wait = Duration::from_secs(query.wait.unwrap_or(0)).min(state.authority.policy.max_long_poll);
+    let wait =
+        Duration::from_secs(query.wait.unwrap_or(0)).min(state.authority.policy.max_long_poll);
     // Subscribe before reading, so a change between the read and the wait is not missed.
     let mut changes = state.login_watch.subscribe(&id);
     let first = page_view(&state, &id, &secret).await;
@@ -481,7 +481,10 @@ async fn page_transition<T: Send + 'static>(
     state: &AppState,
     id: &str,
     secret: String,
-    change: impl FnOnce(&rusqlite::Transaction<'_>, &LoginRow) -> Result<Result<T, ApiError>, StorageError>
+    change: impl FnOnce(
+        &rusqlite::Transaction<'_>,
+        &LoginRow,
+    ) -> Result<Result<T, ApiError>, StorageError>
     + Send
     + 'static,
 ) -> Result<T, ApiError> {
@@ -516,7 +519,10 @@ async fn cancel(
             return Ok(Err(expired()));
         }
         if !row.state.is_open() {
-            return Ok(Err(wrong_state(row.state, "only a waiting login can be cancelled")));
+            return Ok(Err(wrong_state(
+                row.state,
+                "only a waiting login can be cancelled",
+            )));
         }
         set_state(tx, &row_id, LoginState::Canceled)?;
         record(tx, "login.canceled", &row_id)?;
@@ -563,21 +569,29 @@ async fn complete(
                     "This login was already completed; its identity token is given out once.",
                 )));
             }
-            other => return Ok(Err(wrong_state(other, "only an approved login can be completed"))),
+            other => {
+                return Ok(Err(wrong_state(
+                    other,
+                    "only an approved login can be completed",
+                )));
+            }
         }
-        let (Some(user_id), Some(activation), Some(factors)) =
-            (row.user_id, row.activation_id.as_deref(), row.factors.as_deref())
-        else {
+        let (Some(user_id), Some(activation), Some(factors)) = (
+            row.user_id,
+            row.activation_id.as_deref(),
+            row.factors.as_deref(),
+        ) else {
             return Err(StorageError::from_message(format!(
                 "approved login {row_id} has no approver"
             )));
         };
         let user: String =
-            tx.query_row("SELECT name FROM users WHERE id = ?1", [user_id], |r| r.get(0))?;
+            tx.query_row("SELECT name FROM users WHERE id = ?1", [user_id], |r| {
+                r.get(0)
+            })?;
         let factors = FactorType::from_name(factors).unwrap_or(FactorType::PossessionKnowledge);
-        let claims = crate::identity::Claims::new(
-            &issuer, &user, &row_id, activation, factors, now_ms(),
-        )?;
+        let claims =
+            crate::identity::Claims::new(&issuer, &user, &row_id, activation, factors, now_ms())?;
         let id_token = crate::identity::sign(&authority.keys.identity, &claims);
         set_state(tx, &row_id, LoginState::Completed)?;
         record(tx, "login.completed", &format!("{row_id} user {user:?}"))?;
@@ -703,7 +717,10 @@ fn scanned_login(
     Ok(match row.state {
         LoginState::Scanned => Ok(row),
         LoginState::Expired => Err(expired()),
-        other => Err(wrong_state(other, "only a scanned login can be approved or denied")),
+        other => Err(wrong_state(
+            other,
+            "only a scanned login can be approved or denied",
+        )),
     })
 }
 
@@ -730,7 +747,10 @@ async fn approve(
                 &authority,
                 APPROVE_URI_ID,
                 &body.raw,
-                &[FactorType::PossessionKnowledge, FactorType::PossessionBiometry],
+                &[
+                    FactorType::PossessionKnowledge,
+                    FactorType::PossessionBiometry,
+                ],
             )? {
                 Ok(check) => check,
                 Err(e) => return Ok(Err(e)),
@@ -754,7 +774,10 @@ async fn approve(
             record(
                 tx,
                 "login.approved",
-                &format!("{row_id} by {} user {:?}", signer.activation_id, signer.user),
+                &format!(
+                    "{row_id} by {} user {:?}",
+                    signer.activation_id, signer.user
+                ),
             )?;
             Ok(Ok(TokenView {
                 login_id: row_id.clone(),
@@ -805,7 +828,8 @@ mod tests {
         let safari = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 \
                       (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
         assert_eq!(describe_browser(safari), "Safari 17 on iOS");
-        let firefox = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0";
+        let firefox =
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0";
         assert_eq!(describe_browser(firefox), "Firefox 133 on Windows");
         assert_eq!(describe_browser(""), "An unknown browser");
         assert_eq!(describe_browser("curl/8.0"), "An unknown browser");

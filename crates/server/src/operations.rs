@@ -18,7 +18,9 @@ use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::activations::{ActivationStatus, SignatureCheck, Standing, active_activation, check_signature};
+use crate::activations::{
+    ActivationStatus, SignatureCheck, Standing, active_activation, check_signature,
+};
 use crate::api::{ApiError, ApiJson};
 use crate::authority::{Authority, open_activation_key};
 use crate::secrets::{random, random_uuid};
@@ -181,7 +183,8 @@ fn describe(
             if note.is_some_and(|n| n.chars().count() > 140) {
                 return Err(invalid("note: at most 140 characters".into()));
             }
-            let date = today().ok_or_else(|| invalid("the server's clock is out of range".into()))?;
+            let date =
+                today().ok_or_else(|| invalid("the server's clock is out of range".into()))?;
             let fields = [
                 Field::Amount {
                     amount: amount_value,
@@ -288,7 +291,10 @@ impl Authority {
                 record(
                     tx,
                     "operation.created",
-                    &format!("{row_id} {kind} for user {:?} key type {key_type}", request.user),
+                    &format!(
+                        "{row_id} {kind} for user {:?} key type {key_type}",
+                        request.user
+                    ),
                 )?;
                 Ok(Ok((payload, key_type)))
             })
@@ -616,7 +622,11 @@ async fn verify(
                          WHERE id = ?1",
                         params![id, now_ms(), signer.factors.name()],
                     )?;
-                    record(tx, "operation.approved", &format!("{id} by {activation_id}"))?;
+                    record(
+                        tx,
+                        "operation.approved",
+                        &format!("{id} by {activation_id}"),
+                    )?;
                     let login = row.kind == "login";
                     (
                         Verdict {

@@ -79,7 +79,8 @@ async fn sign_in(
             .await?;
         return Err(ApiError::rate_limited(wait));
     }
-    let Some(user_id) = users::check_password(&state.authority.storage, &body.user, &body.password).await?
+    let Some(user_id) =
+        users::check_password(&state.authority.storage, &body.user, &body.password).await?
     else {
         state
             .authority

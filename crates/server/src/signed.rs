@@ -41,9 +41,9 @@ impl Authorization {
             })?
             .to_str()
             .map_err(|_| bad_header("The authorization header is not ASCII."))?;
-        let rest = value
-            .strip_prefix("PowerAuth ")
-            .ok_or_else(|| bad_header("The authorization header must start with \"PowerAuth \"."))?;
+        let rest = value.strip_prefix("PowerAuth ").ok_or_else(|| {
+            bad_header("The authorization header must start with \"PowerAuth \".")
+        })?;
         let mut activation_id = None;
         let mut nonce = None;
         let mut factors = None;
@@ -121,19 +121,24 @@ impl Authorization {
             body,
             &authority.keys.application_secret,
         );
-        check_signature(tx, authority, &self.activation_id, |keys, ctr, lookahead| {
-            verify_signature(
-                &self.signature,
-                keys,
-                ctr,
-                &message,
-                &[self.factors],
-                SignatureFormat::Base64,
-                lookahead,
-            )
-            .ok()
-            .flatten()
-        })
+        check_signature(
+            tx,
+            authority,
+            &self.activation_id,
+            |keys, ctr, lookahead| {
+                verify_signature(
+                    &self.signature,
+                    keys,
+                    ctr,
+                    &message,
+                    &[self.factors],
+                    SignatureFormat::Base64,
+                    lookahead,
+                )
+                .ok()
+                .flatten()
+            },
+        )
         .map(Ok)
     }
 }

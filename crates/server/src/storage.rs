@@ -188,8 +188,8 @@ impl Storage {
         let connection = Arc::clone(&self.connection);
         tokio::task::spawn_blocking(move || {
             let mut guard = connection.lock().unwrap_or_else(|p| p.into_inner());
-            let transaction = guard
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let transaction =
+                guard.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let value = work(&transaction)?;
             transaction.commit()?;
             Ok(value)
@@ -216,7 +216,8 @@ impl Storage {
     /// Appends an event to the audit log.
     pub async fn audit(&self, event: &'static str, detail: String) -> Result<(), StorageError> {
         let at_ms = now_ms();
-        self.with(move |c| record_at(c, at_ms, event, &detail)).await
+        self.with(move |c| record_at(c, at_ms, event, &detail))
+            .await
     }
 
     /// The newest audit event, if any: (event, detail).

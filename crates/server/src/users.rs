@@ -147,7 +147,8 @@ pub async fn check_password(
 /// Starts a browser session for `user_id`; returns the token for the cookie.
 pub async fn start_session(storage: &Storage, user_id: i64) -> Result<String, StorageError> {
     use base64::Engine;
-    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(crate::secrets::random::<32>()?);
+    let token =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(crate::secrets::random::<32>()?);
     let hash = crate::secrets::secret_hash(&token);
     let now = now_ms();
     storage

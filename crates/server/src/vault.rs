@@ -197,11 +197,19 @@ mod tests {
         let vault = Vault::ephemeral().unwrap();
         let sealed = vault.seal("activation:a", b"secret").unwrap();
         assert_eq!(
-            vault.open_sealed("activation:a", &sealed).unwrap().as_slice(),
+            vault
+                .open_sealed("activation:a", &sealed)
+                .unwrap()
+                .as_slice(),
             b"secret"
         );
         assert!(vault.open_sealed("activation:b", &sealed).is_err());
-        assert!(Vault::ephemeral().unwrap().open_sealed("activation:a", &sealed).is_err());
+        assert!(
+            Vault::ephemeral()
+                .unwrap()
+                .open_sealed("activation:a", &sealed)
+                .is_err()
+        );
     }
 
     #[test]
@@ -219,6 +227,12 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         let short = KeySource::Base64("AAAA".into());
-        assert!(Vault::open(&short).err().unwrap().to_string().contains("32"));
+        assert!(
+            Vault::open(&short)
+                .err()
+                .unwrap()
+                .to_string()
+                .contains("32")
+        );
     }
 }

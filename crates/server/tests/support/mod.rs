@@ -149,4 +149,3 @@ pub fn dechunk(mut body: &[u8]) -> Vec<u8> {
     }
     out
 }
-
