@@ -11,7 +11,10 @@ use clap::{Args, Parser, Subcommand};
 use qrauth_core::code::CodeFormat;
 use qrauth_core::conformance::{self, VectorKind};
 use qrauth_core::{AuthCode, OfflinePayload, PublicKey};
-use qrauth_server::{Server, ServerConfig, VERSION};
+use qrauth_server::{
+    Authority, KeySource, OperationDetails, OperationRequest, Policy, Server, ServerConfig,
+    VERSION, Vault,
+};
 
 #[derive(Parser)]
 #[command(
@@ -36,6 +39,19 @@ enum Command {
         /// Directory of the built app (`trunk build --release` writes `dist/`) to serve at `/`.
         #[arg(long = "static", value_name = "DIR")]
         static_dir: Option<PathBuf>,
+        /// The public origin written into login QR codes, such as https://login.example.com;
+        /// by default the Host the browser used. An https origin also turns on Secure cookies.
+        #[arg(long, value_name = "URL", env = "QRAUTH_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// Mark cookies Secure (set behind TLS).
+        #[arg(long)]
+        secure_cookies: bool,
+        /// The service name tokens show when they approve a login.
+        #[arg(long, default_value = "qrauth")]
+        service_name: String,
+        /// Requests per minute per client address to the endpoints that create things.
+        #[arg(long, default_value_t = 60)]
+        creations_per_minute: u32,
         /// Stop when standard input closes: lets a supervising process (tests, `cargo xtask
         /// demo`) make sure the server never outlives it.
         #[arg(long)]
@@ -63,6 +79,74 @@ enum Command {
         #[command(subcommand)]
         command: PayloadCommand,
     },
+    /// Manage token activations.
+    Activation {
+        #[command(subcommand)]
+        command: ActivationCommand,
+    },
+    /// Make offline operations (payment or login) to approve with a token.
+    Operation {
+        #[command(subcommand)]
+        command: OperationCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ActivationCommand {
+    /// Issue an activation code for a user and print it with its QR (valid 2 minutes).
+    Create {
+        /// Whose token it will be.
+        #[arg(long)]
+        user: String,
+        #[command(flatten)]
+        database: Database,
+    },
+    /// Let a blocked activation sign again (after too many wrong codes).
+    Unblock {
+        /// The activation id.
+        id: String,
+        #[command(flatten)]
+        database: Database,
+    },
+}
+
+#[derive(Subcommand)]
+enum OperationCommand {
+    /// Make an operation and print its id, its payload and the QR to scan.
+    Create {
+        /// Whose token approves it.
+        #[arg(long)]
+        user: String,
+        /// Flags for the token: B (biometry allowed), X (swap buttons), F (fraud warning),
+        /// C (warn about phone calls).
+        #[arg(long, default_value = "")]
+        flags: String,
+        #[command(flatten)]
+        database: Database,
+        #[command(subcommand)]
+        kind: OperationKind,
+    },
+}
+
+#[derive(Subcommand)]
+enum OperationKind {
+    /// A payment.
+    Payment {
+        /// Such as 1250.00.
+        #[arg(long)]
+        amount: String,
+        /// ISO 4217, such as EUR.
+        #[arg(long)]
+        currency: String,
+        /// The payee's IBAN.
+        #[arg(long)]
+        iban: String,
+        /// A note for the payer.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Signing in.
+    Login,
 }
 
 /// The server's SQLite database, shared by `serve` and the admin commands.
@@ -77,6 +161,25 @@ struct Database {
         default_value = "qrauth.sqlite3"
     )]
     path: PathBuf,
+    /// File with the key that seals private keys at rest (Base64 of 32 bytes), made if missing.
+    /// Default: QRAUTH_STORAGE_KEY if set, otherwise `<database>.key`.
+    #[arg(long, value_name = "FILE", env = "QRAUTH_KEY_FILE")]
+    key_file: Option<PathBuf>,
+}
+
+impl Database {
+    fn key(&self) -> KeySource {
+        match &self.key_file {
+            Some(file) => KeySource::File(file.clone()),
+            None => KeySource::default_for(&self.path),
+        }
+    }
+
+    async fn authority(&self, policy: Policy) -> Result<Authority, Box<dyn std::error::Error>> {
+        let storage = qrauth_server::Storage::open(&self.path)?;
+        let vault = Vault::open(&self.key())?;
+        Ok(Authority::open(storage, vault, policy).await?)
+    }
 }
 
 #[derive(Subcommand)]
@@ -158,15 +261,48 @@ fn main() -> ExitCode {
             listen,
             database,
             static_dir,
+            public_url,
+            secure_cookies,
+            service_name,
+            creations_per_minute,
             stop_on_stdin_close,
-        } => runtime.block_on(serve(
-            ServerConfig {
-                listen,
-                database: database.path,
-                static_dir,
-            },
-            stop_on_stdin_close,
-        )),
+        } => {
+            let secure_cookies = secure_cookies
+                || public_url
+                    .as_deref()
+                    .is_some_and(|u| u.starts_with("https://"));
+            runtime.block_on(serve(
+                ServerConfig {
+                    listen,
+                    key: database.key(),
+                    database: database.path,
+                    static_dir,
+                    policy: Policy {
+                        public_origin: public_url,
+                        secure_cookies,
+                        service_name,
+                        creations_per_minute,
+                        ..Policy::default()
+                    },
+                },
+                stop_on_stdin_close,
+            ))
+        }
+        Command::Activation {
+            command: ActivationCommand::Create { user, database },
+        } => runtime.block_on(create_activation(&user, &database)),
+        Command::Activation {
+            command: ActivationCommand::Unblock { id, database },
+        } => runtime.block_on(unblock_activation(&id, &database)),
+        Command::Operation {
+            command:
+                OperationCommand::Create {
+                    user,
+                    flags,
+                    database,
+                    kind,
+                },
+        } => runtime.block_on(create_operation(user, &flags, kind, &database)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -205,6 +341,108 @@ async fn add_user(
     } else {
         println!("user {name} added with password {password}");
     }
+    Ok(())
+}
+
+/// Draws a QR code for a terminal: two modules per character cell with half blocks, light on
+/// dark inverted so it reads on dark and light themes alike (the quiet zone is drawn too).
+fn terminal_qr(text: &str) -> Result<String, Box<dyn std::error::Error>> {
+    use qrauth_token::qr::{ErrorCorrection, QrMatrix};
+    let matrix = QrMatrix::encode(text, ErrorCorrection::Low)?;
+    let quiet = 2;
+    let size = matrix.width() as isize;
+    let dark = |x: isize, y: isize| {
+        x >= 0 && y >= 0 && x < size && y < size && matrix.is_dark(x as usize, y as usize)
+    };
+    let mut out = String::new();
+    let mut y = -quiet;
+    while y < size + quiet {
+        for x in -quiet..size + quiet {
+            // Light modules are drawn (full block on a dark terminal background).
+            out.push(match (!dark(x, y), !dark(x, y + 1)) {
+                (true, true) => '\u{2588}',
+                (true, false) => '\u{2580}',
+                (false, true) => '\u{2584}',
+                (false, false) => ' ',
+            });
+        }
+        out.push('\n');
+        y += 2;
+    }
+    Ok(out)
+}
+
+async fn create_activation(
+    user: &str,
+    database: &Database,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let authority = database.authority(Policy::default()).await?;
+    let created = authority.create_activation(user).await?;
+    println!("{}", terminal_qr(&created.activation_qr)?);
+    println!("activation code  {}", created.activation_code);
+    println!("activation id    {}", created.activation_id);
+    println!("QR text          {}", created.activation_qr);
+    println!("valid for        {} s, once", created.expires_in_ms / 1000);
+    Ok(())
+}
+
+async fn unblock_activation(
+    id: &str,
+    database: &Database,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let authority = database.authority(Policy::default()).await?;
+    if authority.unblock_activation(id).await? {
+        println!("activation {id} unblocked");
+        Ok(())
+    } else {
+        Err(format!("no blocked activation {id}").into())
+    }
+}
+
+async fn create_operation(
+    user: String,
+    flags: &str,
+    kind: OperationKind,
+    database: &Database,
+) -> Result<(), Box<dyn std::error::Error>> {
+    if let Some(c) = flags.chars().find(|c| !matches!(c, 'B' | 'X' | 'F' | 'C')) {
+        return Err(format!("--flags: {c:?} is not one of B, X, F, C").into());
+    }
+    let details = match kind {
+        OperationKind::Payment {
+            amount,
+            currency,
+            iban,
+            note,
+        } => OperationDetails::Payment {
+            amount,
+            currency,
+            iban,
+            note,
+        },
+        OperationKind::Login => OperationDetails::Login,
+    };
+    let authority = database.authority(Policy::default()).await?;
+    let created = authority
+        .create_operation(OperationRequest {
+            user,
+            details,
+            flags: qrauth_core::Flags::parse(flags),
+        })
+        .await?;
+    println!("{}", terminal_qr(&created.payload)?);
+    println!("operation id  {}", created.operation_id);
+    println!(
+        "key type      {} ({})",
+        created.key_type,
+        if created.key_type == 1 {
+            "signed with the user's activation"
+        } else {
+            "signed with the master key: the user has no active activation"
+        }
+    );
+    println!("valid for     {} s", created.expires_in_ms / 1000);
+    println!("payload:\n{}", created.payload);
     Ok(())
 }
 

@@ -98,3 +98,96 @@ fn conformance_counts_and_fails_on_a_wrong_file() {
     assert_eq!(wrong.status.code(), Some(1));
     assert!(stdout(&wrong).ends_with("0 passed, 20 failed\n"));
 }
+
+#[test]
+fn activation_and_operation_create_print_codes_that_check_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("q.sqlite3");
+    let db = db.to_str().unwrap();
+    let added = qrauth(
+        &["user", "add", "alice", "--db", db, "--password-stdin"],
+        "long enough password\n",
+    );
+    assert!(added.status.success());
+
+    let created = qrauth(&["activation", "create", "--user", "alice", "--db", db], "");
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let text = stdout(&created);
+    let code = text
+        .lines()
+        .find_map(|l| l.strip_prefix("activation code"))
+        .unwrap()
+        .trim();
+    qrauth_core::ActivationCode::parse(code).unwrap();
+    assert!(
+        text.contains('\u{2580}') || text.contains('\u{2584}'),
+        "a QR is drawn"
+    );
+    let unknown = qrauth(
+        &["activation", "create", "--user", "nobody", "--db", db],
+        "",
+    );
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no user of that name"));
+
+    let args = [
+        "operation",
+        "create",
+        "--user",
+        "alice",
+        "--db",
+        db,
+        "payment",
+        "--amount",
+        "12.50",
+        "--currency",
+        "EUR",
+        "--iban",
+        "DE89 3704 0044 0532 0130 00",
+    ];
+    let operation = qrauth(&args, "");
+    assert!(
+        operation.status.success(),
+        "{}",
+        String::from_utf8_lossy(&operation.stderr)
+    );
+    let text = stdout(&operation);
+    let payload = text
+        .split_once("payload:\n")
+        .unwrap()
+        .1
+        .trim_end_matches('\n');
+    let parsed = qrauth_core::OfflinePayload::parse(payload).unwrap();
+    assert_eq!(parsed.key_type, qrauth_core::KeyType::Master);
+    assert!(
+        parsed
+            .operation_data
+            .source
+            .starts_with("A1*A12.50EUR*IDE89370400440532013000")
+    );
+
+    let bad = qrauth(
+        &[
+            "operation",
+            "create",
+            "--user",
+            "alice",
+            "--db",
+            db,
+            "payment",
+            "--amount",
+            "1",
+            "--currency",
+            "EUR",
+            "--iban",
+            "DE00 0000",
+        ],
+        "",
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not a valid IBAN"));
+}
