@@ -206,24 +206,25 @@ fn rand_bytes<const N: usize>() -> [u8; N] {
     qrauth_server::secrets::random::<N>().unwrap()
 }
 
+fn scan_code(qr_text: &str) -> String {
+    qr_text.split_once("#scan=").unwrap().1.to_owned()
+}
+
+/// Sends the scan code in a login's QR text to the attach endpoint.
+async fn try_attach(server: &Running, qr_text: &str) -> Reply {
+    let body = json!({"scanCode": scan_code(qr_text)}).to_string();
+    server
+        .json("POST", "/api/v1/token/logins/attach", "", &body)
+        .await
+}
+
 /// Attaches to a login by the scan code in its QR text; returns (login id, scan code, context).
 async fn attach(server: &Running, qr_text: &str) -> (String, String, Value) {
-    let scan = qr_text.split_once("#scan=").unwrap().1.to_owned();
-    let reply = server
-        .json(
-            "POST",
-            "/api/v1/token/logins/attach",
-            "",
-            &json!({"scanCode": scan}).to_string(),
-        )
-        .await;
+    let reply = try_attach(server, qr_text).await;
     assert_eq!(reply.status, 200, "{}", reply.text());
     let context = reply.json();
-    (
-        context["loginId"].as_str().unwrap().to_owned(),
-        scan,
-        context,
-    )
+    let id = context["loginId"].as_str().unwrap().to_owned();
+    (id, scan_code(qr_text), context)
 }
 
 async fn approve(server: &Running, token: &mut Token, login: &str, scan: &str) -> Reply {
@@ -409,20 +410,7 @@ async fn denied_cancelled_and_expired_logins_end_where_they_should() {
         .request_with("DELETE", &format!("/api/v1/logins/{id}"), &auth)
         .await;
     assert_eq!(cancelled.json()["state"], "CANCELED");
-    let scan = login["qrText"]
-        .as_str()
-        .unwrap()
-        .split_once("#scan=")
-        .unwrap()
-        .1;
-    let late = server
-        .json(
-            "POST",
-            "/api/v1/token/logins/attach",
-            "",
-            &json!({"scanCode": scan}).to_string(),
-        )
-        .await;
+    let late = try_attach(&server, login["qrText"].as_str().unwrap()).await;
     assert_eq!(
         (late.status, error_code(&late).as_str()),
         (409, "login_state_conflict")
@@ -442,20 +430,7 @@ async fn denied_cancelled_and_expired_logins_end_where_they_should() {
         "{:?}",
         started.elapsed()
     );
-    let scan = login["qrText"]
-        .as_str()
-        .unwrap()
-        .split_once("#scan=")
-        .unwrap()
-        .1;
-    let late = server
-        .json(
-            "POST",
-            "/api/v1/token/logins/attach",
-            "",
-            &json!({"scanCode": scan}).to_string(),
-        )
-        .await;
+    let late = try_attach(&server, login["qrText"].as_str().unwrap()).await;
     assert_eq!(
         (late.status, error_code(&late).as_str()),
         (410, "login_expired")
