@@ -17,6 +17,7 @@ mod identity;
 mod limits;
 mod logins;
 mod operations;
+mod retention;
 pub mod secrets;
 mod session;
 mod signed;
@@ -217,13 +218,16 @@ impl Server {
         self.storage
             .audit("server.started", format!("version {VERSION} on {addr}"))
             .await?;
-        axum::serve(
+        let sweeper = tokio::spawn(retention::run(self.storage.clone()));
+        let served = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
-        .await?;
+        .await;
+        sweeper.abort();
+        served?;
         self.storage.audit("server.stopped", String::new()).await?;
         Ok(())
     }
