@@ -3,7 +3,7 @@
 use crate::run::{command, output, status};
 use crate::{Failure, Result, root};
 
-const TARGETS: [&str; 3] = ["payload", "operation_data", "code"];
+const TARGETS: [&str; 4] = ["payload", "operation_data", "code", "activation_code"];
 
 pub fn run(args: &[String]) -> Result {
     let seconds: u64 = match args.first() {
