@@ -46,6 +46,9 @@ pub fn run(args: &[String]) -> Result {
         .unwrap_or_default()
         .to_owned();
     let listen = format!("127.0.0.1:{API_PORT}");
+    // Login QR codes link to the page the person sees (trunk's port), not to the API behind
+    // trunk's proxy.
+    let public_url = format!("http://127.0.0.1:{port}");
     let (_api, api_url) = qrauth_serve(
         &qrauth,
         &[
@@ -53,6 +56,8 @@ pub fn run(args: &[String]) -> Result {
             listen.as_ref(),
             "--database".as_ref(),
             database.as_os_str(),
+            "--public-url".as_ref(),
+            public_url.as_ref(),
         ],
     )?;
     // trunk builds offline, so every crate must already be in cargo's cache.
@@ -85,6 +90,11 @@ pub fn run(args: &[String]) -> Result {
         database.display()
     );
     println!("  Sign in as {DEMO_USER:?} with password {password}");
+    println!(
+        "  An activation code from the terminal: {} activation create --user {DEMO_USER} --db {}",
+        qrauth.display(),
+        database.display()
+    );
     println!("  Ctrl-C stops both servers.");
     println!();
     while !trunk.exited() {
