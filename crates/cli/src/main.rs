@@ -405,9 +405,8 @@ async fn create_operation(
     kind: OperationKind,
     database: &Database,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    if let Some(c) = flags.chars().find(|c| !matches!(c, 'B' | 'X' | 'F' | 'C')) {
-        return Err(format!("--flags: {c:?} is not one of B, X, F, C").into());
-    }
+    let flags = qrauth_core::Flags::from_letters(flags)
+        .map_err(|c| format!("--flags: {c:?} is not one of B, X, F, C"))?;
     let details = match kind {
         OperationKind::Payment {
             amount,
@@ -427,7 +426,7 @@ async fn create_operation(
         .create_operation(OperationRequest {
             user,
             details,
-            flags: qrauth_core::Flags::parse(flags),
+            flags,
         })
         .await?;
     println!("{}", terminal_qr(&created.payload)?);

@@ -134,22 +134,25 @@ fn activation_and_operation_create_print_codes_that_check_out() {
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no user of that name"));
 
-    let args = [
-        "operation",
-        "create",
-        "--user",
-        "alice",
-        "--db",
-        db,
-        "payment",
-        "--amount",
-        "12.50",
-        "--currency",
-        "EUR",
-        "--iban",
-        "DE89 3704 0044 0532 0130 00",
-    ];
-    let operation = qrauth(&args, "");
+    let payment = |amount: &str, iban: &str| {
+        let args = [
+            "operation",
+            "create",
+            "--user",
+            "alice",
+            "--db",
+            db,
+            "payment",
+            "--amount",
+            amount,
+            "--currency",
+            "EUR",
+            "--iban",
+            iban,
+        ];
+        qrauth(&args, "")
+    };
+    let operation = payment("12.50", "DE89 3704 0044 0532 0130 00");
     assert!(
         operation.status.success(),
         "{}",
@@ -170,24 +173,7 @@ fn activation_and_operation_create_print_codes_that_check_out() {
             .starts_with("A1*A12.50EUR*IDE89370400440532013000")
     );
 
-    let bad = qrauth(
-        &[
-            "operation",
-            "create",
-            "--user",
-            "alice",
-            "--db",
-            db,
-            "payment",
-            "--amount",
-            "1",
-            "--currency",
-            "EUR",
-            "--iban",
-            "DE00 0000",
-        ],
-        "",
-    );
+    let bad = payment("1", "DE00 0000");
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("not a valid IBAN"));
 }

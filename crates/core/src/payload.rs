@@ -54,6 +54,18 @@ impl Flags {
         }
     }
 
+    /// Reads flags given by an integrator, strictly: only `B`, `X`, `F` and `C`. `Err` holds
+    /// the first other character.
+    pub fn from_letters(letters: &str) -> Result<Self, char> {
+        match letters
+            .chars()
+            .find(|c| !matches!(c, 'B' | 'X' | 'F' | 'C'))
+        {
+            Some(other) => Err(other),
+            None => Ok(Self::parse(letters)),
+        }
+    }
+
     fn write(self) -> String {
         [
             (self.biometry, 'B'),

@@ -330,3 +330,12 @@ fn a_payload_signed_by_another_key_is_refused() {
         Err(SignatureError::Mismatch)
     );
 }
+
+#[test]
+fn integrator_flags_are_read_strictly() {
+    let flags = Flags::from_letters("BF").unwrap();
+    assert!(flags.biometry && flags.fraud_warning && !flags.flip_buttons && !flags.block_on_call);
+    assert_eq!(Flags::from_letters(""), Ok(Flags::default()));
+    assert_eq!(Flags::from_letters("BZ"), Err('Z'));
+    assert_eq!(Flags::from_letters("b"), Err('b'));
+}

@@ -298,11 +298,9 @@ impl Authority {
     }
 }
 
-/// The outcome of checking a signature against an activation.
+/// Why a signature did not authorize a request.
 #[derive(Debug)]
-pub(crate) enum SignatureCheck {
-    /// It matched; the counter moved on and failed attempts were reset.
-    Valid(Signer),
+pub(crate) enum Refusal {
     /// It did not match; one more failed attempt was counted.
     Invalid(Standing),
     /// The activation cannot sign (created, blocked, removed); nothing was counted.
@@ -311,7 +309,7 @@ pub(crate) enum SignatureCheck {
     Unknown,
 }
 
-/// Who signed.
+/// Who signed: the signature matched, the counter moved on and failed attempts were reset.
 #[derive(Debug)]
 pub(crate) struct Signer {
     pub(crate) activation_id: String,
@@ -338,7 +336,7 @@ pub(crate) fn check_signature(
     authority: &Authority,
     id: &str,
     verify: impl FnOnce(&FactorKeys, &CtrData, u32) -> Option<SignatureMatch>,
-) -> Result<SignatureCheck, StorageError> {
+) -> Result<Result<Signer, Refusal>, StorageError> {
     let row = tx
         .query_row(
             "SELECT a.status, a.user_id, u.name, a.server_private_sealed, a.device_public,
@@ -361,7 +359,7 @@ pub(crate) fn check_signature(
         )
         .optional()?;
     let Some((status, user_id, user, sealed, device, ctr, failed, max, reason)) = row else {
-        return Ok(SignatureCheck::Unknown);
+        return Ok(Err(Refusal::Unknown));
     };
     let standing = |status, failed: u32, reason| Standing {
         status,
@@ -369,7 +367,7 @@ pub(crate) fn check_signature(
         blocked_reason: reason,
     };
     let Some(device) = device.filter(|_| status == ActivationStatus::Active) else {
-        return Ok(SignatureCheck::NotActive(standing(status, failed, reason)));
+        return Ok(Err(Refusal::NotActive(standing(status, failed, reason))));
     };
     let bad_row = |what: &str| StorageError::from_message(format!("activation {id}: {what}"));
     let device = PublicKey::from_base64(&device).map_err(|e| bad_row(&e.to_string()))?;
@@ -389,7 +387,7 @@ pub(crate) fn check_signature(
                 "signature.valid",
                 &format!("{id} {}", matched.factors.name()),
             )?;
-            Ok(SignatureCheck::Valid(Signer {
+            Ok(Ok(Signer {
                 activation_id: id.to_owned(),
                 user_id,
                 user,
@@ -425,7 +423,7 @@ pub(crate) fn check_signature(
                     &format!("{id} {MAX_FAILED_ATTEMPTS}"),
                 )?;
             }
-            Ok(SignatureCheck::Invalid(standing(status, failed, reason)))
+            Ok(Err(Refusal::Invalid(standing(status, failed, reason))))
         }
     }
 }
@@ -469,10 +467,10 @@ async fn application(State(state): State<AppState>) -> Json<ApplicationInfo> {
     let authority = &state.authority;
     Json(ApplicationInfo {
         service_name: authority.policy.service_name.clone(),
-        master_public_key: authority.keys.master_public().to_base64(),
+        master_public_key: authority.keys.master_public.clone(),
         lookahead: authority.policy.lookahead,
         max_failed_attempts: authority.policy.max_failed_attempts,
-        identity_key: crate::identity::Jwk::of(&authority.keys.identity.public_key()),
+        identity_key: authority.keys.identity_jwk.clone(),
     })
 }
 
@@ -647,7 +645,7 @@ async fn commit(
                 user,
                 server_public_key: server_public,
                 ctr_data: ctr.to_base64(),
-                master_public_key: authority.keys.master_public().to_base64(),
+                master_public_key: authority.keys.master_public.clone(),
                 application_secret: authority.keys.application_secret.clone(),
                 max_failed_attempts: authority.policy.max_failed_attempts,
                 lookahead: authority.policy.lookahead,
@@ -698,7 +696,14 @@ async fn token_remove(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<StatusCode, ApiError> {
-    let authorization = Authorization::from_headers(&headers)?;
+    let authorization = Authorization::from_headers(
+        &headers,
+        &[
+            FactorType::Possession,
+            FactorType::PossessionKnowledge,
+            FactorType::PossessionBiometry,
+        ],
+    )?;
     if authorization.activation_id() != id {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -711,73 +716,54 @@ async fn token_remove(
         .authority
         .storage
         .transaction(move |tx| {
-            let check = match authorization.check(
-                tx,
-                &authority,
-                REMOVE_URI_ID,
-                &body,
-                &[
-                    FactorType::Possession,
-                    FactorType::PossessionKnowledge,
-                    FactorType::PossessionBiometry,
-                ],
-            )? {
-                Ok(check) => check,
-                Err(e) => return Ok(Err(e)),
+            let signer = match authorization.check(tx, &authority, REMOVE_URI_ID, &body)? {
+                Ok(signer) => signer,
+                Err(refusal) => return Ok(Err(refusal.into())),
             };
-            Ok(match check {
-                SignatureCheck::Valid(signer) => {
-                    tx.execute(
-                        "UPDATE activations SET status = 'REMOVED' WHERE id = ?1",
-                        [&signer.activation_id],
-                    )?;
-                    record(
-                        tx,
-                        "activation.removed",
-                        &format!("{} by its token", signer.activation_id),
-                    )?;
-                    Ok(StatusCode::NO_CONTENT)
-                }
-                other => Err(signature_refused(other)),
-            })
+            tx.execute(
+                "UPDATE activations SET status = 'REMOVED' WHERE id = ?1",
+                [&signer.activation_id],
+            )?;
+            record(
+                tx,
+                "activation.removed",
+                &format!("{} by its token", signer.activation_id),
+            )?;
+            Ok(Ok(StatusCode::NO_CONTENT))
         })
         .await?
 }
 
-/// The error for a signature that did not authorize a request.
-pub(crate) fn signature_refused(check: SignatureCheck) -> ApiError {
-    match check {
-        SignatureCheck::Valid(_) => ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "A valid signature was refused.",
-        ),
-        SignatureCheck::Unknown => activation_not_found(),
-        SignatureCheck::Invalid(standing) if standing.status == ActivationStatus::Blocked => {
-            ApiError::new(
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Unknown => activation_not_found(),
+            Refusal::Invalid(standing) if standing.status == ActivationStatus::Blocked => {
+                ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "activation_blocked",
+                    "The signature is wrong, and that was the last attempt: the activation is blocked.",
+                )
+            }
+            Refusal::Invalid(standing) => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "signature_invalid",
+                format!(
+                    "The signature is wrong (a wrong PIN gives a wrong signature); {} attempts left.",
+                    standing.remaining_attempts
+                ),
+            ),
+            Refusal::NotActive(standing) => ApiError::new(
                 StatusCode::FORBIDDEN,
-                "activation_blocked",
-                "The signature is wrong, and that was the last attempt: the activation is blocked.",
-            )
+                match standing.status {
+                    ActivationStatus::Blocked => "activation_blocked",
+                    _ => "activation_not_active",
+                },
+                format!(
+                    "The activation is {} and cannot sign.",
+                    standing.status.as_str().to_lowercase()
+                ),
+            ),
         }
-        SignatureCheck::Invalid(standing) => ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "signature_invalid",
-            format!(
-                "The signature is wrong (a wrong PIN gives a wrong signature); {} attempts left.",
-                standing.remaining_attempts
-            ),
-        ),
-        SignatureCheck::NotActive(standing) => ApiError::new(
-            StatusCode::FORBIDDEN,
-            match standing.status {
-                ActivationStatus::Blocked => "activation_blocked",
-                _ => "activation_not_active",
-            },
-            format!(
-                "The activation is {} and cannot sign.",
-                standing.status.as_str().to_lowercase()
-            ),
-        ),
     }
 }

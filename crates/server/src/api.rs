@@ -239,6 +239,6 @@ async fn openapi() -> impl IntoResponse {
 /// `GET /api/v1/jwks.json`: the key that signs identity tokens.
 async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
     Json(serde_json::json!({
-        "keys": [crate::identity::Jwk::of(&state.authority.keys.identity.public_key())]
+        "keys": [&state.authority.keys.identity_jwk]
     }))
 }

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use qrauth_core::keys::{PrivateKey, PublicKey};
+use qrauth_core::keys::PrivateKey;
+
+use crate::identity::Jwk;
 use rusqlite::{OptionalExtension, params};
 
 use crate::secrets::random;
@@ -63,6 +65,11 @@ pub(crate) struct ApplicationKeys {
     pub(crate) identity: PrivateKey,
     /// `APPLICATION_SECRET`: the last segment of every online signature's data.
     pub(crate) application_secret: String,
+    /// `KEY_SERVER_MASTER_PUBLIC` in Base64, which tokens need to check activation QR codes and
+    /// key type 0 payloads; derived once, not per request.
+    pub(crate) master_public: String,
+    /// The public identity key as published at `/jwks.json`; its `kid` names it in tokens.
+    pub(crate) identity_jwk: Jwk,
 }
 
 /// A new P-256 key from the operating system's randomness.
@@ -99,6 +106,16 @@ pub(crate) fn open_activation_key(
 }
 
 impl ApplicationKeys {
+    fn new(master: PrivateKey, identity: PrivateKey, application_secret: String) -> Self {
+        ApplicationKeys {
+            master_public: master.public_key().to_base64(),
+            identity_jwk: Jwk::of(&identity.public_key()),
+            master,
+            identity,
+            application_secret,
+        }
+    }
+
     /// Reads the keys, or makes and stores them on the first start.
     pub(crate) async fn load_or_create(
         storage: &Storage,
@@ -117,24 +134,24 @@ impl ApplicationKeys {
                     .optional()?;
                 if let Some((master, identity, secret)) = row {
                     let secret = vault.open_sealed("application:secret", &secret)?;
-                    return Ok(ApplicationKeys {
-                        master: open_private(&vault, "application:master", &master)?,
-                        identity: open_private(&vault, "application:identity", &identity)?,
-                        application_secret: String::from_utf8_lossy(&secret).into_owned(),
-                    });
+                    return Ok(ApplicationKeys::new(
+                        open_private(&vault, "application:master", &master)?,
+                        open_private(&vault, "application:identity", &identity)?,
+                        String::from_utf8_lossy(&secret).into_owned(),
+                    ));
                 }
-                let keys = ApplicationKeys {
-                    master: new_private_key()?,
-                    identity: new_private_key()?,
-                    application_secret: qrauth_core::base64::encode(&random::<16>()?),
-                };
+                let keys = ApplicationKeys::new(
+                    new_private_key()?,
+                    new_private_key()?,
+                    qrauth_core::base64::encode(&random::<16>()?),
+                );
                 tx.execute(
                     "INSERT INTO application (id, master_private_sealed, master_public,
                         identity_private_sealed, identity_public, application_secret_sealed,
                         created_ms) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
                     params![
                         seal_private(&vault, "application:master", &keys.master)?,
-                        keys.master.public_key().to_base64(),
+                        keys.master_public,
                         seal_private(&vault, "application:identity", &keys.identity)?,
                         keys.identity.public_key().to_base64(),
                         vault.seal("application:secret", keys.application_secret.as_bytes())?,
@@ -144,12 +161,6 @@ impl ApplicationKeys {
                 Ok(keys)
             })
             .await
-    }
-
-    /// `KEY_SERVER_MASTER_PUBLIC`, which tokens need to check activation QR codes and key
-    /// type 0 payloads.
-    pub(crate) fn master_public(&self) -> PublicKey {
-        self.master.public_key()
     }
 }
 
@@ -177,15 +188,5 @@ impl Authority {
             keys: std::sync::Arc::new(keys),
             policy: std::sync::Arc::new(policy),
         })
-    }
-
-    /// The database.
-    pub fn storage(&self) -> &Storage {
-        &self.storage
-    }
-
-    /// The rules in force.
-    pub fn policy(&self) -> &Policy {
-        &self.policy
     }
 }

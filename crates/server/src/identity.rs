@@ -103,12 +103,13 @@ impl<'a> Claims<'a> {
     }
 }
 
-/// Signs `claims` as a compact JWS with ES256.
-pub(crate) fn sign(key: &PrivateKey, claims: &Claims<'_>) -> String {
+/// Signs `claims` as a compact JWS with ES256; `public` is `key`'s JWK, whose `kid` goes into
+/// the header.
+pub(crate) fn sign(key: &PrivateKey, public: &Jwk, claims: &Claims<'_>) -> String {
     let header = serde_json::json!({
         "alg": "ES256",
         "typ": "JWT",
-        "kid": key_id(&key.public_key()),
+        "kid": public.kid,
     });
     let signing_input = format!(
         "{}.{}",

@@ -25,7 +25,6 @@ use subtle::ConstantTimeEq;
 use tokio::sync::watch;
 
 use crate::AppState;
-use crate::activations::{SignatureCheck, signature_refused};
 use crate::api::{ApiError, ApiJson, SignedJson};
 use crate::secrets::{random_secret, random_uuid, secret_hash};
 use crate::signed::Authorization;
@@ -592,7 +591,11 @@ async fn complete(
         let factors = FactorType::from_name(factors).unwrap_or(FactorType::PossessionKnowledge);
         let claims =
             crate::identity::Claims::new(&issuer, &user, &row_id, activation, factors, now_ms())?;
-        let id_token = crate::identity::sign(&authority.keys.identity, &claims);
+        let id_token = crate::identity::sign(
+            &authority.keys.identity,
+            &authority.keys.identity_jwk,
+            &claims,
+        );
         set_state(tx, &row_id, LoginState::Completed)?;
         record(tx, "login.completed", &format!("{row_id} user {user:?}"))?;
         Ok(Ok((
@@ -732,7 +735,13 @@ async fn approve(
     headers: HeaderMap,
     body: SignedJson<ScanCode>,
 ) -> Result<Json<TokenView>, ApiError> {
-    let authorization = Authorization::from_headers(&headers)?;
+    let authorization = Authorization::from_headers(
+        &headers,
+        &[
+            FactorType::PossessionKnowledge,
+            FactorType::PossessionBiometry,
+        ],
+    )?;
     let authority = state.authority.clone();
     let row_id = id.clone();
     let view = state
@@ -742,22 +751,9 @@ async fn approve(
             if let Err(e) = scanned_login(tx, &row_id, &body.value.scan_code)? {
                 return Ok(Err(e));
             }
-            let check = match authorization.check(
-                tx,
-                &authority,
-                APPROVE_URI_ID,
-                &body.raw,
-                &[
-                    FactorType::PossessionKnowledge,
-                    FactorType::PossessionBiometry,
-                ],
-            )? {
-                Ok(check) => check,
-                Err(e) => return Ok(Err(e)),
-            };
-            let signer = match check {
-                SignatureCheck::Valid(signer) => signer,
-                other => return Ok(Err(signature_refused(other))),
+            let signer = match authorization.check(tx, &authority, APPROVE_URI_ID, &body.raw)? {
+                Ok(signer) => signer,
+                Err(refusal) => return Ok(Err(refusal.into())),
             };
             tx.execute(
                 "UPDATE login_sessions SET state = 'APPROVED', user_id = ?2, activation_id = ?3,

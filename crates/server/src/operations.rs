@@ -18,9 +18,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::activations::{
-    ActivationStatus, SignatureCheck, Standing, active_activation, check_signature,
-};
+use crate::activations::{ActivationStatus, Refusal, Standing, active_activation, check_signature};
 use crate::api::{ApiError, ApiJson};
 use crate::authority::{Authority, open_activation_key};
 use crate::secrets::{random, random_uuid};
@@ -369,14 +367,13 @@ async fn create(
         ),
         CreateBody::Login { user, flags } => (OperationDetails::Login, user, flags),
     };
-    let flags = flags.unwrap_or_default();
-    if let Some(c) = flags.chars().find(|c| !matches!(c, 'B' | 'X' | 'F' | 'C')) {
-        return Err(ApiError::new(
+    let flags = Flags::from_letters(flags.as_deref().unwrap_or_default()).map_err(|c| {
+        ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_request",
             format!("flags: {c:?} is not one of B, X, F, C."),
-        ));
-    }
+        )
+    })?;
     let user = match user {
         Some(user) => user,
         None => crate::session::signed_in_user(&state, &headers).await?,
@@ -386,7 +383,7 @@ async fn create(
         .create_operation(OperationRequest {
             user,
             details,
-            flags: Flags::parse(&flags),
+            flags,
         })
         .await
         .map_err(|e| match e {
@@ -616,7 +613,7 @@ async fn verify(
                 .flatten()
             })?;
             Ok(Ok(match check {
-                SignatureCheck::Valid(signer) if signer.user == row.user => {
+                Ok(signer) if signer.user == row.user => {
                     tx.execute(
                         "UPDATE operations SET state = 'APPROVED', approved_ms = ?2, factors = ?3
                          WHERE id = ?1",
@@ -641,12 +638,12 @@ async fn verify(
                         login.then_some(signer.user_id),
                     )
                 }
-                SignatureCheck::Valid(_) | SignatureCheck::Unknown => {
+                Ok(_) | Err(Refusal::Unknown) => {
                     return Err(StorageError::from_message(format!(
                         "operation {id}: activation {activation_id} is not the user's"
                     )));
                 }
-                SignatureCheck::Invalid(standing) | SignatureCheck::NotActive(standing) => {
+                Err(Refusal::Invalid(standing) | Refusal::NotActive(standing)) => {
                     (Verdict::refused(standing), None)
                 }
             }))

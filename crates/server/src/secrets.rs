@@ -13,10 +13,15 @@ pub fn random<const N: usize>() -> Result<[u8; N], StorageError> {
     Ok(bytes)
 }
 
-/// A 128-bit random secret as URL-safe Base64 without padding (22 characters): poll secrets
-/// and scan codes, which travel in headers and in URL fragments.
+/// `N` random bytes as URL-safe Base64 without padding: secrets that travel in headers,
+/// cookies and URL fragments.
+pub fn random_token<const N: usize>() -> Result<String, StorageError> {
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random::<N>()?))
+}
+
+/// A 128-bit random secret (22 characters): poll secrets and scan codes.
 pub fn random_secret() -> Result<String, StorageError> {
-    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random::<16>()?))
+    random_token::<16>()
 }
 
 /// A random UUID (version 4) for ids that clients see.

@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use qrauth_core::FactorType;
 use qrauth_core::signature::{SignatureFormat, signed_message, verify_signature};
 
-use crate::activations::{SignatureCheck, check_signature};
+use crate::activations::{Refusal, Signer, check_signature};
 use crate::api::ApiError;
 use crate::authority::Authority;
 
@@ -28,8 +28,12 @@ fn bad_header(message: impl Into<String>) -> ApiError {
 
 impl Authorization {
     /// Reads `PowerAuth pa_activation_id="…", pa_nonce="…", pa_signature_type="…",
-    /// pa_signature="…", pa_version="3.1"`.
-    pub(crate) fn from_headers(headers: &HeaderMap) -> Result<Self, ApiError> {
+    /// pa_signature="…", pa_version="3.1"`. `allowed` lists the signature types the endpoint
+    /// accepts; another is refused before any key is touched.
+    pub(crate) fn from_headers(
+        headers: &HeaderMap,
+        allowed: &[FactorType],
+    ) -> Result<Self, ApiError> {
         let value = headers
             .get(HEADER)
             .ok_or_else(|| {
@@ -83,11 +87,19 @@ impl Authorization {
             .and_then(|b| <[u8; 16]>::try_from(b).ok())
             .ok_or_else(|| bad_header("pa_nonce must be Base64 of 16 random bytes."))?;
         let factor_name = factors.ok_or_else(|| missing("pa_signature_type"))?;
+        let factors = FactorType::from_name(&factor_name)
+            .ok_or_else(|| bad_header(format!("Unknown signature type {factor_name:?}.")))?;
+        if !allowed.contains(&factors) {
+            let names: Vec<_> = allowed.iter().map(|f| f.name().to_lowercase()).collect();
+            return Err(bad_header(format!(
+                "This request needs a signature of type {}.",
+                names.join(" or ")
+            )));
+        }
         Ok(Authorization {
             activation_id: activation_id.ok_or_else(|| missing("pa_activation_id"))?,
             nonce: nonce_bytes,
-            factors: FactorType::from_name(&factor_name)
-                .ok_or_else(|| bad_header(format!("Unknown signature type {factor_name:?}.")))?,
+            factors,
             signature: signature.ok_or_else(|| missing("pa_signature"))?,
         })
     }
@@ -98,23 +110,14 @@ impl Authorization {
     }
 
     /// Checks the signature of `body` sent to `uri_id`, counting a failure against the
-    /// activation, inside the caller's transaction. `allowed` lists the factor types the
-    /// endpoint accepts; a header asking for another is refused before any key is touched.
+    /// activation, inside the caller's transaction.
     pub(crate) fn check(
         &self,
         tx: &rusqlite::Transaction<'_>,
         authority: &Authority,
         uri_id: &str,
         body: &[u8],
-        allowed: &[FactorType],
-    ) -> Result<Result<SignatureCheck, ApiError>, crate::StorageError> {
-        if !allowed.contains(&self.factors) {
-            let names: Vec<_> = allowed.iter().map(|f| f.name().to_lowercase()).collect();
-            return Ok(Err(bad_header(format!(
-                "This request needs a signature of type {}.",
-                names.join(" or ")
-            ))));
-        }
+    ) -> Result<Result<Signer, Refusal>, crate::StorageError> {
         let message = signed_message(
             uri_id,
             &self.nonce,
@@ -139,6 +142,5 @@ impl Authorization {
                 .flatten()
             },
         )
-        .map(Ok)
     }
 }

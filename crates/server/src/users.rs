@@ -146,14 +146,11 @@ pub async fn check_password(
 
 /// Starts a browser session for `user_id`; returns the token for the cookie.
 pub async fn start_session(storage: &Storage, user_id: i64) -> Result<String, StorageError> {
-    use base64::Engine;
-    let token =
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(crate::secrets::random::<32>()?);
+    let token = crate::secrets::random_token::<32>()?;
     let hash = crate::secrets::secret_hash(&token);
     let now = now_ms();
     storage
         .with(move |c| {
-            c.execute("DELETE FROM web_sessions WHERE expires_ms <= ?1", [now])?;
             c.execute(
                 "INSERT INTO web_sessions (token_hash, user_id, created_ms, expires_ms)
                  VALUES (?1, ?2, ?3, ?4)",

@@ -101,8 +101,9 @@ impl Vault {
         Ok(Vault { cipher })
     }
 
-    /// A vault with a random key, for tests and in-memory databases.
-    pub fn ephemeral() -> Result<Self, StorageError> {
+    /// A vault with a random key that dies with it.
+    #[cfg(test)]
+    fn ephemeral() -> Result<Self, StorageError> {
         let key = Zeroizing::new(crate::secrets::random::<32>()?);
         let cipher = Aes256Gcm::new_from_slice(key.as_slice())
             .map_err(|_| StorageError::from_message("storage key length".into()))?;

@@ -549,7 +549,8 @@ async fn offline_operations_are_approved_once_and_a_login_operation_signs_in() {
     server.stop().await;
 }
 
-#[tokio::test]
+// Several worker threads, so that the hundred requests really arrive at the same time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_hundred_concurrent_wrong_codes_count_as_five_and_block_the_activation() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path()).await;
@@ -560,7 +561,17 @@ async fn a_hundred_concurrent_wrong_codes_count_as_five_and_block_the_activation
     let good = token.offline_code(payment["payload"].as_str().unwrap(), true);
     let wrong = token.offline_code(payment["payload"].as_str().unwrap(), false);
 
-    let replies = futures_join_all((0..100).map(|_| verify(&server, &id, &wrong))).await;
+    let mut requests = tokio::task::JoinSet::new();
+    let path = format!("/api/v1/operations/{id}/verify");
+    let body = json!({"code": wrong}).to_string();
+    for _ in 0..100 {
+        let (addr, path, body) = (server.addr, path.clone(), body.clone());
+        requests.spawn(async move {
+            let headers = "Content-Type: application/json\r\n";
+            support::send(addr, "POST", &path, headers, body.as_bytes()).await
+        });
+    }
+    let replies = requests.join_all().await;
     let statuses: Vec<_> = replies.iter().map(|r| (r.status, r.json())).collect();
     assert!(
         statuses
@@ -591,40 +602,6 @@ async fn a_hundred_concurrent_wrong_codes_count_as_five_and_block_the_activation
         .json();
     assert_eq!(shown["state"], "PENDING");
     server.stop().await;
-}
-
-async fn futures_join_all<F: std::future::Future<Output = Reply>>(
-    futures: impl Iterator<Item = F>,
-) -> Vec<Reply> {
-    let mut set = Vec::new();
-    for future in futures {
-        set.push(future);
-    }
-    let mut out = Vec::new();
-    // Drive them concurrently on this task.
-    let pinned: Vec<_> = set.into_iter().map(Box::pin).collect();
-    let mut pending: Vec<_> = pinned.into_iter().map(Some).collect();
-    std::future::poll_fn(|cx| {
-        let mut done = true;
-        for slot in pending.iter_mut() {
-            if let Some(future) = slot {
-                match future.as_mut().poll(cx) {
-                    std::task::Poll::Ready(reply) => {
-                        out.push(reply);
-                        *slot = None;
-                    }
-                    std::task::Poll::Pending => done = false,
-                }
-            }
-        }
-        if done {
-            std::task::Poll::Ready(())
-        } else {
-            std::task::Poll::Pending
-        }
-    })
-    .await;
-    out
 }
 
 #[tokio::test]

@@ -63,19 +63,23 @@ impl Running {
     }
 
     pub async fn send(&self, method: &str, path: &str, headers: &str, body: &[u8]) -> Reply {
-        let mut stream = TcpStream::connect(self.addr).await.unwrap();
-        let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
-            self.addr,
-            body.len()
-        );
-        stream.write_all(head.as_bytes()).await.unwrap();
-        // The server may answer (413) and close before reading a large body.
-        let _ = stream.write_all(body).await;
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await.unwrap();
-        Reply::parse(&raw)
+        send(self.addr, method, path, headers, body).await
     }
+}
+
+/// One request on its own connection; free of `Running` so that spawned tasks can make it.
+pub async fn send(addr: SocketAddr, method: &str, path: &str, headers: &str, body: &[u8]) -> Reply {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // The server may answer (413) and close before reading a large body.
+    let _ = stream.write_all(body).await;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    Reply::parse(&raw)
 }
 
 #[derive(Debug)]
