@@ -46,6 +46,10 @@ enum Command {
         /// Mark cookies Secure (set behind TLS).
         #[arg(long)]
         secure_cookies: bool,
+        /// Let pages of this origin call the API from the browser with cookies (CORS), such
+        /// as a site that embeds the qrauth-token package; repeat for several.
+        #[arg(long, value_name = "ORIGIN")]
+        allow_origin: Vec<String>,
         /// The service name tokens show when they approve a login.
         #[arg(long, default_value = "qrauth")]
         service_name: String,
@@ -263,6 +267,7 @@ fn main() -> ExitCode {
             static_dir,
             public_url,
             secure_cookies,
+            allow_origin,
             service_name,
             creations_per_minute,
             stop_on_stdin_close,
@@ -280,6 +285,7 @@ fn main() -> ExitCode {
                     policy: Policy {
                         public_origin: public_url,
                         secure_cookies,
+                        allowed_origins: allow_origin,
                         service_name,
                         creations_per_minute,
                         ..Policy::default()

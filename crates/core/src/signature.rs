@@ -14,6 +14,29 @@ use crate::keys::{SecretKey, hmac_sha256};
 pub const OFFLINE_URI_ID: &str = "/operation/authorize/offline";
 /// What stands for the application secret in offline codes.
 pub const OFFLINE_APPLICATION_SECRET: &str = "offline";
+/// The URI id a token signs to approve an online login.
+pub const LOGIN_APPROVE_URI_ID: &str = "/login/approve";
+/// The URI id a token signs to remove its own activation.
+pub const ACTIVATION_REMOVE_URI_ID: &str = "/activation/remove";
+/// The name of the header that carries a signed request.
+pub const AUTHORIZATION_HEADER: &str = "X-PowerAuth-Authorization";
+
+/// The value of the [`AUTHORIZATION_HEADER`] for a 3.1 signature: `nonce` is the 16 random
+/// bytes that went into the signed message, `signature` its Base64 form.
+pub fn authorization_header(
+    activation_id: &str,
+    nonce: &[u8; 16],
+    factors: FactorType,
+    signature: &str,
+) -> String {
+    format!(
+        "PowerAuth pa_activation_id=\"{activation_id}\", pa_nonce=\"{}\", \
+         pa_signature_type=\"{}\", pa_signature=\"{signature}\", pa_version=\"3.1\"",
+        crate::base64::encode(nonce),
+        factors.name().to_ascii_lowercase()
+    )
+}
+
 /// How many counter values the server tries (`signatureValidationLookahead`).
 pub const DEFAULT_LOOKAHEAD: u32 = 20;
 /// Digits per component of an offline code unless configured otherwise.

@@ -11,6 +11,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use qrauth_core::activation::{ActivationCode, fingerprint};
 use qrauth_core::keys::{DerivedKeys, PublicKey, master_secret};
+use qrauth_core::signature::ACTIVATION_REMOVE_URI_ID;
 use qrauth_core::signature::{FactorKeys, SignatureMatch};
 use qrauth_core::{CtrData, FactorType};
 use rusqlite::{OptionalExtension, params};
@@ -659,7 +660,7 @@ async fn commit(
 async fn token_status(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Standing>, ApiError> {
+) -> Result<Json<TokenStanding>, ApiError> {
     let now = now_ms();
     let view = state
         .authority
@@ -668,25 +669,36 @@ async fn token_status(
             Ok(tx
                 .query_row(
                     &format!(
-                        "SELECT {VIEW_COLUMNS} FROM activations a
+                        "SELECT {VIEW_COLUMNS}, a.counter FROM activations a
                          JOIN users u ON u.id = a.user_id WHERE a.id = ?1"
                     ),
                     [&id],
-                    |row| view_from_row(row, now),
+                    |row| Ok((view_from_row(row, now)?, row.get::<_, i64>(13)?)),
                 )
                 .optional()?)
         })
         .await?
         .ok_or_else(activation_not_found)?;
-    Ok(Json(Standing {
-        status: view.status,
-        remaining_attempts: view.remaining_attempts,
-        blocked_reason: view.blocked_reason,
+    let (view, counter) = view;
+    Ok(Json(TokenStanding {
+        standing: Standing {
+            status: view.status,
+            remaining_attempts: view.remaining_attempts,
+            blocked_reason: view.blocked_reason,
+        },
+        counter,
     }))
 }
 
-/// The URI id a token signs to remove its own activation.
-pub const REMOVE_URI_ID: &str = "/activation/remove";
+/// What a token learns about its own activation.
+#[derive(Serialize)]
+pub(crate) struct TokenStanding {
+    #[serde(flatten)]
+    standing: Standing,
+    /// How many counter steps the server has accepted since the activation: a token that has
+    /// made more codes than this knows how many the server has not seen yet.
+    counter: i64,
+}
 
 /// `POST /api/v1/token/activations/{id}/remove`: the token removes itself, signed with its
 /// possession key (any body; the signature covers it).
@@ -716,10 +728,11 @@ async fn token_remove(
         .authority
         .storage
         .transaction(move |tx| {
-            let signer = match authorization.check(tx, &authority, REMOVE_URI_ID, &body)? {
-                Ok(signer) => signer,
-                Err(refusal) => return Ok(Err(refusal.into())),
-            };
+            let signer =
+                match authorization.check(tx, &authority, ACTIVATION_REMOVE_URI_ID, &body)? {
+                    Ok(signer) => signer,
+                    Err(refusal) => return Ok(Err(refusal.into())),
+                };
             tx.execute(
                 "UPDATE activations SET status = 'REMOVED' WHERE id = ?1",
                 [&signer.activation_id],

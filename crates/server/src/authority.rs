@@ -37,6 +37,9 @@ pub struct Policy {
     pub creations_per_minute: u32,
     /// Whether cookies carry `Secure` (set this behind TLS).
     pub secure_cookies: bool,
+    /// Other origins whose pages may call the API from the browser, with cookies (CORS), such
+    /// as a site that embeds the `qrauth-token` package while the API lives elsewhere.
+    pub allowed_origins: Vec<String>,
 }
 
 impl Default for Policy {
@@ -53,6 +56,7 @@ impl Default for Policy {
             public_origin: None,
             creations_per_minute: 60,
             secure_cookies: false,
+            allowed_origins: Vec::new(),
         }
     }
 }

@@ -37,9 +37,8 @@ use tokio::net::TcpListener;
 
 pub use activations::{ActivationError, ActivationStatus, ActivationView, NewActivation};
 pub use authority::{Authority, Policy};
-pub use logins::{APPROVE_URI_ID, LoginState};
+pub use logins::LoginState;
 pub use operations::{NewOperation, OperationDetails, OperationError, OperationRequest};
-pub use signed::HEADER as SIGNATURE_HEADER;
 pub use storage::{Storage, StorageError};
 pub use vault::{KEY_ENV, KeySource, Vault};
 
@@ -88,6 +87,8 @@ pub enum ServeError {
     Key(StorageError),
     /// The static directory has no usable `index.html`.
     StaticFiles(String),
+    /// An allowed origin is not of the form `scheme://host[:port]`.
+    Origin(String),
     /// The address could not be bound, or the listener failed.
     Io(std::io::Error),
 }
@@ -98,6 +99,7 @@ impl std::fmt::Display for ServeError {
             ServeError::Storage(e) => write!(f, "{e}"),
             ServeError::Key(e) => write!(f, "storage key: {e}"),
             ServeError::StaticFiles(e) => write!(f, "static files: {e}"),
+            ServeError::Origin(e) => write!(f, "allowed origin: {e}"),
             ServeError::Io(e) => write!(f, "network: {e}"),
         }
     }
@@ -175,6 +177,7 @@ impl Server {
         let authority = Authority::open(storage.clone(), vault, config.policy.clone())
             .await
             .map_err(ServeError::Key)?;
+        let cors = web::cors(&config.policy.allowed_origins).map_err(ServeError::Origin)?;
         let static_app = match &config.static_dir {
             Some(dir) => Some(web::StaticApp::load(dir).map_err(ServeError::StaticFiles)?),
             None => None,
@@ -193,6 +196,7 @@ impl Server {
                 authority,
             },
             static_app,
+            cors,
         );
         let listener = TcpListener::bind(config.listen).await?;
         Ok(Server {
@@ -233,9 +237,17 @@ impl Server {
     }
 }
 
-fn router(state: AppState, static_app: Option<web::StaticApp>) -> Router {
+fn router(
+    state: AppState,
+    static_app: Option<web::StaticApp>,
+    cors: Option<tower_http::cors::CorsLayer>,
+) -> Router {
+    let mut v1 = api::routes(state);
+    if let Some(cors) = cors {
+        v1 = v1.layer(cors);
+    }
     let api = Router::new()
-        .nest("/api/v1", api::routes(state))
+        .nest("/api/v1", v1)
         .route("/api/{*rest}", axum::routing::any(api::not_found));
     let (router, inline_scripts) = match static_app {
         Some(app) => {

@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use qrauth_core::FactorType;
+use qrauth_core::signature::LOGIN_APPROVE_URI_ID;
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
@@ -29,9 +30,6 @@ use crate::api::{ApiError, ApiJson, SignedJson};
 use crate::secrets::{random_secret, random_uuid, secret_hash};
 use crate::signed::Authorization;
 use crate::storage::{StorageError, now_ms, record};
-
-/// The URI id a token signs when it approves a login.
-pub const APPROVE_URI_ID: &str = "/login/approve";
 
 /// Time a page has to complete a login once it is approved.
 const COMPLETION_GRACE_MS: i64 = 60_000;
@@ -751,10 +749,11 @@ async fn approve(
             if let Err(e) = scanned_login(tx, &row_id, &body.value.scan_code)? {
                 return Ok(Err(e));
             }
-            let signer = match authorization.check(tx, &authority, APPROVE_URI_ID, &body.raw)? {
-                Ok(signer) => signer,
-                Err(refusal) => return Ok(Err(refusal.into())),
-            };
+            let signer =
+                match authorization.check(tx, &authority, LOGIN_APPROVE_URI_ID, &body.raw)? {
+                    Ok(signer) => signer,
+                    Err(refusal) => return Ok(Err(refusal.into())),
+                };
             tx.execute(
                 "UPDATE login_sessions SET state = 'APPROVED', user_id = ?2, activation_id = ?3,
                     factors = ?4, expires_ms = ?5, updated_ms = ?6 WHERE id = ?1",

@@ -10,9 +10,12 @@ use std::time::Duration;
 
 use qrauth_core::activation::fingerprint;
 use qrauth_core::keys::{DerivedKeys, PrivateKey, PublicKey, master_secret};
-use qrauth_core::signature::{FactorKeys, SignatureFormat, compute_signature, signed_message};
+use qrauth_core::signature::{
+    AUTHORIZATION_HEADER, FactorKeys, LOGIN_APPROVE_URI_ID, SignatureFormat, authorization_header,
+    compute_signature, signed_message,
+};
 use qrauth_core::{CtrData, FactorType, OfflinePayload, SecretKey, base64};
-use qrauth_server::{APPROVE_URI_ID, Policy, ServerConfig, Storage};
+use qrauth_server::{Policy, ServerConfig, Storage};
 use serde_json::{Value, json};
 use support::{Reply, Running};
 
@@ -192,13 +195,13 @@ impl Token {
         )
         .unwrap();
         self.ctr = self.ctr.next();
-        format!(
-            "X-PowerAuth-Authorization: PowerAuth pa_activation_id=\"{}\", pa_nonce=\"{}\", \
-             pa_signature_type=\"possession_knowledge\", pa_signature=\"{signature}\", \
-             pa_version=\"3.1\"\r\n",
-            self.activation_id,
-            base64::encode(&nonce)
-        )
+        let value = authorization_header(
+            &self.activation_id,
+            &nonce,
+            FactorType::PossessionKnowledge,
+            &signature,
+        );
+        format!("{AUTHORIZATION_HEADER}: {value}\r\n")
     }
 }
 
@@ -229,7 +232,7 @@ async fn attach(server: &Running, qr_text: &str) -> (String, String, Value) {
 
 async fn approve(server: &Running, token: &mut Token, login: &str, scan: &str) -> Reply {
     let body = json!({"scanCode": scan}).to_string();
-    let header = token.sign(APPROVE_URI_ID, body.as_bytes(), true);
+    let header = token.sign(LOGIN_APPROVE_URI_ID, body.as_bytes(), true);
     server
         .json(
             "POST",
@@ -656,11 +659,11 @@ async fn bad_input_gets_its_own_status_and_code_and_changes_nothing() {
     let approve_path = format!("/api/v1/token/logins/{id}/approve");
     let approve_body = json!({"scanCode": scan}).to_string();
     let forged = {
-        let mut header = token.sign(APPROVE_URI_ID, approve_body.as_bytes(), true);
+        let mut header = token.sign(LOGIN_APPROVE_URI_ID, approve_body.as_bytes(), true);
         header = header.replace("pa_signature=\"", "pa_signature=\"AAAA");
         header
     };
-    let replayed = token.sign(APPROVE_URI_ID, b"{\"scanCode\":\"other\"}", true);
+    let replayed = token.sign(LOGIN_APPROVE_URI_ID, b"{\"scanCode\":\"other\"}", true);
     let payment = create_payment(&server, &cookie).await;
     let operation = payment["operationId"].as_str().unwrap().to_owned();
     let big = format!("{{\"code\": \"{}\"}}", "1".repeat(70_000));

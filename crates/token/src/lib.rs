@@ -3,12 +3,26 @@
 //!
 //! Rust code (the qrauth app) uses the modules directly; JavaScript uses the npm package built
 //! from the `js` feature, whose API is documented in `web/README.md`.
+//!
+//! - [`SoftwareToken`]: activation, activations kept in IndexedDB, offline codes, online login
+//!   approval (browser only).
+//! - [`StoredActivation`]: one activation and the cryptography done with it, pure Rust.
+//! - [`OfflineOperation`]: a scanned payload as a person reads it.
+//! - [`render_qr_svg`], [`CodeEntry`]: QR codes and typed codes for pages.
 
+pub mod activation;
+pub mod browser;
+pub mod error;
 pub mod qr;
+pub mod review;
 
 #[cfg(feature = "js")]
 mod js;
 
+pub use activation::{CounterStanding, StoredActivation};
+pub use browser::{ActivationStatus, LoginDecision, LoginRequest, OfflineCode, SoftwareToken};
+pub use error::TokenError;
 pub use qr::{ErrorCorrection, QrError, QrMatrix, QrOptions, render_qr_svg};
 /// Typed offline codes, shared with the server through `qrauth-core`.
 pub use qrauth_core::{AuthCode, CodeEntry, CodeError};
+pub use review::{DisplayField, DisplayFlags, OfflineOperation};

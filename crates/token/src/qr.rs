@@ -101,6 +101,8 @@ pub enum QrError {
     InvalidMargin(u32),
     /// A size of 0 or over [`MAX_SIZE`].
     InvalidSize(u32),
+    /// The element gives no 2D drawing context.
+    NoCanvas,
 }
 
 impl QrError {
@@ -112,6 +114,7 @@ impl QrError {
             QrError::InvalidColour(_) => "qr_invalid_colour",
             QrError::InvalidMargin(_) => "qr_invalid_margin",
             QrError::InvalidSize(_) => "qr_invalid_size",
+            QrError::NoCanvas => "qr_no_canvas",
         }
     }
 }
@@ -138,6 +141,7 @@ impl fmt::Display for QrError {
             QrError::InvalidSize(value) => {
                 write!(f, "A size of {value} px is outside 1..={MAX_SIZE}.")
             }
+            QrError::NoCanvas => f.write_str("The canvas gives no 2D context to draw on."),
         }
     }
 }
@@ -199,24 +203,15 @@ impl QrMatrix {
     /// Draws the code as a standalone SVG element: one path of dark modules on a filled
     /// background, so dark mode and page styles cannot invert or thin it.
     pub fn to_svg(&self, options: &QrOptions) -> Result<String, QrError> {
-        let dark = colour(&options.dark)?;
-        let light = colour(&options.light)?;
-        if options.margin > MAX_MARGIN {
-            return Err(QrError::InvalidMargin(options.margin));
-        }
-        let margin = options.margin as usize;
+        let (dark, light, margin) = drawing(options)?;
         let side = self.width + 2 * margin;
         let mut svg = String::with_capacity(self.width * self.width * 2 + 256);
         let _ = write!(
             svg,
             r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {side} {side}" shape-rendering="crispEdges""#
         );
-        match options.size {
-            Some(size) if size == 0 || size > MAX_SIZE => return Err(QrError::InvalidSize(size)),
-            Some(size) => {
-                let _ = write!(svg, r#" width="{size}" height="{size}""#);
-            }
-            None => {}
+        if let Some(size) = options.size {
+            let _ = write!(svg, r#" width="{size}" height="{size}""#);
         }
         match &options.label {
             Some(label) => {
@@ -228,29 +223,93 @@ impl QrMatrix {
             svg,
             r#"><rect width="{side}" height="{side}" fill="{light}"/><path fill="{dark}" d=""#
         );
-        for y in 0..self.width {
+        for (x, y, run) in self.dark_runs() {
+            let _ = write!(svg, "M{} {}h{run}v1h-{run}z", x + margin, y + margin);
+        }
+        svg.push_str(r#""/></svg>"#);
+        Ok(svg)
+    }
+
+    /// Draws the code on `canvas`, `size` CSS pixels wide (the canvas's own width when `None`),
+    /// with `pixel_ratio` device pixels per CSS pixel so that it stays sharp on dense screens.
+    /// Modules are whole device pixels; what is left over goes to the quiet zone.
+    pub fn draw_on_canvas(
+        &self,
+        canvas: &web_sys::HtmlCanvasElement,
+        options: &QrOptions,
+        pixel_ratio: f64,
+    ) -> Result<(), QrError> {
+        let (dark, light, margin) = drawing(options)?;
+        let css = options.size.unwrap_or_else(|| canvas.width().max(1));
+        let ratio = if pixel_ratio.is_finite() && pixel_ratio > 0.0 {
+            pixel_ratio.min(8.0)
+        } else {
+            1.0
+        };
+        let device = (f64::from(css) * ratio).round().max(1.0) as u32;
+        let modules = (self.width + 2 * margin) as u32;
+        let module = (device / modules).max(1);
+        let offset = f64::from(device.saturating_sub(module * modules) / 2)
+            + f64::from(module) * margin as f64;
+        canvas.set_width(device);
+        canvas.set_height(device);
+        let _ = canvas.style().set_property("width", &format!("{css}px"));
+        let _ = canvas.style().set_property("height", &format!("{css}px"));
+        let context = canvas
+            .get_context("2d")
+            .ok()
+            .flatten()
+            .and_then(|c| {
+                wasm_bindgen::JsCast::dyn_into::<web_sys::CanvasRenderingContext2d>(c).ok()
+            })
+            .ok_or(QrError::NoCanvas)?;
+        context.set_fill_style_str(light);
+        context.fill_rect(0.0, 0.0, f64::from(device), f64::from(device));
+        context.set_fill_style_str(dark);
+        let module = f64::from(module);
+        for (x, y, run) in self.dark_runs() {
+            context.fill_rect(
+                offset + x as f64 * module,
+                offset + y as f64 * module,
+                run as f64 * module,
+                module,
+            );
+        }
+        Ok(())
+    }
+
+    /// The dark modules row by row as horizontal runs `(x, y, length)`: what both drawings
+    /// paint.
+    fn dark_runs(&self) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+        (0..self.width).flat_map(move |y| {
             let mut x = 0;
-            while x < self.width {
-                if !self.is_dark(x, y) {
+            std::iter::from_fn(move || {
+                while x < self.width && !self.is_dark(x, y) {
                     x += 1;
-                    continue;
+                }
+                if x == self.width {
+                    return None;
                 }
                 let start = x;
                 while x < self.width && self.is_dark(x, y) {
                     x += 1;
                 }
-                let _ = write!(
-                    svg,
-                    "M{} {}h{}v1h-{}z",
-                    start + margin,
-                    y + margin,
-                    x - start,
-                    x - start
-                );
-            }
-        }
-        svg.push_str(r#""/></svg>"#);
-        Ok(svg)
+                Some((start, y, x - start))
+            })
+        })
+    }
+}
+
+/// Checks the options that every drawing uses: (dark, light, margin).
+fn drawing(options: &QrOptions) -> Result<(&str, &str, usize), QrError> {
+    let dark = colour(&options.dark)?;
+    let light = colour(&options.light)?;
+    if options.margin > MAX_MARGIN {
+        return Err(QrError::InvalidMargin(options.margin));
+    }
+    match options.size {
+        Some(size) if size == 0 || size > MAX_SIZE => Err(QrError::InvalidSize(size)),
+        _ => Ok((dark, light, options.margin as usize)),
     }
 }
 

@@ -1,0 +1,163 @@
+//! The token's calls to the qrauth API (`docs/api.md`), with `fetch`.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Headers, Request, RequestCredentials, RequestInit, Response};
+
+use crate::TokenError;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global `fetch`, in windows, workers and Node.js alike.
+    #[wasm_bindgen(js_name = fetch)]
+    fn global_fetch(request: &Request) -> js_sys::Promise;
+
+    /// The global `crypto.getRandomValues`.
+    #[wasm_bindgen(catch, js_namespace = crypto, js_name = getRandomValues)]
+    fn get_random_values(buffer: &mut [u8]) -> Result<JsValue, JsValue>;
+}
+
+/// `N` bytes from the browser's cryptographic random source.
+pub fn random<const N: usize>() -> Result<[u8; N], TokenError> {
+    let mut bytes = [0u8; N];
+    get_random_values(&mut bytes).map_err(|_| {
+        TokenError::Storage("this environment has no crypto.getRandomValues".into())
+    })?;
+    Ok(bytes)
+}
+
+/// Milliseconds since the epoch.
+pub fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// A JSON body as the exact text sent, so that a signature can cover its bytes.
+pub fn json_text<T: Serialize>(value: &T) -> Result<String, TokenError> {
+    let value = serde_wasm_bindgen::to_value(value)
+        .map_err(|e| TokenError::BadAnswer(format!("cannot write the request: {e}")))?;
+    js_sys::JSON::stringify(&value)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| TokenError::BadAnswer("cannot write the request".into()))
+}
+
+/// One API endpoint on one server.
+pub struct Call<'a> {
+    method: &'a str,
+    url: String,
+    body: Option<&'a str>,
+    signature: Option<&'a str>,
+}
+
+impl<'a> Call<'a> {
+    /// `method` on `path` under `server`'s `/api/v1`.
+    pub fn new(server: &str, method: &'a str, path: &str) -> Self {
+        Call {
+            method,
+            url: format!("{}/api/v1{path}", server.trim_end_matches('/')),
+            body: None,
+            signature: None,
+        }
+    }
+
+    /// Sends `body` as JSON.
+    pub fn body(mut self, body: &'a str) -> Self {
+        self.body = Some(body);
+        self
+    }
+
+    /// Adds the `X-PowerAuth-Authorization` header.
+    pub fn signed(mut self, header: &'a str) -> Self {
+        self.signature = Some(header);
+        self
+    }
+
+    /// Sends the request and reads a JSON answer; an answer outside 2xx becomes
+    /// [`TokenError::Server`] with the server's code and message.
+    pub async fn json<T: DeserializeOwned>(self) -> Result<T, TokenError> {
+        let (status, text) = self.send().await?;
+        let value = js_sys::JSON::parse(&text).map_err(|_| {
+            TokenError::BadAnswer(format!("HTTP {status} with a body that is not JSON"))
+        })?;
+        serde_wasm_bindgen::from_value(value).map_err(|e| TokenError::BadAnswer(e.to_string()))
+    }
+
+    /// Sends the request when no answer body is expected.
+    pub async fn empty(self) -> Result<(), TokenError> {
+        self.send().await.map(|_| ())
+    }
+
+    async fn send(self) -> Result<(u16, String), TokenError> {
+        let headers = Headers::new().map_err(network)?;
+        if self.body.is_some() {
+            headers
+                .set("Content-Type", "application/json")
+                .map_err(network)?;
+        }
+        if let Some(signature) = self.signature {
+            headers
+                .set(qrauth_core::signature::AUTHORIZATION_HEADER, signature)
+                .map_err(network)?;
+        }
+        let init = RequestInit::new();
+        init.set_method(self.method);
+        init.set_headers(&headers);
+        // A token proves itself with its keys, never with the page's cookies.
+        init.set_credentials(RequestCredentials::Omit);
+        if let Some(body) = self.body {
+            init.set_body(&body.into());
+        }
+        let request = Request::new_with_str_and_init(&self.url, &init).map_err(network)?;
+        let response: Response = JsFuture::from(global_fetch(&request))
+            .await
+            .map_err(network)?
+            .dyn_into()
+            .map_err(network)?;
+        let text = JsFuture::from(response.text().map_err(network)?)
+            .await
+            .map_err(network)?
+            .as_string()
+            .unwrap_or_default();
+        let status = response.status();
+        if response.ok() {
+            return Ok((status, text));
+        }
+        Err(server_error(status, &text))
+    }
+}
+
+/// The server's `{"error": {"code", "message"}}`, or a description of what came instead.
+fn server_error(status: u16, text: &str) -> TokenError {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        error: Detail,
+    }
+    #[derive(serde::Deserialize)]
+    struct Detail {
+        code: String,
+        message: String,
+    }
+    let parsed = js_sys::JSON::parse(text)
+        .ok()
+        .and_then(|v| serde_wasm_bindgen::from_value::<Body>(v).ok());
+    match parsed {
+        Some(Body { error }) => TokenError::Server {
+            status,
+            code: error.code,
+            message: error.message,
+        },
+        None => TokenError::BadAnswer(format!("HTTP {status} without an error body")),
+    }
+}
+
+fn network(error: JsValue) -> TokenError {
+    let detail = error
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| "the request failed".into());
+    TokenError::Network(detail)
+}

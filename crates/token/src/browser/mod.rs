@@ -1,0 +1,348 @@
+//! The software token in the browser: activations in IndexedDB, calls to the server with
+//! `fetch`, randomness from `crypto.getRandomValues`.
+
+mod http;
+mod store;
+
+use qrauth_core::activation::verify_activation_qr;
+use qrauth_core::keys::PrivateKey;
+use qrauth_core::signature::{ACTIVATION_REMOVE_URI_ID, LOGIN_APPROVE_URI_ID};
+use qrauth_core::{ActivationCode, AuthCode, PublicKey};
+use serde::{Deserialize, Serialize};
+
+use crate::TokenError;
+use crate::activation::{CommitAnswer, CounterStanding, NewActivation, StoredActivation};
+use crate::error::check_new_pin;
+use crate::review::{OfflineOperation, verify_payload};
+use http::{Call, json_text, now_ms, random};
+use store::Store;
+
+/// The IndexedDB database a token uses unless told otherwise.
+pub const DEFAULT_DATABASE: &str = "qrauth-token";
+
+/// A software token: the activations on this device and what they can do.
+pub struct SoftwareToken {
+    server: String,
+    store: Store,
+}
+
+/// What the server says about the application before an activation.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Application {
+    service_name: String,
+    master_public_key: String,
+}
+
+/// Where an activation stands on the server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivationStatus {
+    /// `ACTIVE`, `BLOCKED` or `REMOVED`.
+    pub status: String,
+    /// Failed attempts left before the activation is blocked.
+    pub remaining_attempts: u32,
+    /// `MAX_FAILED_ATTEMPTS` when blocked.
+    pub blocked_reason: Option<String>,
+    /// Counter steps the server has accepted.
+    pub counter: u64,
+}
+
+/// An offline code, with where the counter stands after it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OfflineCode {
+    /// The code; show [`AuthCode::display`], `1234-5678-9012-3456`.
+    pub code: AuthCode,
+    /// Codes the server has not seen, and the warning when few are left.
+    pub standing: CounterStanding,
+}
+
+/// A login the token attached to: who is asking, before the person decides.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginRequest {
+    /// The login session's id.
+    pub login_id: String,
+    /// The scan code from the QR, which approving and denying repeat.
+    #[serde(default)]
+    pub scan_code: String,
+    /// `SCANNED` once attached.
+    pub state: String,
+    /// The service asking.
+    pub service: String,
+    /// The browser asking, such as `Chrome 131 on Linux`.
+    pub browser: String,
+    /// The address it asked from.
+    pub address: String,
+    /// When the browser asked, milliseconds since the epoch.
+    pub requested_at: f64,
+    /// When the login expires.
+    pub expires_at: f64,
+}
+
+/// The state of a login after the token decided.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginDecision {
+    /// The login session's id.
+    pub login_id: String,
+    /// `APPROVED` or `DENIED`.
+    pub state: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ScanBody<'a> {
+    scan_code: &'a str,
+}
+
+impl SoftwareToken {
+    /// Opens the token whose activations live in the IndexedDB database `database`, talking to
+    /// the API at `server` (an origin such as `https://login.example.com`).
+    pub async fn open(server: &str, database: &str) -> Result<Self, TokenError> {
+        Ok(SoftwareToken {
+            server: server.trim_end_matches('/').to_owned(),
+            store: Store::open(database).await?,
+        })
+    }
+
+    /// The activations on this device, oldest first.
+    pub async fn activations(&self) -> Result<Vec<StoredActivation>, TokenError> {
+        let mut all = self.store.all().await?;
+        all.sort_by(|a, b| a.created_at.total_cmp(&b.created_at));
+        Ok(all)
+    }
+
+    /// One activation on this device.
+    pub async fn activation(&self, id: &str) -> Result<StoredActivation, TokenError> {
+        self.store
+            .get(id)
+            .await?
+            .ok_or_else(|| TokenError::UnknownActivation(id.to_owned()))
+    }
+
+    /// Activates with a typed activation code or the text of an activation QR (whose signature
+    /// is checked first): makes a P-256 key pair, commits it, derives the keys, and stores the
+    /// activation with the knowledge key under `pin`, which must equal `pin_again`.
+    pub async fn activate(
+        &self,
+        code_or_qr: &str,
+        pin: &str,
+        pin_again: &str,
+        device_name: &str,
+    ) -> Result<StoredActivation, TokenError> {
+        check_new_pin(pin, pin_again)?;
+        let text = code_or_qr.trim();
+        // A typed code is checked before anything is sent: a typo gets its reason at once.
+        if !text.contains('#') {
+            ActivationCode::parse(text).map_err(TokenError::ActivationCode)?;
+        }
+        let application: Application = Call::new(&self.server, "GET", "/application")
+            .json()
+            .await?;
+        let code = if text.contains('#') {
+            let master = PublicKey::from_base64(&application.master_public_key)
+                .map_err(|_| TokenError::BadAnswer("masterPublicKey is not a valid key".into()))?;
+            verify_activation_qr(text, &master).map_err(TokenError::ActivationQr)?
+        } else {
+            ActivationCode::parse(text).map_err(TokenError::ActivationCode)?
+        };
+        let device = loop {
+            // Almost every 32 random bytes are a valid scalar; the loop is for the others.
+            if let Ok(key) = PrivateKey::from_random(&random::<32>()?) {
+                break key;
+            }
+        };
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Commit<'a> {
+            activation_code: &'a str,
+            device_public_key: String,
+            device_name: &'a str,
+        }
+        let body = json_text(&Commit {
+            activation_code: code.as_str(),
+            device_public_key: device.public_key().to_base64(),
+            device_name,
+        })?;
+        let answer: CommitAnswer = Call::new(&self.server, "POST", "/token/activations")
+            .body(&body)
+            .json()
+            .await?;
+        let activation = StoredActivation::derive(NewActivation {
+            server: &self.server,
+            device: &device,
+            answer,
+            device_name,
+            service_name: &application.service_name,
+            pin,
+            salt: random::<16>()?,
+            now: now_ms(),
+        })?;
+        self.store.put(&activation).await?;
+        Ok(activation)
+    }
+
+    /// Asks the server where activation `id` stands, and learns from its counter how many
+    /// codes the server has seen.
+    pub async fn refresh(&self, id: &str) -> Result<ActivationStatus, TokenError> {
+        let activation = self.activation(id).await?;
+        let status: ActivationStatus = Call::new(
+            &activation.server,
+            "GET",
+            &format!("/token/activations/{id}"),
+        )
+        .json()
+        .await?;
+        self.confirm(id, status.counter).await?;
+        Ok(status)
+    }
+
+    /// Removes activation `id` from the server (signed with possession) and from this device.
+    /// The device forgets it whatever the server answers, as long as the server answered;
+    /// returns whether the server removed it too.
+    pub async fn remove(&self, id: &str) -> Result<bool, TokenError> {
+        let nonce = random::<16>()?;
+        let (used, _) = self.store.update(id, StoredActivation::advanced).await?;
+        let header = used.sign_possession(ACTIVATION_REMOVE_URI_ID, b"{}", &nonce)?;
+        let removed = Call::new(
+            &used.server,
+            "POST",
+            &format!("/token/activations/{id}/remove"),
+        )
+        .body("{}")
+        .signed(&header)
+        .empty()
+        .await;
+        let on_server = match removed {
+            Ok(()) => true,
+            Err(TokenError::Server { .. }) => false,
+            Err(e) => return Err(e),
+        };
+        self.store.delete(id).await?;
+        Ok(on_server)
+    }
+
+    /// Checks a scanned offline payload against activation `id`'s keys and returns the
+    /// operation to show. A payload whose signature fails is refused with the reason.
+    pub async fn review_offline(
+        &self,
+        id: &str,
+        payload: &str,
+    ) -> Result<OfflineOperation, TokenError> {
+        let activation = self.activation(id).await?;
+        let (master, server) = activation.payload_keys()?;
+        let payload = verify_payload(payload, &master, &server, &activation.service_name)?;
+        Ok(OfflineOperation::of(&payload))
+    }
+
+    /// The offline code for a scanned payload, with `pin`. The payload's signature is checked
+    /// first; then the counter is advanced in storage, and only then is the code made.
+    pub async fn offline_code(
+        &self,
+        id: &str,
+        payload: &str,
+        pin: &str,
+    ) -> Result<OfflineCode, TokenError> {
+        let activation = self.activation(id).await?;
+        let (master, server) = activation.payload_keys()?;
+        let payload = verify_payload(payload, &master, &server, &activation.service_name)?;
+        let (used, now) = self.store.update(id, StoredActivation::advanced).await?;
+        Ok(OfflineCode {
+            code: used.offline_code(&payload, pin)?,
+            standing: now.standing(),
+        })
+    }
+
+    /// Attaches to the login named by a `…/token#scan=<code>` link (or the bare scan code) and
+    /// returns who is asking. The page that showed the QR sees `SCANNED`.
+    pub async fn attach_login(&self, link: &str) -> Result<LoginRequest, TokenError> {
+        let scan_code = scan_code(link)?;
+        let body = json_text(&ScanBody {
+            scan_code: &scan_code,
+        })?;
+        let mut request: LoginRequest = Call::new(&self.server, "POST", "/token/logins/attach")
+            .body(&body)
+            .json()
+            .await?;
+        request.scan_code = scan_code;
+        Ok(request)
+    }
+
+    /// Approves `login` with activation `id` and `pin`, signed (possession and knowledge). A
+    /// wrong PIN is refused by the server and counts as a failed attempt there.
+    pub async fn approve_login(
+        &self,
+        id: &str,
+        login: &LoginRequest,
+        pin: &str,
+    ) -> Result<LoginDecision, TokenError> {
+        let body = json_text(&ScanBody {
+            scan_code: &login.scan_code,
+        })?;
+        let nonce = random::<16>()?;
+        let (used, _) = self.store.update(id, StoredActivation::advanced).await?;
+        let header = used.sign_with_pin(LOGIN_APPROVE_URI_ID, body.as_bytes(), pin, &nonce)?;
+        let decision: LoginDecision = Call::new(
+            &used.server,
+            "POST",
+            &format!("/token/logins/{}/approve", login.login_id),
+        )
+        .body(&body)
+        .signed(&header)
+        .json()
+        .await?;
+        // The server accepted the signature made at `used.counter`, so it has seen every code
+        // up to it.
+        self.confirm(id, used.counter + 1).await?;
+        Ok(decision)
+    }
+
+    /// Denies `login`: the page that showed the QR sees `DENIED`.
+    pub async fn deny_login(&self, login: &LoginRequest) -> Result<LoginDecision, TokenError> {
+        let body = json_text(&ScanBody {
+            scan_code: &login.scan_code,
+        })?;
+        Call::new(
+            &self.server,
+            "POST",
+            &format!("/token/logins/{}/deny", login.login_id),
+        )
+        .body(&body)
+        .json()
+        .await
+    }
+
+    /// Records that the server has accepted `counter` steps.
+    async fn confirm(&self, id: &str, counter: u64) -> Result<(), TokenError> {
+        self.store
+            .update(id, |a| {
+                Ok(StoredActivation {
+                    confirmed_counter: a.confirmed_counter.max(counter.min(a.counter)),
+                    ..a.clone()
+                })
+            })
+            .await
+            .map(|_| ())
+    }
+}
+
+/// The scan code in a login link (`https://…/token#scan=<code>`), or the code itself.
+pub fn scan_code(link: &str) -> Result<String, TokenError> {
+    let link = link.trim();
+    let code = match link.split_once("#scan=") {
+        Some((_, code)) => code,
+        None if !link.contains(['/', '#', ':']) => link,
+        None => return Err(TokenError::ScanCode),
+    };
+    let code = code.split('&').next().unwrap_or_default();
+    if code.is_empty()
+        || code.len() > 64
+        || !code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(TokenError::ScanCode);
+    }
+    Ok(code.to_owned())
+}

@@ -1,0 +1,128 @@
+//! Everything that can go wrong in the token, each with a stable code for programs and a message
+//! for people.
+
+use std::fmt;
+
+use qrauth_core::activation::{ActivationCodeError, ActivationQrError};
+use qrauth_core::payload::PayloadError;
+
+/// The shortest PIN the token accepts.
+pub const MIN_PIN_LENGTH: usize = 4;
+/// The longest PIN the token accepts, in characters.
+pub const MAX_PIN_LENGTH: usize = 64;
+
+/// Why the token refused or failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenError {
+    /// A scanned offline payload is malformed.
+    Payload(PayloadError),
+    /// A scanned offline payload's signature is not the server's.
+    PayloadSignature {
+        /// The service the token belongs to, for the message.
+        service: String,
+    },
+    /// A typed activation code is malformed (length, character, checksum).
+    ActivationCode(ActivationCodeError),
+    /// A scanned activation QR is malformed or not signed by the server.
+    ActivationQr(ActivationQrError),
+    /// The PIN is shorter than [`MIN_PIN_LENGTH`] or longer than [`MAX_PIN_LENGTH`].
+    PinLength(usize),
+    /// The PIN and its confirmation differ.
+    PinMismatch,
+    /// No activation with this id on this device.
+    UnknownActivation(String),
+    /// A login link or scan code is not one.
+    ScanCode,
+    /// The server refused, with its own code and message.
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// The server's error code (`activation_code_expired`, `signature_invalid`, ...).
+        code: String,
+        /// The server's message.
+        message: String,
+    },
+    /// The server could not be reached.
+    Network(String),
+    /// The server answered something that is not its API.
+    BadAnswer(String),
+    /// The browser has no IndexedDB (private mode in some browsers, Node.js).
+    StorageUnavailable,
+    /// IndexedDB failed (quota, blocked, corrupted record).
+    Storage(String),
+}
+
+impl TokenError {
+    /// A stable identifier for programs.
+    pub fn code(&self) -> &str {
+        match self {
+            Self::Payload(e) => e.kind(),
+            Self::PayloadSignature { .. } => "payload_signature_invalid",
+            Self::ActivationCode(_) => "invalid_activation_code",
+            Self::ActivationQr(ActivationQrError::Code(_)) => "invalid_activation_code",
+            Self::ActivationQr(_) => "activation_qr_invalid",
+            Self::PinLength(_) => "pin_length",
+            Self::PinMismatch => "pin_mismatch",
+            Self::UnknownActivation(_) => "activation_not_on_device",
+            Self::ScanCode => "invalid_scan_code",
+            Self::Server { code, .. } => code,
+            Self::Network(_) => "network",
+            Self::BadAnswer(_) => "server_answer_invalid",
+            Self::StorageUnavailable => "storage_unavailable",
+            Self::Storage(_) => "storage_failed",
+        }
+    }
+}
+
+impl fmt::Display for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Payload(e) => write!(f, "This is not an operation to approve: {e}."),
+            Self::PayloadSignature { service } => write!(
+                f,
+                "This QR code was not made by {service}: its signature does not verify. Do not \
+                 approve it."
+            ),
+            Self::ActivationCode(e) => write!(f, "The activation code is not valid: {e}."),
+            Self::ActivationQr(e) => write!(f, "The activation QR code is not valid: {e}."),
+            Self::PinLength(n) => write!(
+                f,
+                "A PIN has {MIN_PIN_LENGTH} to {MAX_PIN_LENGTH} characters; this one has {n}."
+            ),
+            Self::PinMismatch => f.write_str("The two PINs differ: type the same PIN twice."),
+            Self::UnknownActivation(id) => {
+                write!(f, "There is no activation {id} on this device.")
+            }
+            Self::ScanCode => {
+                f.write_str("This is not a sign-in link: it has no scan code (…/token#scan=…).")
+            }
+            Self::Server { message, .. } => f.write_str(message),
+            Self::Network(e) => write!(f, "The server could not be reached: {e}."),
+            Self::BadAnswer(e) => write!(f, "The server's answer was not understood: {e}."),
+            Self::StorageUnavailable => f.write_str(
+                "This browser gives the page no storage (IndexedDB), so it cannot keep a token.",
+            ),
+            Self::Storage(e) => write!(f, "The token's storage failed: {e}."),
+        }
+    }
+}
+
+impl std::error::Error for TokenError {}
+
+impl From<PayloadError> for TokenError {
+    fn from(e: PayloadError) -> Self {
+        TokenError::Payload(e)
+    }
+}
+
+/// Checks a new PIN and its confirmation.
+pub fn check_new_pin(pin: &str, again: &str) -> Result<(), TokenError> {
+    let length = pin.chars().count();
+    if !(MIN_PIN_LENGTH..=MAX_PIN_LENGTH).contains(&length) {
+        return Err(TokenError::PinLength(length));
+    }
+    if pin != again {
+        return Err(TokenError::PinMismatch);
+    }
+    Ok(())
+}
