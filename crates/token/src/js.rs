@@ -3,12 +3,18 @@
 //! Every failure reaches JavaScript as an `Error` whose `code` property is a stable identifier
 //! (`qr_too_long`, `invalid_options`, ...) and whose message a person can read.
 
+use std::rc::Rc;
+
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
 
-use crate::qr::{self, ErrorCorrection, QrOptions};
-use qrauth_core::{CodeEntry, CodeError};
+use crate::browser::{DEFAULT_DATABASE, LoginRequest, SoftwareToken};
+use crate::qr::{self, ErrorCorrection, QrMatrix, QrOptions};
+use crate::review::OfflineOperation;
+use crate::{CounterStanding, StoredActivation, TokenError};
+use qrauth_core::{CodeEntry, CodeError, OfflinePayload};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r##"
@@ -26,6 +32,129 @@ export interface CodeCheck {
   missing: number;
   /** Why the input is not a code, or null when it is. */
   error: { code: "empty" | "foreign_character" | "too_few_digits" | "too_many_digits"; message: string } | null;
+}
+
+/** What `formatCodeInput` makes of a code field's value as the person types. */
+export interface CodeInput {
+  /** The digits in groups of four with dashes, `1234-5678-9`: put it back into the field. */
+  value: string;
+  /** Where the caret goes in `value`. */
+  caret: number;
+  /** Digits still missing of 16. */
+  missing: number;
+  /** True when all 16 digits are there. */
+  complete: boolean;
+}
+
+/** One field of an operation, as a person reads it. */
+export type DisplayField =
+  | { kind: "amount"; amount: string; currency: string; /** `1250.00 EUR` */ value: string }
+  | { kind: "iban"; iban: string; bic: string | null; /** in groups of four */ value: string }
+  | { kind: "account" | "date" | "reference" | "note" | "text"; value: string };
+
+/** The operation in an offline QR code. */
+export interface OfflineOperation {
+  operationId: string;
+  /** Unescaped. */
+  title: string;
+  /** Unescaped. */
+  message: string;
+  /** Operation data template, `A1` for a payment, `A2` for a login. */
+  template: string;
+  fields: DisplayField[];
+  flags: {
+    /** `B`: biometry may replace the PIN. */
+    biometryAllowed: boolean;
+    /** `X`: put Reject where Approve usually is. */
+    swapButtons: boolean;
+    /** `F`: show a fraud warning before approval. */
+    fraudWarning: boolean;
+    /** `C`: warn against approving during a phone call. */
+    callWarning: boolean;
+  };
+  /** 0: signed with the application's master key; 1: with the activation's server key. */
+  keyType: 0 | 1;
+}
+
+/** Where an activation's counter stands: codes the server has not seen yet. */
+export interface CounterStanding {
+  /** Codes and signatures made since the server last confirmed the counter. */
+  unconfirmed: number;
+  /** How many counter values past its own the server tries (20). */
+  lookahead: number;
+  /** A message for the person when few codes are left before the server refuses them. */
+  warning: string | null;
+}
+
+/** An activation on this device. No keys ever leave the token. */
+export interface Activation extends CounterStanding {
+  activationId: string;
+  /** The API origin it belongs to. */
+  server: string;
+  user: string;
+  deviceName: string;
+  serviceName: string;
+  /** Eight digits to compare with the account page's. */
+  fingerprint: string;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+}
+
+/** Where an activation stands on the server. */
+export interface ActivationStatus {
+  status: "CREATED" | "ACTIVE" | "BLOCKED" | "REMOVED";
+  remainingAttempts: number;
+  blockedReason: string | null;
+  /** Counter steps the server has accepted. */
+  counter: number;
+}
+
+/** An offline code. */
+export interface OfflineCode extends CounterStanding {
+  /** To show: `1234-5678-9012-3456`. */
+  code: string;
+  /** As the server takes it: `12345678-90123456`. */
+  canonical: string;
+}
+
+/** A login the token attached to: who is asking. */
+export interface LoginRequest {
+  loginId: string;
+  scanCode: string;
+  state: string;
+  service: string;
+  /** Such as `Chrome 131 on Linux`. */
+  browser: string;
+  address: string;
+  /** Milliseconds since the epoch. */
+  requestedAt: number;
+  expiresAt: number;
+}
+
+/** A login after the token decided. */
+export interface LoginDecision {
+  loginId: string;
+  state: "APPROVED" | "DENIED";
+}
+
+/** Options of `SoftwareToken.open`. */
+export interface TokenOptions {
+  /** The API's origin, `https://login.example.com`; this page's origin by default. */
+  server?: string;
+  /** The IndexedDB database, `qrauth-token` by default. */
+  database?: string;
+}
+
+/** Options of `SoftwareToken.activate`. */
+export interface ActivateOptions {
+  /** The activation code as typed (`WQ3TE-BRPZM-CUU4F-CCL3Q`) or the activation QR's text. */
+  code: string;
+  /** The new PIN, 4 to 64 characters. */
+  pin: string;
+  /** The same PIN again. */
+  pinAgain: string;
+  /** How the account page will name this token; "Browser token" by default. */
+  deviceName?: string;
 }
 
 /** How `renderQrSvg` draws a code. Every field is optional. */
@@ -110,32 +239,36 @@ struct JsQrOptions {
 #[wasm_bindgen(js_name = renderQrSvg)]
 pub fn render_qr_svg(
     text: &str,
-    #[wasm_bindgen(unchecked_param_type = "QrOptions | undefined")] options: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "QrOptions")] options: Option<JsValue>,
 ) -> Result<String, JsValue> {
-    let given: JsQrOptions = if options.is_undefined() || options.is_null() {
-        JsQrOptions::default()
-    } else {
-        // serde-wasm-bindgen reads only the fields it knows, so a misspelt option would be
-        // silently ignored without this check.
-        if let Some(object) = options.dyn_ref::<js_sys::Object>() {
-            for key in js_sys::Object::keys(object) {
-                let key = key.as_string().unwrap_or_default();
-                if !QR_OPTION_NAMES.contains(&key.as_str()) {
-                    return Err(error(
-                        "invalid_options",
-                        &format!(
-                            "Unknown QR option {key:?}: the options are {}.",
-                            QR_OPTION_NAMES.join(", ")
-                        ),
-                    ));
-                }
-            }
-        }
-        serde_wasm_bindgen::from_value(options)
-            .map_err(|e| error("invalid_options", &format!("Invalid QR options: {e}.")))?
-    };
+    qr::render_qr_svg(text, &qr_options(options)?).map_err(qr_error)
+}
+
+/// Draws `text` as a QR code on a `<canvas>`, `size` CSS pixels wide (the canvas's width
+/// without it), at the device's pixel ratio so that it stays sharp.
+///
+/// Throws like `renderQrSvg`, and `qr_no_canvas` when the element has no 2D context.
+#[wasm_bindgen(js_name = renderQrCanvas)]
+pub fn render_qr_canvas(
+    canvas: &web_sys::HtmlCanvasElement,
+    text: &str,
+    #[wasm_bindgen(unchecked_optional_param_type = "QrOptions")] options: Option<JsValue>,
+) -> Result<(), JsValue> {
+    let options = qr_options(options)?;
+    let ratio = js_sys::Reflect::get(&js_sys::global(), &"devicePixelRatio".into())
+        .ok()
+        .and_then(|r| r.as_f64())
+        .unwrap_or(1.0);
+    QrMatrix::encode(text, options.error_correction)
+        .and_then(|matrix| matrix.draw_on_canvas(canvas, &options, ratio))
+        .map_err(qr_error)
+}
+
+fn qr_options(options: Option<JsValue>) -> Result<QrOptions, JsValue> {
+    let options = options.unwrap_or(JsValue::UNDEFINED);
+    let given: JsQrOptions = read_options(options, &QR_OPTION_NAMES, "QR")?;
     let defaults = QrOptions::default();
-    let options = QrOptions {
+    Ok(QrOptions {
         error_correction: match given.error_correction {
             Some(letter) => ErrorCorrection::from_letter(&letter).map_err(qr_error)?,
             None => defaults.error_correction,
@@ -145,8 +278,345 @@ pub fn render_qr_svg(
         light: given.light.unwrap_or(defaults.light),
         size: given.size,
         label: given.label,
+    })
+}
+
+/// Reads an options object; `undefined` and `null` give the defaults. serde-wasm-bindgen reads
+/// only the fields it knows, so a misspelt option would be silently ignored without the check
+/// of the names.
+fn read_options<T: serde::de::DeserializeOwned + Default>(
+    options: JsValue,
+    names: &[&str],
+    what: &str,
+) -> Result<T, JsValue> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(T::default());
+    }
+    let Some(object) = options.dyn_ref::<js_sys::Object>() else {
+        return Err(error(
+            "invalid_options",
+            &format!("The {what} options must be an object."),
+        ));
     };
-    qr::render_qr_svg(text, &options).map_err(qr_error)
+    for key in js_sys::Object::keys(object) {
+        let key = key.as_string().unwrap_or_default();
+        if !names.contains(&key.as_str()) {
+            return Err(error(
+                "invalid_options",
+                &format!(
+                    "Unknown {what} option {key:?}: the options are {}.",
+                    names.join(", ")
+                ),
+            ));
+        }
+    }
+    serde_wasm_bindgen::from_value(options)
+        .map_err(|e| error("invalid_options", &format!("Invalid {what} options: {e}.")))
+}
+
+/// Reads an offline QR payload and returns the operation as a person reads it (title and
+/// message unescaped, amount with currency, IBAN grouped, date, flags). This does not check the
+/// signature: a token does that with `SoftwareToken.reviewOffline`.
+///
+/// Throws an `Error` whose `code` says what is wrong (`payload_too_few_lines`, ...).
+#[wasm_bindgen(js_name = parseOfflinePayload, unchecked_return_type = "OfflineOperation")]
+pub fn parse_offline_payload(text: &str) -> Result<JsValue, JsValue> {
+    let payload = OfflinePayload::parse(text).map_err(|e| token_error(TokenError::Payload(e)))?;
+    to_js(&OfflineOperation::of(&payload))
+}
+
+/// Formats a code field as the person types: the digits in groups of four with dashes,
+/// nothing else, at most 16 digits. Give it the field's value and caret position; put the
+/// returned `value` and `caret` back into the field.
+#[wasm_bindgen(js_name = formatCodeInput, unchecked_return_type = "CodeInput")]
+pub fn format_code_input(value: &str, caret: Option<u32>) -> Result<JsValue, JsValue> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct CodeInput {
+        value: String,
+        caret: u32,
+        missing: usize,
+        complete: bool,
+    }
+    let caret = caret.map_or(value.chars().count(), |c| c as usize);
+    let digits_before = CodeEntry::read(&value.chars().take(caret).collect::<String>())
+        .digits()
+        .len();
+    let entry = CodeEntry::read(value);
+    let digits: String = entry.digits().chars().take(16).collect();
+    let grouped = CodeEntry::read(&digits).grouped();
+    let kept = digits_before.min(digits.len());
+    // Every full group before the caret adds one dash.
+    let position = kept + kept.saturating_sub(1) / 4;
+    let caret = if kept > 0 && kept % 4 == 0 && kept < digits.len() {
+        position + 1
+    } else {
+        position
+    };
+    to_js(&CodeInput {
+        complete: digits.len() == 16,
+        missing: 16 - digits.len(),
+        value: grouped,
+        caret: u32::try_from(caret).unwrap_or(0),
+    })
+}
+
+/// An activation on this device, as pages see it: no keys.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ActivationView<'a> {
+    activation_id: &'a str,
+    server: &'a str,
+    user: &'a str,
+    device_name: &'a str,
+    service_name: &'a str,
+    fingerprint: &'a str,
+    created_at: f64,
+    #[serde(flatten)]
+    counter: CounterStanding,
+}
+
+impl<'a> From<&'a StoredActivation> for ActivationView<'a> {
+    fn from(a: &'a StoredActivation) -> Self {
+        ActivationView {
+            activation_id: &a.activation_id,
+            server: &a.server,
+            user: &a.user,
+            device_name: &a.device_name,
+            service_name: &a.service_name,
+            fingerprint: &a.fingerprint,
+            created_at: a.created_at,
+            counter: a.standing(),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct OpenOptions {
+    server: Option<String>,
+    database: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ActivateOptions {
+    code: String,
+    pin: String,
+    pin_again: String,
+    device_name: Option<String>,
+}
+
+/// The software token: activations kept in this browser's IndexedDB, offline codes, and
+/// approval of online logins. Make one with `SoftwareToken.open()`.
+#[wasm_bindgen(js_name = SoftwareToken)]
+pub struct JsSoftwareToken {
+    token: Rc<SoftwareToken>,
+}
+
+#[wasm_bindgen(js_class = SoftwareToken)]
+impl JsSoftwareToken {
+    /// Opens the token. `server` is the API's origin (this page's origin by default);
+    /// `database` the IndexedDB database name (`qrauth-token` by default).
+    pub async fn open(
+        #[wasm_bindgen(unchecked_optional_param_type = "TokenOptions")] options: Option<JsValue>,
+    ) -> Result<JsSoftwareToken, JsValue> {
+        let options = options.unwrap_or(JsValue::UNDEFINED);
+        let options: OpenOptions = read_options(options, &["server", "database"], "SoftwareToken")?;
+        let server = match options.server {
+            Some(server) => server,
+            None => js_sys::Reflect::get(&js_sys::global(), &"location".into())
+                .and_then(|l| js_sys::Reflect::get(&l, &"origin".into()))
+                .ok()
+                .and_then(|o| o.as_string())
+                .ok_or_else(|| {
+                    error(
+                        "invalid_options",
+                        "There is no page origin here: give the server's origin as `server`.",
+                    )
+                })?,
+        };
+        let database = options.database.as_deref().unwrap_or(DEFAULT_DATABASE);
+        let token = SoftwareToken::open(&server, database)
+            .await
+            .map_err(token_error)?;
+        Ok(JsSoftwareToken {
+            token: Rc::new(token),
+        })
+    }
+
+    /// The activations on this device, oldest first.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Activation[]>")]
+    pub fn activations(&self) -> js_sys::Promise {
+        let token = self.token.clone();
+        promise(async move {
+            let all = token.activations().await?;
+            Ok(all.into_iter().map(OwnedView).collect::<Vec<_>>())
+        })
+    }
+
+    /// Activates with a typed activation code or the text of an activation QR, and the PIN
+    /// typed twice. Resolves to the new activation, whose `fingerprint` the person compares
+    /// with the one the account page shows.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Activation>")]
+    pub fn activate(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ActivateOptions")] options: JsValue,
+    ) -> Result<js_sys::Promise, JsValue> {
+        let options: ActivateOptions = read_options(
+            options,
+            &["code", "pin", "pinAgain", "deviceName"],
+            "activation",
+        )?;
+        let token = self.token.clone();
+        Ok(promise(async move {
+            let name = options.device_name.as_deref().unwrap_or("Browser token");
+            let activation = token
+                .activate(&options.code, &options.pin, &options.pin_again, name)
+                .await?;
+            Ok(OwnedView(activation))
+        }))
+    }
+
+    /// Asks the server where an activation stands (`ACTIVE`, `BLOCKED`, `REMOVED`, attempts
+    /// left) and learns how many of this token's codes it has seen.
+    #[wasm_bindgen(unchecked_return_type = "Promise<ActivationStatus>")]
+    pub fn refresh(
+        &self,
+        #[wasm_bindgen(js_name = "activationId")] activation_id: String,
+    ) -> js_sys::Promise {
+        let token = self.token.clone();
+        promise(async move { token.refresh(&activation_id).await })
+    }
+
+    /// Removes an activation from the server (signed) and from this device.
+    #[wasm_bindgen(unchecked_return_type = "Promise<{ removedOnServer: boolean }>")]
+    pub fn remove(
+        &self,
+        #[wasm_bindgen(js_name = "activationId")] activation_id: String,
+    ) -> js_sys::Promise {
+        let token = self.token.clone();
+        promise(async move {
+            #[derive(Serialize)]
+            #[serde(rename_all = "camelCase")]
+            struct Removed {
+                removed_on_server: bool,
+            }
+            let removed_on_server = token.remove(&activation_id).await?;
+            Ok(Removed { removed_on_server })
+        })
+    }
+
+    /// Checks a scanned offline payload's signature with the activation's keys and resolves to
+    /// the operation to show; rejects with `payload_signature_invalid` when it was not made by
+    /// the server.
+    #[wasm_bindgen(js_name = reviewOffline, unchecked_return_type = "Promise<OfflineOperation>")]
+    pub fn review_offline(
+        &self,
+        #[wasm_bindgen(js_name = "activationId")] activation_id: String,
+        payload: String,
+    ) -> js_sys::Promise {
+        let token = self.token.clone();
+        promise(async move { token.review_offline(&activation_id, &payload).await })
+    }
+
+    /// Computes the offline code for a scanned payload with the PIN. The counter is saved
+    /// before the code is returned; a wrong PIN gives a code the server refuses.
+    #[wasm_bindgen(
+        js_name = computeOfflineCode,
+        unchecked_return_type = "Promise<OfflineCode>"
+    )]
+    pub fn compute_offline_code(
+        &self,
+        #[wasm_bindgen(js_name = "activationId")] activation_id: String,
+        payload: String,
+        pin: String,
+    ) -> js_sys::Promise {
+        let token = self.token.clone();
+        promise(async move {
+            #[derive(Serialize)]
+            #[serde(rename_all = "camelCase")]
+            struct Code {
+                code: String,
+                canonical: String,
+                #[serde(flatten)]
+                counter: CounterStanding,
+            }
+            let made = token.offline_code(&activation_id, &payload, &pin).await?;
+            Ok(Code {
+                code: made.code.display(),
+                canonical: made.code.canonical(),
+                counter: made.standing,
+            })
+        })
+    }
+
+    /// Attaches to the login in a `…/token#scan=…` link and resolves to who is asking.
+    #[wasm_bindgen(js_name = attachLogin, unchecked_return_type = "Promise<LoginRequest>")]
+    pub fn attach_login(&self, link: String) -> js_sys::Promise {
+        let token = self.token.clone();
+        promise(async move { token.attach_login(&link).await })
+    }
+
+    /// Approves a login with an activation and its PIN.
+    #[wasm_bindgen(js_name = approveLogin, unchecked_return_type = "Promise<LoginDecision>")]
+    pub fn approve_login(
+        &self,
+        #[wasm_bindgen(js_name = "activationId")] activation_id: String,
+        #[wasm_bindgen(unchecked_param_type = "LoginRequest")] login: JsValue,
+        pin: String,
+    ) -> Result<js_sys::Promise, JsValue> {
+        let login = login_request(login)?;
+        let token = self.token.clone();
+        Ok(promise(async move {
+            token.approve_login(&activation_id, &login, &pin).await
+        }))
+    }
+
+    /// Denies a login.
+    #[wasm_bindgen(js_name = denyLogin, unchecked_return_type = "Promise<LoginDecision>")]
+    pub fn deny_login(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "LoginRequest")] login: JsValue,
+    ) -> Result<js_sys::Promise, JsValue> {
+        let login = login_request(login)?;
+        let token = self.token.clone();
+        Ok(promise(async move { token.deny_login(&login).await }))
+    }
+}
+
+/// A stored activation sent to JavaScript without its keys.
+struct OwnedView(StoredActivation);
+
+impl Serialize for OwnedView {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        ActivationView::from(&self.0).serialize(serializer)
+    }
+}
+
+fn login_request(value: JsValue) -> Result<LoginRequest, JsValue> {
+    serde_wasm_bindgen::from_value(value).map_err(|e| {
+        error(
+            "invalid_options",
+            &format!("Give the login that attachLogin resolved to: {e}."),
+        )
+    })
+}
+
+/// Runs `work` as a Promise that resolves to its value or rejects with an `Error` with a code.
+fn promise<T: Serialize>(
+    work: impl Future<Output = Result<T, TokenError>> + 'static,
+) -> js_sys::Promise {
+    future_to_promise(async move {
+        match work.await {
+            Ok(value) => to_js(&value),
+            Err(e) => Err(token_error(e)),
+        }
+    })
+}
+
+fn token_error(e: TokenError) -> JsValue {
+    error(e.code(), &e.to_string())
 }
 
 fn qr_error(e: qr::QrError) -> JsValue {

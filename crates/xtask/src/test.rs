@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::run::{build_qrauth, command, qrauth_serve, status};
+use crate::run::{Supervised, build_qrauth, command, output, qrauth_serve, status};
 use crate::setup::{CHROMEDRIVER, CHROMIUM};
 use crate::{Failure, Result, build, root, setup};
 
@@ -42,7 +42,7 @@ const STAGES: &[Stage] = &[
     Stage {
         key: "wasm",
         name: "wasm tests in headless Chromium",
-        runs: "cargo test --target wasm32-unknown-unknown --package qrauth-app (wasm-bindgen-test)",
+        runs: "wasm-bindgen-test of qrauth-app, and of qrauth-token against qrauth serve",
         run: wasm_tests,
     },
     Stage {
@@ -164,24 +164,116 @@ fn conformance() -> Result {
 
 fn wasm_tests() -> Result {
     status(
-        command("cargo")
-            .args([
-                "test",
-                "--target",
-                "wasm32-unknown-unknown",
-                "--package",
-                "qrauth-app",
-                "--test",
-                "web",
-            ])
-            .env("CHROMEDRIVER", CHROMEDRIVER)
+        &mut wasm_test(&["--package", "qrauth-app", "--test", "web"]),
+        "wasm-bindgen-test of qrauth-app in Chromium",
+    )?;
+    // The token's tests talk to a real server from the test runner's page, another origin
+    // that the server is told to allow.
+    let page_port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let page_origin = format!("http://127.0.0.1:{page_port}");
+    let server = TestServer::start(&[
+        "--allow-origin",
+        &page_origin,
+        "--creations-per-minute",
+        "1000",
+    ])?;
+    let password = server.add_user(TOKEN_TEST_USER)?;
+    status(
+        wasm_test(&["--package", "qrauth-token", "--test", "browser"])
             .env(
-                "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
-                root().join("webdriver.json"),
+                "WASM_BINDGEN_TEST_ADDRESS",
+                format!("127.0.0.1:{page_port}"),
             )
-            .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
-        "wasm-bindgen-test in Chromium",
+            .env("WASM_BINDGEN_TEST_NO_ORIGIN_ISOLATION", "1")
+            .env("QRAUTH_TEST_SERVER", &server.url)
+            .env("QRAUTH_TEST_USER", TOKEN_TEST_USER)
+            .env("QRAUTH_TEST_PASSWORD", password),
+        "wasm-bindgen-test of qrauth-token in Chromium",
     )
+}
+
+const TOKEN_TEST_USER: &str = "token-test";
+
+/// `cargo test` for wasm32 in headless Chromium.
+fn wasm_test(args: &[&str]) -> std::process::Command {
+    let mut cargo = command("cargo");
+    cargo
+        .args(["test", "--target", "wasm32-unknown-unknown"])
+        .args(args)
+        .env("CHROMEDRIVER", CHROMEDRIVER)
+        .env(
+            "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
+            root().join("webdriver.json"),
+        )
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120");
+    cargo
+}
+
+/// `qrauth serve` on a free port with a fresh database, stopped and deleted on drop.
+struct TestServer {
+    url: String,
+    qrauth: PathBuf,
+    data: PathBuf,
+    database: PathBuf,
+    process: Option<Supervised>,
+}
+
+impl TestServer {
+    fn start(args: &[&str]) -> Result<Self> {
+        let qrauth = build_qrauth()?;
+        let data = build::target_dir().join(format!(
+            "test-server-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default()
+        ));
+        std::fs::create_dir_all(&data)?;
+        let mut server = TestServer {
+            url: String::new(),
+            qrauth,
+            database: data.join("qrauth.sqlite3"),
+            data,
+            process: None,
+        };
+        let mut all: Vec<&std::ffi::OsStr> = vec![
+            "--listen".as_ref(),
+            "127.0.0.1:0".as_ref(),
+            "--database".as_ref(),
+            server.database.as_os_str(),
+        ];
+        all.extend(args.iter().map(std::ffi::OsStr::new));
+        let (process, url) = qrauth_serve(&server.qrauth, &all)?;
+        server.process = Some(process);
+        server.url = url;
+        Ok(server)
+    }
+
+    /// Adds a user with a random password (SQLite lets the CLI write while the server runs)
+    /// and returns the password.
+    fn add_user(&self, name: &str) -> Result<String> {
+        let printed = output(
+            command(&self.qrauth)
+                .args(["user", "add", name, "--database"])
+                .arg(&self.database),
+        )
+        .ok_or_else(|| Failure(format!("qrauth user add {name} failed")))?;
+        printed
+            .split_whitespace()
+            .last()
+            .map(str::to_owned)
+            .ok_or_else(|| Failure("qrauth user add printed no password".into()))
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        drop(self.process.take());
+        let _ = std::fs::remove_dir_all(&self.data);
+    }
 }
 
 fn node_tests() -> Result {
@@ -193,31 +285,12 @@ fn end_to_end() -> Result {
     // Its own dist, so that a running `cargo xtask demo` and this build never share files.
     let dist = build::target_dir().join("e2e-dist");
     build::dist(&dist)?;
-    let qrauth = build_qrauth()?;
-    let data = build::target_dir().join(format!("e2e-{}", std::process::id()));
-    std::fs::create_dir_all(&data)?;
-    let database = data.join("qrauth.sqlite3");
-    let result = qrauth_serve(
-        &qrauth,
-        &[
-            "--listen".as_ref(),
-            "127.0.0.1:0".as_ref(),
-            "--database".as_ref(),
-            database.as_os_str(),
-            "--static".as_ref(),
-            dist.as_os_str(),
-        ],
+    let dist = dist.to_string_lossy().into_owned();
+    let server = TestServer::start(&["--static", &dist])?;
+    node_test(
+        &root().join("tests/e2e"),
+        &[("QRAUTH_URL", server.url.as_str()), ("CHROMIUM", CHROMIUM)],
     )
-    .and_then(|(server, url)| {
-        let result = node_test(
-            &root().join("tests/e2e"),
-            &[("QRAUTH_URL", url.as_str()), ("CHROMIUM", CHROMIUM)],
-        );
-        drop(server);
-        result
-    });
-    let _ = std::fs::remove_dir_all(&data);
-    result
 }
 
 /// Runs every `*.test.mjs` in `dir` with Node's test runner.
