@@ -1,0 +1,69 @@
+// A page written against the published types, as a frontend developer would write it. Checked
+// with `tsc --noEmit`; a wrong name or shape here is a compile error.
+import init, {
+  SoftwareToken,
+  formatCodeInput,
+  normalizeCode,
+  parseOfflinePayload,
+  renderQrCanvas,
+  renderQrSvg,
+  type Activation,
+  type CodeCheck,
+  type DisplayField,
+  type LoginRequest,
+  type OfflineCode,
+  type OfflineOperation,
+} from 'qrauth-token';
+
+export async function loginPage(qrText: string, box: HTMLElement, canvas: HTMLCanvasElement): Promise<void> {
+  await init();
+  box.innerHTML = renderQrSvg(qrText, { label: 'QR code to sign in', size: 240, errorCorrection: 'M' });
+  renderQrCanvas(canvas, qrText, { size: 240 });
+  renderQrCanvas(canvas, qrText);
+}
+
+export function onCodeInput(field: HTMLInputElement): string | null {
+  const typed = formatCodeInput(field.value, field.selectionStart);
+  field.value = typed.value;
+  field.setSelectionRange(typed.caret, typed.caret);
+  const check: CodeCheck = normalizeCode(field.value);
+  if (check.error) {
+    const reason: 'empty' | 'foreign_character' | 'too_few_digits' | 'too_many_digits' = check.error.code;
+    return reason;
+  }
+  return check.canonical;
+}
+
+export function describe(field: DisplayField): string {
+  switch (field.kind) {
+    case 'amount':
+      return `${field.amount} ${field.currency}`;
+    case 'iban':
+      return field.bic ? `${field.value} (${field.bic})` : field.value;
+    default:
+      return field.value;
+  }
+}
+
+export async function token(activationCode: string, payload: string, link: string, pin: string): Promise<void> {
+  const token = await SoftwareToken.open({ server: 'https://login.example.com', database: 'qrauth-token' });
+  const activation: Activation = await token.activate({ code: activationCode, pin, pinAgain: pin, deviceName: 'Phone' });
+  const fingerprint: string = activation.fingerprint;
+  const all: Activation[] = await token.activations();
+  const preview: OfflineOperation = parseOfflinePayload(payload);
+  const review: OfflineOperation = await token.reviewOffline(activation.activationId, payload);
+  const swap: boolean = review.flags.swapButtons && preview.keyType === 1;
+  const code: OfflineCode = await token.computeOfflineCode(activation.activationId, payload, pin);
+  const warning: string | null = code.warning;
+  const login: LoginRequest = await token.attachLogin(link);
+  const decision = await token.approveLogin(activation.activationId, login, pin);
+  const state: 'APPROVED' | 'DENIED' = decision.state;
+  const status = await token.refresh(activation.activationId);
+  const removed: boolean = (await token.remove(activation.activationId)).removedOnServer;
+  console.log(fingerprint, all.length, swap, code.code, warning, state, status.remainingAttempts, removed);
+  try {
+    await token.denyLogin(login);
+  } catch (e) {
+    console.log((e as Error & { code: string }).code);
+  }
+}
