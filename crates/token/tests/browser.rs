@@ -307,3 +307,51 @@ async fn bad_input_gets_its_own_error_and_changes_nothing() {
     .await;
     assert_eq!(account["status"], "REMOVED");
 }
+
+#[wasm_bindgen_test]
+fn a_canvas_qr_is_drawn_at_the_pixel_ratio_and_reads_back_byte_for_byte() {
+    use qrauth_token::{ErrorCorrection, QrMatrix, QrOptions};
+    let document = web_sys::window().unwrap().document().unwrap();
+    let canvas: web_sys::HtmlCanvasElement = document
+        .create_element("canvas")
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    let text = "Platba 1 250,00 Kč \\* Žluťoučký kůň 🔐";
+    let matrix = QrMatrix::encode(text, ErrorCorrection::Medium).unwrap();
+    let options = QrOptions {
+        size: Some(200),
+        ..QrOptions::default()
+    };
+    matrix.draw_on_canvas(&canvas, &options, 2.0).unwrap();
+    assert_eq!((canvas.width(), canvas.height()), (400, 400));
+    assert_eq!(canvas.style().get_property_value("width").unwrap(), "200px");
+    let context: web_sys::CanvasRenderingContext2d = canvas
+        .get_context("2d")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    let pixels = context
+        .get_image_data(0.0, 0.0, 400.0, 400.0)
+        .unwrap()
+        .data();
+    let mut image =
+        rqrr::PreparedImage::prepare_from_greyscale(400, 400, |x, y| pixels[(y * 400 + x) * 4]);
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1);
+    let mut bytes = Vec::new();
+    grids[0].decode_to(&mut bytes).unwrap();
+    assert_eq!(bytes, text.as_bytes());
+    let bad = QrOptions {
+        dark: "black".into(),
+        ..QrOptions::default()
+    };
+    assert_eq!(
+        matrix
+            .draw_on_canvas(&canvas, &bad, 1.0)
+            .unwrap_err()
+            .kind(),
+        "qr_invalid_colour"
+    );
+}
