@@ -1,34 +1,12 @@
 // Shared by the end-to-end tests: Debian's Chromium driven by playwright-core (from web/'s
 // packages), and page objects that find things by data-testid.
-import { createRequire } from 'node:module';
-
-const require = createRequire(new URL('../../web/package.json', import.meta.url));
-const { chromium } = require('playwright-core');
 export { decodePng } from '../../web/test/support/qr.mjs';
+export { launchBrowser } from '../../web/test/support/browser.mjs';
 
 /** The server under test, started by `cargo xtask test` on a free port. */
 export const baseUrl = process.env.QRAUTH_URL;
 if (!baseUrl) {
   throw new Error('QRAUTH_URL is not set: run the end-to-end tests with `cargo xtask test e2e`');
-}
-
-// Without the networking flags Chromium keeps trying to reach Google's hosts, which this
-// machine refuses.
-const CHROMIUM_FLAGS = [
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
-
-export async function launchBrowser() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: CHROMIUM_FLAGS,
-    headless: true,
-  });
 }
 
 /**
