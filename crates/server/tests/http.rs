@@ -262,3 +262,67 @@ async fn sign_in_attempts_are_limited_per_address() {
     assert_eq!(server.request("GET", "/api/v1/session").await.status, 401);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn only_allowed_origins_may_call_the_api_from_the_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().join("db"));
+    config.policy.allowed_origins = vec!["https://shop.example.com".into()];
+    let server = Running::with_config(config).await;
+    let preflight = |origin: &str| {
+        format!(
+            "Origin: {origin}\r\nAccess-Control-Request-Method: POST\r\n\
+             Access-Control-Request-Headers: content-type, x-powerauth-authorization\r\n"
+        )
+    };
+    let allowed = server
+        .request_with(
+            "OPTIONS",
+            "/api/v1/token/logins/attach",
+            &preflight("https://shop.example.com"),
+        )
+        .await;
+    assert_eq!(allowed.status, 200);
+    assert_eq!(
+        allowed.header("access-control-allow-origin"),
+        "https://shop.example.com"
+    );
+    assert_eq!(allowed.header("access-control-allow-credentials"), "true");
+    assert!(
+        allowed
+            .header("access-control-allow-headers")
+            .contains("x-powerauth-authorization")
+    );
+    let other = server
+        .request_with(
+            "OPTIONS",
+            "/api/v1/token/logins/attach",
+            &preflight("https://evil.example.com"),
+        )
+        .await;
+    assert!(!other.has_header("access-control-allow-origin"));
+    let plain = server
+        .request_with(
+            "GET",
+            "/api/v1/health",
+            "Origin: https://evil.example.com\r\n",
+        )
+        .await;
+    assert_eq!(plain.status, 200);
+    assert!(!plain.has_header("access-control-allow-origin"));
+    server.stop().await;
+
+    for bad in [
+        "shop.example.com",
+        "https://shop.example.com/path",
+        "ftp://x",
+    ] {
+        let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().join("db"));
+        config.policy.allowed_origins = vec![bad.into()];
+        let error = Server::bind(config).await.err().unwrap().to_string();
+        assert!(
+            error.contains("allowed origin") && error.contains(bad),
+            "{error}"
+        );
+    }
+}

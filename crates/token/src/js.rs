@@ -348,7 +348,7 @@ pub fn format_code_input(value: &str, caret: Option<u32>) -> Result<JsValue, JsV
     let kept = digits_before.min(digits.len());
     // Every full group before the caret adds one dash.
     let position = kept + kept.saturating_sub(1) / 4;
-    let caret = if kept > 0 && kept % 4 == 0 && kept < digits.len() {
+    let caret = if kept > 0 && kept.is_multiple_of(4) && kept < digits.len() {
         position + 1
     } else {
         position

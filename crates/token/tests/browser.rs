@@ -4,7 +4,10 @@
 //! `cargo xtask test wasm` starts the server (with this test page's origin allowed), makes the
 //! user, and passes both in `QRAUTH_TEST_SERVER`, `QRAUTH_TEST_USER`, `QRAUTH_TEST_PASSWORD`.
 #![cfg(target_arch = "wasm32")]
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// a failed unwrap is a failed test
+// Without the server from `cargo xtask test wasm` these tests must fail, and say why.
+#![allow(clippy::option_env_unwrap)]
 
 use qrauth_token::browser::scan_code;
 use qrauth_token::{SoftwareToken, TokenError};

@@ -120,7 +120,7 @@ fn clippy() -> Result {
     // The app's tests exist only for wasm32; the libraries' tests (proptest, rqrr) are native.
     for scope in [
         ["--package", "qrauth-app", "--all-targets"],
-        ["--package", "qrauth-token", "--lib"],
+        ["--package", "qrauth-token", "--all-targets"],
     ] {
         status(
             command("cargo")

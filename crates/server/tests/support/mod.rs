@@ -130,6 +130,10 @@ impl Reply {
             .unwrap_or_else(|| panic!("no {name} header in {:?}", self.headers))
     }
 
+    pub fn has_header(&self, name: &str) -> bool {
+        self.headers.iter().any(|(k, _)| k == name)
+    }
+
     pub fn text(&self) -> String {
         String::from_utf8(self.body.clone()).unwrap()
     }

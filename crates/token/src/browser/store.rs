@@ -68,10 +68,7 @@ impl Store {
             .await
             .map_err(|e| storage_error("read", &e))?;
         drop(tx);
-        js_sys::Array::from(&values)
-            .iter()
-            .map(|value| decode(value))
-            .collect()
+        js_sys::Array::from(&values).iter().map(decode).collect()
     }
 
     /// One activation, if it is on this device.
