@@ -1,5 +1,5 @@
-//! The flows end to end over real HTTP on 127.0.0.1 with a real database, driven by a token
-//! written here with qrauth-core: activation, online QR login, offline operations, and the
+//! The flows end to end over real HTTP on 127.0.0.1 with a real database, driven by
+//! qrauth-token's activation logic: activation, online QR login, offline operations, and the
 //! guarantees around them (single use, attempt counting, restarts, bad input).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
@@ -8,14 +8,13 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use qrauth_core::activation::fingerprint;
-use qrauth_core::keys::{DerivedKeys, PrivateKey, PublicKey, master_secret};
-use qrauth_core::signature::{
-    AUTHORIZATION_HEADER, FactorKeys, LOGIN_APPROVE_URI_ID, SignatureFormat, authorization_header,
-    compute_signature, signed_message,
-};
-use qrauth_core::{CtrData, FactorType, OfflinePayload, SecretKey, base64};
+use qrauth_core::keys::{PrivateKey, PublicKey};
+use qrauth_core::signature::{AUTHORIZATION_HEADER, LOGIN_APPROVE_URI_ID};
+use qrauth_core::{OfflinePayload, base64};
 use qrauth_server::{Policy, ServerConfig, Storage};
+use qrauth_token::StoredActivation;
+use qrauth_token::activation::NewActivation;
+use qrauth_token::review::verify_payload;
 use serde_json::{Value, json};
 use support::{Reply, Running};
 
@@ -79,16 +78,15 @@ fn error_code(reply: &Reply) -> String {
         .unwrap_or_default()
 }
 
-/// A software token made of qrauth-core, as a phone would hold it.
+/// A software token as a phone would hold it: qrauth-token's stored activation, kept in
+/// memory instead of IndexedDB.
 struct Token {
     activation_id: String,
-    device: PrivateKey,
-    server_public: PublicKey,
-    master_public: PublicKey,
-    keys: FactorKeys,
-    ctr: CtrData,
-    application_secret: String,
+    stored: StoredActivation,
 }
+
+const PIN: &str = "2468";
+const WRONG_PIN: &str = "1357";
 
 impl Token {
     async fn activate(server: &Running, cookie: &str) -> Token {
@@ -122,87 +120,50 @@ impl Token {
         if reply.status != 201 {
             return Err(reply);
         }
-        let body = reply.json();
-        let server_public =
-            PublicKey::from_base64(body["serverPublicKey"].as_str().unwrap()).unwrap();
-        let keys = DerivedKeys::from_master_secret(&master_secret(&device, &server_public));
+        let stored = StoredActivation::derive(NewActivation {
+            server: "http://127.0.0.1",
+            device: &device,
+            answer: serde_json::from_value(reply.json()).unwrap(),
+            device_name: "test phone",
+            service_name: "qrauth",
+            pin: PIN,
+            salt: rand_bytes(),
+            now: 0.0,
+        })
+        .unwrap();
         Ok(Token {
-            activation_id: body["activationId"].as_str().unwrap().to_owned(),
-            device,
-            server_public,
-            master_public,
-            keys: keys.factor_keys(),
-            ctr: CtrData::from_base64(body["ctrData"].as_str().unwrap()).unwrap(),
-            application_secret: body["applicationSecret"].as_str().unwrap().to_owned(),
+            activation_id: stored.activation_id.clone(),
+            stored,
         })
     }
 
     fn fingerprint(&self) -> String {
-        fingerprint(
-            &self.device.public_key(),
-            &self.activation_id,
-            &self.server_public,
-        )
-    }
-
-    /// The keys as a wrong PIN unlocks them: the knowledge key comes out wrong.
-    fn with_pin(&self, right: bool) -> FactorKeys {
-        let mut keys = self.keys.clone();
-        if !right {
-            keys.knowledge = SecretKey::from_bytes([0x42; 16]);
-        }
-        keys
+        self.stored.fingerprint.clone()
     }
 
     /// Scans an offline payload, checks it was signed by this server, and computes the code
     /// shown as `1234-5678-9012-3456`; the counter moves on whatever the PIN.
     fn offline_code(&mut self, payload: &str, right_pin: bool) -> String {
-        let parsed = OfflinePayload::parse(payload).unwrap();
-        let key = match parsed.key_type {
-            qrauth_core::KeyType::Personalized => &self.server_public,
-            qrauth_core::KeyType::Master => &self.master_public,
-        };
-        parsed.verify_signature(key).unwrap();
-        let message = parsed.message(qrauth_core::signature::OFFLINE_URI_ID);
-        let code = compute_signature(
-            &self.with_pin(right_pin),
-            FactorType::PossessionKnowledge,
-            &self.ctr,
-            &message,
-            SignatureFormat::Decimal(8),
-        )
-        .unwrap();
-        self.ctr = self.ctr.next();
-        let digits: String = code.chars().filter(char::is_ascii_digit).collect();
-        digits
-            .as_bytes()
-            .chunks(4)
-            .map(|c| std::str::from_utf8(c).unwrap())
-            .collect::<Vec<_>>()
-            .join("-")
+        let (master, server) = self.stored.payload_keys().unwrap();
+        let payload = verify_payload(payload, &master, &server, "qrauth").unwrap();
+        let code = self.stored.offline_code(&payload, pin(right_pin)).unwrap();
+        self.stored = self.stored.advanced().unwrap();
+        code.display()
     }
 
     /// The `X-PowerAuth-Authorization` header line for `body` sent to `uri_id`.
     fn sign(&mut self, uri_id: &str, body: &[u8], right_pin: bool) -> String {
-        let nonce = rand_bytes::<16>();
-        let message = signed_message(uri_id, &nonce, body, &self.application_secret);
-        let signature = compute_signature(
-            &self.with_pin(right_pin),
-            FactorType::PossessionKnowledge,
-            &self.ctr,
-            &message,
-            SignatureFormat::Base64,
-        )
-        .unwrap();
-        self.ctr = self.ctr.next();
-        let value = authorization_header(
-            &self.activation_id,
-            &nonce,
-            FactorType::PossessionKnowledge,
-            &signature,
-        );
+        let value = self
+            .stored
+            .sign_with_pin(uri_id, body, pin(right_pin), &rand_bytes())
+            .unwrap();
+        self.stored = self.stored.advanced().unwrap();
         format!("{AUTHORIZATION_HEADER}: {value}\r\n")
     }
+}
+
+fn pin(right: bool) -> &'static str {
+    if right { PIN } else { WRONG_PIN }
 }
 
 fn rand_bytes<const N: usize>() -> [u8; N] {

@@ -74,16 +74,7 @@ impl Store {
     /// One activation, if it is on this device.
     pub async fn get(&self, id: &str) -> Result<Option<StoredActivation>, TokenError> {
         let (_tx, store) = self.transaction(IdbTransactionMode::Readonly)?;
-        let request = store
-            .get(&id.into())
-            .map_err(|e| storage_error("read", &e))?;
-        let value = settle(&request)
-            .await
-            .map_err(|e| storage_error("read", &e))?;
-        if value.is_undefined() {
-            return Ok(None);
-        }
-        decode(value).map(Some)
+        read(&store, id).await
     }
 
     /// Writes an activation and returns once the write is durable.
@@ -115,25 +106,18 @@ impl Store {
     ) -> Result<(StoredActivation, StoredActivation), TokenError> {
         let (tx, store) = self.transaction(IdbTransactionMode::Readwrite)?;
         let done = completion(&tx);
-        let request = store
-            .get(&id.into())
-            .map_err(|e| storage_error("read", &e))?;
         // The put must be issued while the transaction is still active: straight after the
         // read, with no other await in between. Browsers keep it active through the microtasks
         // that follow the success event; if one did not, the put fails and no code is made.
-        let value = settle(&request)
-            .await
-            .map_err(|e| storage_error("read", &e))?;
-        let outcome = if value.is_undefined() {
-            Err(TokenError::UnknownActivation(id.to_owned()))
-        } else {
-            decode(value).and_then(|before| {
-                let after = change(&before)?;
+        let outcome = match read(&store, id).await {
+            Ok(Some(before)) => change(&before).and_then(|after| {
                 store
                     .put(&encode(&after)?)
                     .map_err(|e| storage_error("write", &e))?;
                 Ok((before, after))
-            })
+            }),
+            Ok(None) => Err(TokenError::UnknownActivation(id.to_owned())),
+            Err(e) => Err(e),
         };
         match outcome {
             Ok(pair) => {
@@ -166,6 +150,20 @@ impl Drop for Store {
     fn drop(&mut self) {
         self.db.close();
     }
+}
+
+/// Activation `id` in `store`, if it is there.
+async fn read(store: &IdbObjectStore, id: &str) -> Result<Option<StoredActivation>, TokenError> {
+    let request = store
+        .get(&id.into())
+        .map_err(|e| storage_error("read", &e))?;
+    let value = settle(&request)
+        .await
+        .map_err(|e| storage_error("read", &e))?;
+    if value.is_undefined() {
+        return Ok(None);
+    }
+    decode(value).map(Some)
 }
 
 /// The result of `request` once it succeeds, or its error.
