@@ -14,7 +14,6 @@ use qrauth_core::{OfflinePayload, base64};
 use qrauth_server::{Policy, ServerConfig, Storage};
 use qrauth_token::StoredActivation;
 use qrauth_token::activation::NewActivation;
-use qrauth_token::review::verify_payload;
 use serde_json::{Value, json};
 use support::{Reply, Running};
 
@@ -81,7 +80,6 @@ fn error_code(reply: &Reply) -> String {
 /// A software token as a phone would hold it: qrauth-token's stored activation, kept in
 /// memory instead of IndexedDB.
 struct Token {
-    activation_id: String,
     stored: StoredActivation,
 }
 
@@ -131,21 +129,14 @@ impl Token {
             now: 0.0,
         })
         .unwrap();
-        Ok(Token {
-            activation_id: stored.activation_id.clone(),
-            stored,
-        })
-    }
-
-    fn fingerprint(&self) -> String {
-        self.stored.fingerprint.clone()
+        Ok(Token { stored })
     }
 
     /// Scans an offline payload, checks it was signed by this server, and computes the code
     /// shown as `1234-5678-9012-3456`; the counter moves on whatever the PIN.
     fn offline_code(&mut self, payload: &str, right_pin: bool) -> String {
-        let (master, server) = self.stored.payload_keys().unwrap();
-        let payload = verify_payload(payload, &master, &server, "qrauth").unwrap();
+        let payload = OfflinePayload::parse(payload).unwrap();
+        self.stored.check_payload(&payload).unwrap();
         let code = self.stored.offline_code(&payload, pin(right_pin)).unwrap();
         self.stored = self.stored.advanced().unwrap();
         code.display()
@@ -228,9 +219,9 @@ async fn activation_then_a_passwordless_login_completes_exactly_once() {
     let qr = created["activationQr"].as_str().unwrap();
     assert!(qr.starts_with(&format!("{code}#")));
     let mut token = Token::commit(&server, qr).await.unwrap();
-    let view = activation(&server, &cookie, &token.activation_id).await;
+    let view = activation(&server, &cookie, &token.stored.activation_id).await;
     assert_eq!(view["status"], "ACTIVE");
-    assert_eq!(view["fingerprint"], token.fingerprint());
+    assert_eq!(view["fingerprint"], token.stored.fingerprint);
     assert_eq!(view["deviceName"], "test phone");
     let again = Token::commit(&server, qr).await.err().unwrap();
     assert_eq!(
@@ -551,7 +542,7 @@ async fn a_hundred_concurrent_wrong_codes_count_as_five_and_block_the_activation
         .collect();
     counting.sort_unstable();
     assert_eq!(counting, [1, 2, 3, 4]);
-    let view = activation(&server, &cookie, &token.activation_id).await;
+    let view = activation(&server, &cookie, &token.stored.activation_id).await;
     assert_eq!(view["failedAttempts"], 5);
     assert_eq!(view["status"], "BLOCKED");
     assert_eq!(view["blockedReason"], "MAX_FAILED_ATTEMPTS");
@@ -672,7 +663,7 @@ async fn bad_input_gets_its_own_status_and_code_and_changes_nothing() {
         .request_with("GET", &format!("/api/v1/logins/{id}"), &auth)
         .await;
     assert_eq!(state.json()["state"], "SCANNED");
-    let view = activation(&server, &cookie, &token.activation_id).await;
+    let view = activation(&server, &cookie, &token.stored.activation_id).await;
     assert_eq!(view["failedAttempts"], 2);
     let shown = server
         .request("GET", &format!("/api/v1/operations/{operation}"))

@@ -3,6 +3,7 @@
 //! and signed requests (spec §6–7).
 
 use qrauth_core::keys::{DerivedKeys, PinProtectedKey, PrivateKey, PublicKey, SecretKey};
+use qrauth_core::payload::KeyType;
 use qrauth_core::signature::{
     DEFAULT_COMPONENT_LENGTH, OFFLINE_URI_ID, authorization_header, base64_code, decimal_code,
     signature_components, signed_message,
@@ -184,13 +185,19 @@ impl StoredActivation {
         }
     }
 
-    /// The public keys that check payloads: (master, server).
-    pub fn payload_keys(&self) -> Result<(PublicKey, PublicKey), TokenError> {
-        let bad = || TokenError::Storage(format!("activation {}: bad key", self.activation_id));
-        Ok((
-            PublicKey::from_base64(&self.master_public_key).map_err(|_| bad())?,
-            PublicKey::from_base64(&self.server_public_key).map_err(|_| bad())?,
-        ))
+    /// Checks that `payload` was signed by this activation's server: key type 0 with the
+    /// application's master key, key type 1 with the activation's own server key.
+    pub fn check_payload(&self, payload: &OfflinePayload) -> Result<(), TokenError> {
+        let key = match payload.key_type {
+            KeyType::Master => &self.master_public_key,
+            KeyType::Personalized => &self.server_public_key,
+        };
+        let key = PublicKey::from_base64(key).map_err(|e| self.corrupt(&e.to_string()))?;
+        payload
+            .verify_signature(&key)
+            .map_err(|_| TokenError::PayloadSignature {
+                service: self.service_name.clone(),
+            })
     }
 
     /// The offline code for a payload already verified, at this record's counter, with the

@@ -244,7 +244,7 @@ pub fn render_qr_svg(
     qr::render_qr_svg(text, &qr_options(options)?).map_err(qr_error)
 }
 
-/// Draws `text` as a QR code on a `<canvas>`, `size` CSS pixels wide (the canvas's width
+/// Draws `text` as a QR code on a `<canvas>`, `size` CSS pixels wide (its CSS width
 /// without it), at the device's pixel ratio so that it stays sharp.
 ///
 /// Throws like `renderQrSvg`, and `qr_no_canvas` when the element has no 2D context.
@@ -364,29 +364,29 @@ pub fn format_code_input(value: &str, caret: Option<u32>) -> Result<JsValue, JsV
 /// An activation on this device, as pages see it: no keys.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ActivationView<'a> {
-    activation_id: &'a str,
-    server: &'a str,
-    user: &'a str,
-    device_name: &'a str,
-    service_name: &'a str,
-    fingerprint: &'a str,
+struct ActivationView {
+    activation_id: String,
+    server: String,
+    user: String,
+    device_name: String,
+    service_name: String,
+    fingerprint: String,
     created_at: f64,
     #[serde(flatten)]
     counter: CounterStanding,
 }
 
-impl<'a> From<&'a StoredActivation> for ActivationView<'a> {
-    fn from(a: &'a StoredActivation) -> Self {
+impl From<StoredActivation> for ActivationView {
+    fn from(a: StoredActivation) -> Self {
         ActivationView {
-            activation_id: &a.activation_id,
-            server: &a.server,
-            user: &a.user,
-            device_name: &a.device_name,
-            service_name: &a.service_name,
-            fingerprint: &a.fingerprint,
-            created_at: a.created_at,
             counter: a.standing(),
+            activation_id: a.activation_id,
+            server: a.server,
+            user: a.user,
+            device_name: a.device_name,
+            service_name: a.service_name,
+            fingerprint: a.fingerprint,
+            created_at: a.created_at,
         }
     }
 }
@@ -451,7 +451,10 @@ impl JsSoftwareToken {
         let token = self.token.clone();
         promise(async move {
             let all = token.activations().await?;
-            Ok(all.into_iter().map(OwnedView).collect::<Vec<_>>())
+            Ok(all
+                .into_iter()
+                .map(ActivationView::from)
+                .collect::<Vec<_>>())
         })
     }
 
@@ -474,7 +477,7 @@ impl JsSoftwareToken {
             let activation = token
                 .activate(&options.code, &options.pin, &options.pin_again, name)
                 .await?;
-            Ok(OwnedView(activation))
+            Ok(ActivationView::from(activation))
         }))
     }
 
@@ -582,15 +585,6 @@ impl JsSoftwareToken {
         let login = login_request(login)?;
         let token = self.token.clone();
         Ok(promise(async move { token.deny_login(&login).await }))
-    }
-}
-
-/// A stored activation sent to JavaScript without its keys.
-struct OwnedView(StoredActivation);
-
-impl Serialize for OwnedView {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        ActivationView::from(&self.0).serialize(serializer)
     }
 }
 

@@ -230,7 +230,7 @@ impl QrMatrix {
         Ok(svg)
     }
 
-    /// Draws the code on `canvas`, `size` CSS pixels wide (the canvas's own width when `None`),
+    /// Draws the code on `canvas`, `size` CSS pixels wide (its laid-out width when `None`),
     /// with `pixel_ratio` device pixels per CSS pixel so that it stays sharp on dense screens.
     /// Modules are whole device pixels; what is left over goes to the quiet zone.
     pub fn draw_on_canvas(
@@ -240,7 +240,7 @@ impl QrMatrix {
         pixel_ratio: f64,
     ) -> Result<(), QrError> {
         let (dark, light, margin) = drawing(options)?;
-        let css = options.size.unwrap_or_else(|| canvas.width().max(1));
+        let css = options.size.unwrap_or_else(|| css_width(canvas));
         let ratio = if pixel_ratio.is_finite() && pixel_ratio > 0.0 {
             pixel_ratio.min(8.0)
         } else {
@@ -298,6 +298,23 @@ impl QrMatrix {
             })
         })
     }
+}
+
+/// The width of `canvas` in CSS pixels: as laid out, else as its style says (a canvas not in
+/// the page), else its pixel buffer. Never the buffer once drawn: it is `pixel_ratio` times
+/// larger, and reading it back would grow the code at every redraw.
+fn css_width(canvas: &web_sys::HtmlCanvasElement) -> u32 {
+    let laid_out = u32::try_from(canvas.client_width()).unwrap_or(0);
+    let styled = canvas
+        .style()
+        .get_property_value("width")
+        .ok()
+        .and_then(|w| w.strip_suffix("px").and_then(|n| n.parse::<f64>().ok()))
+        .map_or(0, |w| w.round() as u32);
+    [laid_out, styled, canvas.width()]
+        .into_iter()
+        .find(|&w| w > 0)
+        .unwrap_or(1)
 }
 
 /// Checks the options that every drawing uses: (dark, light, margin).

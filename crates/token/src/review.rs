@@ -2,10 +2,8 @@
 //! unescaped, each field in its everyday form, and what the flags ask of the screen.
 
 use qrauth_core::payload::KeyType;
-use qrauth_core::{Field, OfflinePayload, PublicKey};
+use qrauth_core::{Field, OfflinePayload};
 use serde::Serialize;
-
-use crate::TokenError;
 
 /// The operation in an offline QR code, ready to show.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -91,7 +89,8 @@ pub struct DisplayFlags {
 }
 
 impl OfflineOperation {
-    /// What `payload` shows. This does not check the signature: see [`verify_payload`].
+    /// What `payload` shows. This does not check the signature: see
+    /// [`StoredActivation::check_payload`](crate::StoredActivation::check_payload).
     pub fn of(payload: &OfflinePayload) -> Self {
         let data = &payload.operation_data;
         OfflineOperation {
@@ -145,26 +144,4 @@ impl DisplayField {
             },
         })
     }
-}
-
-/// Parses a scanned payload and checks its signature: key type 0 with the application's
-/// `master` key, key type 1 with the activation's `server` key. `service` names the server in
-/// the refusal.
-pub fn verify_payload(
-    text: &str,
-    master: &PublicKey,
-    server: &PublicKey,
-    service: &str,
-) -> Result<OfflinePayload, TokenError> {
-    let payload = OfflinePayload::parse(text)?;
-    let key = match payload.key_type {
-        KeyType::Master => master,
-        KeyType::Personalized => server,
-    };
-    payload
-        .verify_signature(key)
-        .map_err(|_| TokenError::PayloadSignature {
-            service: service.to_owned(),
-        })?;
-    Ok(payload)
 }

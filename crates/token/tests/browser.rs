@@ -346,6 +346,19 @@ fn a_canvas_qr_is_drawn_at_the_pixel_ratio_and_reads_back_byte_for_byte() {
     let mut bytes = Vec::new();
     grids[0].decode_to(&mut bytes).unwrap();
     assert_eq!(bytes, text.as_bytes());
+    // Redrawn without a size, it keeps its CSS size: in the page and out of it.
+    matrix
+        .draw_on_canvas(&canvas, &QrOptions::default(), 2.0)
+        .unwrap();
+    assert_eq!(canvas.width(), 400);
+    document.body().unwrap().append_child(&canvas).unwrap();
+    for _ in 0..2 {
+        matrix
+            .draw_on_canvas(&canvas, &QrOptions::default(), 2.0)
+            .unwrap();
+        assert_eq!((canvas.width(), canvas.client_width()), (400, 200));
+    }
+    canvas.remove();
     let bad = QrOptions {
         dark: "black".into(),
         ..QrOptions::default()

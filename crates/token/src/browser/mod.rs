@@ -7,13 +7,13 @@ mod store;
 use qrauth_core::activation::verify_activation_qr;
 use qrauth_core::keys::PrivateKey;
 use qrauth_core::signature::{ACTIVATION_REMOVE_URI_ID, LOGIN_APPROVE_URI_ID};
-use qrauth_core::{ActivationCode, AuthCode, PublicKey};
+use qrauth_core::{ActivationCode, AuthCode, OfflinePayload, PublicKey};
 use serde::{Deserialize, Serialize};
 
 use crate::TokenError;
 use crate::activation::{CommitAnswer, CounterStanding, NewActivation, StoredActivation};
 use crate::error::check_new_pin;
-use crate::review::{OfflineOperation, verify_payload};
+use crate::review::OfflineOperation;
 use http::{Call, json_text, now_ms, random};
 use store::Store;
 
@@ -134,18 +134,23 @@ impl SoftwareToken {
         check_new_pin(pin, pin_again)?;
         let text = code_or_qr.trim();
         // A typed code is checked before anything is sent: a typo gets its reason at once.
-        if !text.contains('#') {
-            ActivationCode::parse(text).map_err(TokenError::ActivationCode)?;
-        }
+        let typed = if text.contains('#') {
+            None
+        } else {
+            Some(ActivationCode::parse(text).map_err(TokenError::ActivationCode)?)
+        };
         let application: Application = Call::new(&self.server, "GET", "/application")
             .json()
             .await?;
-        let code = if text.contains('#') {
-            let master = PublicKey::from_base64(&application.master_public_key)
-                .map_err(|_| TokenError::BadAnswer("masterPublicKey is not a valid key".into()))?;
-            verify_activation_qr(text, &master).map_err(TokenError::ActivationQr)?
-        } else {
-            ActivationCode::parse(text).map_err(TokenError::ActivationCode)?
+        let code = match typed {
+            Some(code) => code,
+            None => {
+                let master =
+                    PublicKey::from_base64(&application.master_public_key).map_err(|_| {
+                        TokenError::BadAnswer("masterPublicKey is not a valid key".into())
+                    })?;
+                verify_activation_qr(text, &master).map_err(TokenError::ActivationQr)?
+            }
         };
         let device = loop {
             // Almost every 32 random bytes are a valid scalar; the loop is for the others.
@@ -230,24 +235,28 @@ impl SoftwareToken {
         id: &str,
         payload: &str,
     ) -> Result<OfflineOperation, TokenError> {
-        let activation = self.activation(id).await?;
-        let (master, server) = activation.payload_keys()?;
-        let payload = verify_payload(payload, &master, &server, &activation.service_name)?;
+        let payload = OfflinePayload::parse(payload)?;
+        self.activation(id).await?.check_payload(&payload)?;
         Ok(OfflineOperation::of(&payload))
     }
 
-    /// The offline code for a scanned payload, with `pin`. The payload's signature is checked
-    /// first; then the counter is advanced in storage, and only then is the code made.
+    /// The offline code for a scanned payload, with `pin`. In one transaction the payload's
+    /// signature is checked and the counter advanced in storage; only then is the code made. A
+    /// refused payload spends no counter.
     pub async fn offline_code(
         &self,
         id: &str,
         payload: &str,
         pin: &str,
     ) -> Result<OfflineCode, TokenError> {
-        let activation = self.activation(id).await?;
-        let (master, server) = activation.payload_keys()?;
-        let payload = verify_payload(payload, &master, &server, &activation.service_name)?;
-        let (used, now) = self.store.update(id, StoredActivation::advanced).await?;
+        let payload = OfflinePayload::parse(payload)?;
+        let (used, now) = self
+            .store
+            .update(id, |a| {
+                a.check_payload(&payload)?;
+                a.advanced()
+            })
+            .await?;
         Ok(OfflineCode {
             code: used.offline_code(&payload, pin)?,
             standing: now.standing(),
