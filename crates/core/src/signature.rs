@@ -18,8 +18,9 @@ pub const OFFLINE_APPLICATION_SECRET: &str = "offline";
 pub const LOGIN_APPROVE_URI_ID: &str = "/login/approve";
 /// The URI id a token signs to remove its own activation.
 pub const ACTIVATION_REMOVE_URI_ID: &str = "/activation/remove";
-/// The name of the header that carries a signed request.
-pub const AUTHORIZATION_HEADER: &str = "X-PowerAuth-Authorization";
+/// The name of the header that carries a signed request (`X-PowerAuth-Authorization`), in
+/// the lower case HTTP libraries want for header names given as constants.
+pub const AUTHORIZATION_HEADER: &str = "x-powerauth-authorization";
 
 /// The value of the [`AUTHORIZATION_HEADER`] for a 3.1 signature: `nonce` is the 16 random
 /// bytes that went into the signed message, `signature` its Base64 form.

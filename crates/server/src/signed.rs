@@ -4,14 +4,13 @@
 
 use axum::http::{HeaderMap, StatusCode};
 use qrauth_core::FactorType;
-use qrauth_core::signature::{SignatureFormat, signed_message, verify_signature};
+use qrauth_core::signature::{
+    AUTHORIZATION_HEADER, SignatureFormat, signed_message, verify_signature,
+};
 
 use crate::activations::{Refusal, Signer, check_signature};
 use crate::api::ApiError;
 use crate::authority::Authority;
-
-/// The header that carries the signature.
-pub const HEADER: &str = "x-powerauth-authorization";
 
 /// A parsed `X-PowerAuth-Authorization` header.
 #[derive(Debug)]
@@ -35,7 +34,7 @@ impl Authorization {
         allowed: &[FactorType],
     ) -> Result<Self, ApiError> {
         let value = headers
-            .get(HEADER)
+            .get(AUTHORIZATION_HEADER)
             .ok_or_else(|| {
                 ApiError::new(
                     StatusCode::UNAUTHORIZED,

@@ -172,7 +172,7 @@ pub(crate) fn cors(origins: &[String]) -> Result<Option<CorsLayer>, String> {
             .allow_headers([
                 header::CONTENT_TYPE,
                 header::AUTHORIZATION,
-                HeaderName::from_static(crate::signed::HEADER),
+                HeaderName::from_static(qrauth_core::signature::AUTHORIZATION_HEADER),
             ])
             .max_age(std::time::Duration::from_secs(600)),
     ))

@@ -215,41 +215,49 @@ fn wasm_test(args: &[&str]) -> std::process::Command {
 struct TestServer {
     url: String,
     qrauth: PathBuf,
-    data: PathBuf,
     database: PathBuf,
-    process: Option<Supervised>,
+    // Fields drop in this order: the server stops before its directory goes.
+    _process: Supervised,
+    _data: DataDir,
+}
+
+/// A directory deleted on drop.
+struct DataDir(PathBuf);
+
+impl Drop for DataDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 impl TestServer {
     fn start(args: &[&str]) -> Result<Self> {
         let qrauth = build_qrauth()?;
-        let data = build::target_dir().join(format!(
+        let data = DataDir(build::target_dir().join(format!(
             "test-server-{}-{}",
             std::process::id(),
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_nanos())
                 .unwrap_or_default()
-        ));
-        std::fs::create_dir_all(&data)?;
-        let mut server = TestServer {
-            url: String::new(),
-            qrauth,
-            database: data.join("qrauth.sqlite3"),
-            data,
-            process: None,
-        };
+        )));
+        std::fs::create_dir_all(&data.0)?;
+        let database = data.0.join("qrauth.sqlite3");
         let mut all: Vec<&std::ffi::OsStr> = vec![
             "--listen".as_ref(),
             "127.0.0.1:0".as_ref(),
             "--database".as_ref(),
-            server.database.as_os_str(),
+            database.as_os_str(),
         ];
         all.extend(args.iter().map(std::ffi::OsStr::new));
-        let (process, url) = qrauth_serve(&server.qrauth, &all)?;
-        server.process = Some(process);
-        server.url = url;
-        Ok(server)
+        let (process, url) = qrauth_serve(&qrauth, &all)?;
+        Ok(TestServer {
+            url,
+            qrauth,
+            database,
+            _process: process,
+            _data: data,
+        })
     }
 
     /// Adds a user with a random password (SQLite lets the CLI write while the server runs)
@@ -266,13 +274,6 @@ impl TestServer {
             .last()
             .map(str::to_owned)
             .ok_or_else(|| Failure("qrauth user add printed no password".into()))
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        drop(self.process.take());
-        let _ = std::fs::remove_dir_all(&self.data);
     }
 }
 

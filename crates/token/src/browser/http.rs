@@ -14,24 +14,6 @@ extern "C" {
     /// The global `fetch`, in windows, workers and Node.js alike.
     #[wasm_bindgen(js_name = fetch)]
     fn global_fetch(request: &Request) -> js_sys::Promise;
-
-    /// The global `crypto.getRandomValues`.
-    #[wasm_bindgen(catch, js_namespace = crypto, js_name = getRandomValues)]
-    fn get_random_values(buffer: &mut [u8]) -> Result<JsValue, JsValue>;
-}
-
-/// `N` bytes from the browser's cryptographic random source.
-pub fn random<const N: usize>() -> Result<[u8; N], TokenError> {
-    let mut bytes = [0u8; N];
-    get_random_values(&mut bytes).map_err(|_| {
-        TokenError::Storage("this environment has no crypto.getRandomValues".into())
-    })?;
-    Ok(bytes)
-}
-
-/// Milliseconds since the epoch.
-pub fn now_ms() -> f64 {
-    js_sys::Date::now()
 }
 
 /// A JSON body as the exact text sent, so that a signature can cover its bytes.

@@ -9,13 +9,35 @@ use qrauth_core::keys::PrivateKey;
 use qrauth_core::signature::{ACTIVATION_REMOVE_URI_ID, LOGIN_APPROVE_URI_ID};
 use qrauth_core::{ActivationCode, AuthCode, OfflinePayload, PublicKey};
 use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
 
 use crate::TokenError;
 use crate::activation::{CommitAnswer, CounterStanding, NewActivation, StoredActivation};
 use crate::error::check_new_pin;
 use crate::review::OfflineOperation;
-use http::{Call, json_text, now_ms, random};
+use http::{Call, json_text};
 use store::Store;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global `crypto.getRandomValues`, in windows, workers and Node.js alike.
+    #[wasm_bindgen(catch, js_namespace = crypto, js_name = getRandomValues)]
+    fn get_random_values(buffer: &mut [u8]) -> Result<JsValue, JsValue>;
+}
+
+/// `N` bytes from the browser's cryptographic random source.
+fn random<const N: usize>() -> Result<[u8; N], TokenError> {
+    let mut bytes = [0u8; N];
+    get_random_values(&mut bytes).map_err(|_| {
+        TokenError::Storage("this environment has no crypto.getRandomValues".into())
+    })?;
+    Ok(bytes)
+}
+
+/// Milliseconds since the epoch.
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
 
 /// The IndexedDB database a token uses unless told otherwise.
 pub const DEFAULT_DATABASE: &str = "qrauth-token";
