@@ -13,7 +13,7 @@ use wasm_bindgen_futures::future_to_promise;
 use crate::browser::{DEFAULT_DATABASE, LoginRequest, SoftwareToken};
 use crate::qr::{self, ErrorCorrection, QrMatrix, QrOptions};
 use crate::review::OfflineOperation;
-use crate::{CounterStanding, StoredActivation, TokenError};
+use crate::{CodeInput, CounterStanding, StoredActivation, TokenError};
 use qrauth_core::{CodeEntry, CodeError, OfflinePayload};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -332,32 +332,18 @@ pub fn parse_offline_payload(text: &str) -> Result<JsValue, JsValue> {
 pub fn format_code_input(value: &str, caret: Option<u32>) -> Result<JsValue, JsValue> {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
-    struct CodeInput {
+    struct CodeInputView {
         value: String,
         caret: u32,
         missing: usize,
         complete: bool,
     }
-    let caret = caret.map_or(value.chars().count(), |c| c as usize);
-    let digits_before = CodeEntry::read(&value.chars().take(caret).collect::<String>())
-        .digits()
-        .len();
-    let entry = CodeEntry::read(value);
-    let digits: String = entry.digits().chars().take(16).collect();
-    let grouped = CodeEntry::read(&digits).grouped();
-    let kept = digits_before.min(digits.len());
-    // Every full group before the caret adds one dash.
-    let position = kept + kept.saturating_sub(1) / 4;
-    let caret = if kept > 0 && kept.is_multiple_of(4) && kept < digits.len() {
-        position + 1
-    } else {
-        position
-    };
-    to_js(&CodeInput {
-        complete: digits.len() == 16,
-        missing: 16 - digits.len(),
-        value: grouped,
-        caret: u32::try_from(caret).unwrap_or(0),
+    let input = CodeInput::format(value, caret.map(|c| c as usize));
+    to_js(&CodeInputView {
+        caret: u32::try_from(input.caret).unwrap_or(0),
+        value: input.value,
+        missing: input.missing,
+        complete: input.complete,
     })
 }
 

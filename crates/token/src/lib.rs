@@ -8,10 +8,11 @@
 //!   approval (browser only).
 //! - [`StoredActivation`]: one activation and the cryptography done with it, pure Rust.
 //! - [`OfflineOperation`]: a scanned payload as a person reads it.
-//! - [`render_qr_svg`], [`CodeEntry`]: QR codes and typed codes for pages.
+//! - [`render_qr_svg`], [`CodeEntry`], [`CodeInput`]: QR codes and typed codes for pages.
 
 pub mod activation;
 pub mod browser;
+pub mod code_input;
 pub mod error;
 pub mod qr;
 pub mod review;
@@ -21,6 +22,7 @@ mod js;
 
 pub use activation::{CounterStanding, StoredActivation};
 pub use browser::{ActivationStatus, LoginDecision, LoginRequest, OfflineCode, SoftwareToken};
+pub use code_input::CodeInput;
 pub use error::TokenError;
 pub use qr::{ErrorCorrection, QrError, QrMatrix, QrOptions, render_qr_svg};
 /// Typed offline codes, shared with the server through `qrauth-core`.
