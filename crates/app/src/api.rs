@@ -1,12 +1,15 @@
-//! Calls to the qrauth server, as `docs/api.md` describes them.
+//! The pages' calls to the qrauth server, as `docs/api.md` describes them. Requests go to the
+//! page's own origin (trunk proxies `/api/` to the server; `qrauth serve --static` serves both).
 
-use std::fmt;
+use qrauth_token::browser::http::{Call, json_text};
+use serde::{Deserialize, Serialize};
 
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::Response;
+/// Why a call failed: no answer (`network`), the server's error with its code and message, or
+/// an answer the API does not promise.
+pub type ApiError = qrauth_token::TokenError;
+
+/// Where the API is: the page's own origin.
+const SERVER: &str = "";
 
 /// `GET /api/v1/health`.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -17,49 +20,318 @@ pub struct Health {
     pub version: String,
 }
 
-/// Why a call to the server failed, in words for the page.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ApiError {
-    /// The request did not reach the server (offline, server down, blocked).
-    Network,
-    /// The server answered with an error status.
-    Status(u16),
-    /// The answer was not what the API promises.
-    Malformed(String),
+/// The signed-in person.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct Identity {
+    /// The user name.
+    pub user: String,
 }
 
-impl fmt::Display for ApiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// Where a login session is (`PENDING -> SCANNED -> APPROVED -> COMPLETED`, or a final state).
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LoginState {
+    /// Waiting for a token to scan the QR.
+    Pending,
+    /// A token scanned it; the person decides on the phone.
+    Scanned,
+    /// The person approved; the page may complete the login.
+    Approved,
+    /// The page completed the login and is signed in.
+    Completed,
+    /// The person denied it.
+    Denied,
+    /// Nobody answered in time.
+    Expired,
+    /// The page cancelled it.
+    Canceled,
+}
+
+impl LoginState {
+    /// The name the API uses, for `?state=`.
+    pub fn as_str(self) -> &'static str {
         match self {
-            ApiError::Network => f.write_str("the server cannot be reached"),
-            ApiError::Status(status) => write!(f, "the server answered with status {status}"),
-            ApiError::Malformed(detail) => {
-                write!(f, "the server's answer was not understood ({detail})")
-            }
+            LoginState::Pending => "PENDING",
+            LoginState::Scanned => "SCANNED",
+            LoginState::Approved => "APPROVED",
+            LoginState::Completed => "COMPLETED",
+            LoginState::Denied => "DENIED",
+            LoginState::Expired => "EXPIRED",
+            LoginState::Canceled => "CANCELED",
         }
     }
-}
 
-/// Asks the server whether it and its storage are up.
-pub async fn health() -> Result<Health, ApiError> {
-    get_json("/api/v1/health").await
-}
-
-async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
-    let window = web_sys::window().ok_or(ApiError::Network)?;
-    let response: Response = JsFuture::from(window.fetch_with_str(path))
-        .await
-        .map_err(|_| ApiError::Network)?
-        .dyn_into()
-        .map_err(|_| ApiError::Malformed("not a response".into()))?;
-    if !response.ok() {
-        return Err(ApiError::Status(response.status()));
+    /// True when polling can stop: the page completes an approved login, nothing follows the rest.
+    pub fn stops_polling(self) -> bool {
+        !matches!(self, LoginState::Pending | LoginState::Scanned)
     }
-    let body = response
+}
+
+/// `POST /api/v1/logins`: a new online login session.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginSession {
+    /// The session's id.
+    pub login_id: String,
+    /// This page's proof of ownership; only this page has it.
+    pub poll_secret: String,
+    /// What the QR shows, a link that opens the token.
+    pub qr_text: String,
+    /// The state at creation, `PENDING`.
+    pub state: LoginState,
+    /// Milliseconds until the session expires.
+    pub expires_in_ms: u64,
+    /// How often to poll without long-polling.
+    pub poll_interval_ms: u32,
+    /// The longest `wait` the server accepts; absent when it cannot long-poll.
+    #[serde(default)]
+    pub long_poll_max_seconds: Option<u32>,
+}
+
+/// `GET /api/v1/logins/{id}`: where a login session is now.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginStatus {
+    /// The state.
+    pub state: LoginState,
+    /// Milliseconds until the session expires.
+    pub expires_in_ms: u64,
+}
+
+/// `POST /api/v1/logins/{id}/complete`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CompletedLogin {
+    /// Who signed in.
+    pub user: String,
+    /// The factors the token used, `POSSESSION_KNOWLEDGE`.
+    pub factors: String,
+}
+
+/// An offline operation: the payload to show as a QR and how long it lives.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Operation {
+    /// The operation's id.
+    pub operation_id: String,
+    /// `payment` or `login`.
+    pub kind: String,
+    /// The QR text (PowerAuth offline payload).
+    pub payload: String,
+    /// Milliseconds until it expires.
+    pub expires_in_ms: u64,
+}
+
+/// A payment to approve, as the server takes it.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct NewPayment {
+    /// Always `payment`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// `1250.00`.
+    pub amount: String,
+    /// ISO 4217 letters.
+    pub currency: String,
+    /// The payee's IBAN, spaces allowed.
+    pub iban: String,
+    /// A note to the payment.
+    pub note: String,
+}
+
+/// `POST /api/v1/operations/{id}/verify`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Verification {
+    /// True when the code was right.
+    pub valid: bool,
+    /// Failed attempts left before the activation is blocked.
+    pub remaining_attempts: u32,
+    /// `ACTIVE`, `BLOCKED`, or absent when the user has no activation.
+    #[serde(default)]
+    pub activation_status: Option<String>,
+    /// Who signed in, for a login operation.
+    #[serde(default)]
+    pub user: Option<String>,
+}
+
+impl Verification {
+    /// True when wrong codes blocked the activation: no code will be accepted any more.
+    pub fn blocked(&self) -> bool {
+        self.activation_status.as_deref() == Some("BLOCKED")
+    }
+}
+
+/// `POST /api/v1/activations`: an activation code for a new token.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivationOffer {
+    /// The activation's id.
+    pub activation_id: String,
+    /// The code to type, `XXXXX-XXXXX-XXXXX-XXXXX`.
+    pub activation_code: String,
+    /// What the QR shows: the code and the server's signature of it.
+    pub activation_qr: String,
+    /// Milliseconds until the code expires.
+    pub expires_in_ms: u64,
+}
+
+/// An activation of the signed-in user.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Activation {
+    /// The activation's id.
+    pub activation_id: String,
+    /// `CREATED`, `ACTIVE`, `BLOCKED` or `REMOVED`.
+    pub status: String,
+    /// The name the token gave.
+    #[serde(default)]
+    pub device_name: Option<String>,
+    /// Eight digits both sides show once the token committed.
+    #[serde(default)]
+    pub fingerprint: Option<String>,
+}
+
+/// Asks whether the server and its storage are up.
+pub async fn health() -> Result<Health, ApiError> {
+    Call::new(SERVER, "GET", "/health").json().await
+}
+
+/// The person this browser is signed in as.
+pub async fn identity() -> Result<Identity, ApiError> {
+    Call::new(SERVER, "GET", "/session")
+        .with_cookies()
         .json()
-        .map_err(|_| ApiError::Malformed("no body".into()))?;
-    let json = JsFuture::from(body)
         .await
-        .map_err(|_| ApiError::Malformed("not JSON".into()))?;
-    serde_wasm_bindgen::from_value(json).map_err(|e| ApiError::Malformed(e.to_string()))
+}
+
+/// Signs in with a password (the first factor of a new user).
+pub async fn sign_in(user: &str, password: &str) -> Result<Identity, ApiError> {
+    #[derive(Serialize)]
+    struct Body<'a> {
+        user: &'a str,
+        password: &'a str,
+    }
+    let body = json_text(&Body { user, password })?;
+    Call::new(SERVER, "POST", "/session")
+        .with_cookies()
+        .body(&body)
+        .json()
+        .await
+}
+
+/// Signs out.
+pub async fn sign_out() -> Result<(), ApiError> {
+    Call::new(SERVER, "DELETE", "/session")
+        .with_cookies()
+        .empty()
+        .await
+}
+
+/// Starts an online QR login.
+pub async fn create_login() -> Result<LoginSession, ApiError> {
+    Call::new(SERVER, "POST", "/logins").json().await
+}
+
+/// Where `login` is. With `wait`, the server answers as soon as the state differs from `known`,
+/// or after `wait` seconds.
+pub async fn poll_login(
+    login: &LoginSession,
+    known: LoginState,
+    wait: Option<u32>,
+) -> Result<LoginStatus, ApiError> {
+    let path = match wait {
+        Some(seconds) => format!(
+            "/logins/{}?wait={seconds}&state={}",
+            login.login_id,
+            known.as_str()
+        ),
+        None => format!("/logins/{}", login.login_id),
+    };
+    Call::new(SERVER, "GET", &path)
+        .bearer(&login.poll_secret)
+        .json()
+        .await
+}
+
+/// Cancels a login nobody needs any more.
+pub async fn cancel_login(login: &LoginSession) -> Result<LoginStatus, ApiError> {
+    Call::new(SERVER, "DELETE", &format!("/logins/{}", login.login_id))
+        .bearer(&login.poll_secret)
+        .json()
+        .await
+}
+
+/// Completes an approved login: the server sets the session cookie.
+pub async fn complete_login(login: &LoginSession) -> Result<CompletedLogin, ApiError> {
+    Call::new(
+        SERVER,
+        "POST",
+        &format!("/logins/{}/complete", login.login_id),
+    )
+    .bearer(&login.poll_secret)
+    .with_cookies()
+    .json()
+    .await
+}
+
+/// An offline login operation for `user`, whose code signs this browser in.
+pub async fn create_login_operation(user: &str) -> Result<Operation, ApiError> {
+    #[derive(Serialize)]
+    struct Body<'a> {
+        #[serde(rename = "type")]
+        kind: &'a str,
+        user: &'a str,
+    }
+    let body = json_text(&Body {
+        kind: "login",
+        user,
+    })?;
+    Call::new(SERVER, "POST", "/operations")
+        .body(&body)
+        .json()
+        .await
+}
+
+/// A payment for the signed-in user to approve.
+pub async fn create_payment(payment: &NewPayment) -> Result<Operation, ApiError> {
+    let body = json_text(payment)?;
+    Call::new(SERVER, "POST", "/operations")
+        .with_cookies()
+        .body(&body)
+        .json()
+        .await
+}
+
+/// Checks a typed code; `code` is sent as the person typed it, normalized (`12345678-90123456`).
+pub async fn verify_operation(operation_id: &str, code: &str) -> Result<Verification, ApiError> {
+    #[derive(Serialize)]
+    struct Body<'a> {
+        code: &'a str,
+    }
+    let body = json_text(&Body { code })?;
+    Call::new(
+        SERVER,
+        "POST",
+        &format!("/operations/{operation_id}/verify"),
+    )
+    .with_cookies()
+    .body(&body)
+    .json()
+    .await
+}
+
+/// An activation code for a new token of the signed-in user.
+pub async fn offer_activation() -> Result<ActivationOffer, ApiError> {
+    Call::new(SERVER, "POST", "/activations")
+        .with_cookies()
+        .json()
+        .await
+}
+
+/// One activation of the signed-in user.
+pub async fn activation(activation_id: &str) -> Result<Activation, ApiError> {
+    Call::new(SERVER, "GET", &format!("/activations/{activation_id}"))
+        .with_cookies()
+        .json()
+        .await
 }

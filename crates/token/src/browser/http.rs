@@ -1,4 +1,4 @@
-//! The token's calls to the qrauth API (`docs/api.md`), with `fetch`.
+//! Calls to the qrauth API (`docs/api.md`) with `fetch`: the token's, and the app's pages'.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -32,6 +32,8 @@ pub struct Call<'a> {
     url: String,
     body: Option<&'a str>,
     signature: Option<&'a str>,
+    bearer: Option<&'a str>,
+    credentials: RequestCredentials,
 }
 
 impl<'a> Call<'a> {
@@ -42,7 +44,22 @@ impl<'a> Call<'a> {
             url: format!("{}/api/v1{path}", server.trim_end_matches('/')),
             body: None,
             signature: None,
+            bearer: None,
+            // A token proves itself with its keys, never with the page's cookies.
+            credentials: RequestCredentials::Omit,
         }
+    }
+
+    /// Sends the page's cookies with a same-origin request: what a signed-in page does.
+    pub fn with_cookies(mut self) -> Self {
+        self.credentials = RequestCredentials::SameOrigin;
+        self
+    }
+
+    /// Adds `Authorization: Bearer <secret>`, such as a login session's poll secret.
+    pub fn bearer(mut self, secret: &'a str) -> Self {
+        self.bearer = Some(secret);
+        self
     }
 
     /// Sends `body` as JSON.
@@ -84,11 +101,15 @@ impl<'a> Call<'a> {
                 .set(qrauth_core::signature::AUTHORIZATION_HEADER, signature)
                 .map_err(network)?;
         }
+        if let Some(secret) = self.bearer {
+            headers
+                .set("Authorization", &format!("Bearer {secret}"))
+                .map_err(network)?;
+        }
         let init = RequestInit::new();
         init.set_method(self.method);
         init.set_headers(&headers);
-        // A token proves itself with its keys, never with the page's cookies.
-        init.set_credentials(RequestCredentials::Omit);
+        init.set_credentials(self.credentials);
         if let Some(body) = self.body {
             init.set_body(&body.into());
         }

@@ -1,7 +1,7 @@
 //! The software token in the browser: activations in IndexedDB, calls to the server with
 //! `fetch`, randomness from `crypto.getRandomValues`.
 
-mod http;
+pub mod http;
 mod store;
 
 use qrauth_core::activation::verify_activation_qr;

@@ -1,0 +1,172 @@
+//! The approval page: a payment as the person will see it on the token, its offline QR and the
+//! field for the code, then the result.
+
+use leptos::prelude::*;
+use qrauth_core::OfflinePayload;
+use qrauth_token::{DisplayField, OfflineOperation};
+
+use crate::account::RequireSignIn;
+use crate::api::{self, NewPayment, Operation};
+use crate::countdown::{Unavailable, renewable};
+use crate::offline::OfflineCodeEntry;
+
+/// The payment the form starts with (a valid Czech IBAN, so the demo works as it is).
+fn example_payment() -> NewPayment {
+    NewPayment {
+        kind: "payment",
+        amount: "1250.00".into(),
+        currency: "EUR".into(),
+        iban: "CZ65 0800 0000 1920 0014 5399".into(),
+        note: "Rent for December".into(),
+    }
+}
+
+/// The approval page.
+#[component]
+pub fn ApprovalPage() -> impl IntoView {
+    view! {
+        <RequireSignIn purpose="to approve a payment" signed_in=|_| view! { <Approval/> }/>
+    }
+}
+
+#[component]
+fn Approval() -> impl IntoView {
+    let (payment, set_payment) = signal(None::<NewPayment>);
+    view! {
+        <section class="card" aria-labelledby="approval-title">
+            <h1 id="approval-title">"Approve a payment"</h1>
+            {move || match payment.get() {
+                None => view! { <PaymentForm chosen=Callback::new(move |p| set_payment.set(Some(p)))/> }.into_any(),
+                Some(payment) => view! { <PaymentApproval payment again=Callback::new(move |()| set_payment.set(None))/> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn PaymentForm(chosen: Callback<NewPayment>) -> impl IntoView {
+    let start = example_payment();
+    let amount = RwSignal::new(start.amount);
+    let currency = RwSignal::new(start.currency);
+    let iban = RwSignal::new(start.iban);
+    let note = RwSignal::new(start.note);
+    view! {
+        <form
+            class="stack"
+            data-testid="payment-form"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                chosen
+                    .run(NewPayment {
+                        kind: "payment",
+                        amount: amount.get_untracked().trim().to_owned(),
+                        currency: currency.get_untracked().trim().to_uppercase(),
+                        iban: iban.get_untracked(),
+                        note: note.get_untracked(),
+                    });
+            }
+        >
+            <div class="row">
+                <div class="stack grow">
+                    <label for="amount">"Amount"</label>
+                    <input id="amount" data-testid="amount" inputmode="decimal" bind:value=amount/>
+                </div>
+                <div class="stack narrow">
+                    <label for="currency">"Currency"</label>
+                    <input id="currency" data-testid="currency" maxlength="3" autocapitalize="characters" bind:value=currency/>
+                </div>
+            </div>
+            <label for="iban">"To account (IBAN)"</label>
+            <input id="iban" data-testid="iban" autocapitalize="characters" spellcheck="false" bind:value=iban/>
+            <label for="note">"Note"</label>
+            <input id="note" data-testid="note" maxlength="140" bind:value=note/>
+            <button type="submit" class="primary" data-testid="payment-continue">
+                "Continue to approval"
+            </button>
+        </form>
+    }
+}
+
+#[component]
+fn PaymentApproval(payment: NewPayment, again: Callback<()>) -> impl IntoView {
+    let (operation, renew) = renewable(move || {
+        let payment = payment.clone();
+        async move { api::create_payment(&payment).await }
+    });
+    let renewals = RwSignal::new(0);
+    let (approved, set_approved) = signal(false);
+    move || match operation.get() {
+        None => view! { <p>"Preparing the payment…"</p> }.into_any(),
+        Some(Err(e)) => view! {
+            <Unavailable error=e retry=renew/>
+            <button type="button" on:click=move |_| again.run(())>"Change the payment"</button>
+        }
+        .into_any(),
+        Some(Ok(operation)) => view! {
+            <PaymentDetails operation=operation.clone()/>
+            <Show
+                when=move || approved.get()
+                fallback=move || view! {
+                    <OfflineCodeEntry
+                        operation=operation.clone()
+                        qr_label="QR code of the payment: scan it with the qrauth token"
+                        action="Approve payment"
+                        renewals
+                        renew
+                        approved=Callback::new(move |_| set_approved.set(true))
+                    />
+                }
+            >
+                <div class="result" role="status" data-testid="approval-result">
+                    <p class="success">"Payment approved."</p>
+                    <button type="button" on:click=move |_| {
+                        set_approved.set(false);
+                        again.run(());
+                    }>"Approve another payment"</button>
+                </div>
+            </Show>
+        }
+        .into_any(),
+    }
+}
+
+/// The payment as the token will show it: read from the payload the QR carries, so the page
+/// and the phone cannot disagree.
+#[component]
+fn PaymentDetails(operation: Operation) -> impl IntoView {
+    let shown = match OfflinePayload::parse(&operation.payload) {
+        Ok(payload) => OfflineOperation::of(&payload),
+        Err(e) => {
+            return view! {
+                <p class="error" role="alert">{format!("The server's payment cannot be read: {e}")}</p>
+            }
+            .into_any();
+        }
+    };
+    let rows = shown
+        .fields
+        .into_iter()
+        .map(|field| {
+            let (name, value, test_id) = match field {
+                DisplayField::Amount { value, .. } => ("Amount", value, "detail-amount"),
+                DisplayField::Iban { value, .. } => ("To account", value, "detail-account"),
+                DisplayField::Account { value } => ("To account", value, "detail-account"),
+                DisplayField::Date { value } => ("Date", value, "detail-date"),
+                DisplayField::Reference { value } => ("Reference", value, "detail-reference"),
+                DisplayField::Note { value } => ("Note", value, "detail-note"),
+                DisplayField::Text { value } => ("Detail", value, "detail-text"),
+            };
+            view! {
+                <dt>{name}</dt>
+                <dd data-testid=test_id>{value}</dd>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="payment" data-testid="payment-details">
+            <p class="payment-title">{shown.title}</p>
+            <dl class="details">{rows}</dl>
+        </div>
+    }
+    .into_any()
+}

@@ -1,0 +1,171 @@
+//! Codes that expire: a countdown from the server's expiry on the monotonic clock, announced to
+//! screen readers at 60, 30 and 10 seconds, and renewed a few times by itself before it waits
+//! for a click.
+
+use leptos::prelude::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use leptos::task::{spawn_local, spawn_local_scoped_with_cancellation};
+
+use crate::api::ApiError;
+use crate::clock::use_clock;
+
+/// The seconds left at which screen readers hear how long the code still lives.
+pub const ANNOUNCED_AT: [u64; 3] = [60, 30, 10];
+
+/// How many times an expired code is replaced without asking.
+pub const AUTOMATIC_RENEWALS: u32 = 3;
+
+/// Whole seconds left until `deadline_ms`, rounded up, at `now_ms`.
+pub fn seconds_left(deadline_ms: f64, now_ms: f64) -> u64 {
+    let left = ((deadline_ms - now_ms) / 1000.0).ceil();
+    if left > 0.0 { left as u64 } else { 0 }
+}
+
+/// `1:05`.
+pub fn clock_face(seconds: u64) -> String {
+    format!("{}:{:02}", seconds / 60, seconds % 60)
+}
+
+/// What the live region says with `seconds` left: it changes only when a threshold of
+/// [`ANNOUNCED_AT`] is crossed (and at expiry), so a screen reader speaks a few times, not every
+/// second.
+pub fn announcement(seconds: u64) -> String {
+    if seconds == 0 {
+        return "The code has expired.".into();
+    }
+    match ANNOUNCED_AT.iter().rev().find(|&&at| seconds <= at) {
+        Some(60) => "The code expires in 1 minute.".into(),
+        Some(at) => format!("The code expires in {at} seconds."),
+        None => String::new(),
+    }
+}
+
+/// Counts down to a deadline: a signal of the seconds left that changes once a second.
+pub fn use_seconds_left(deadline_ms: f64) -> ReadSignal<u64> {
+    let clock = use_clock();
+    let (left, set_left) = signal(seconds_left(deadline_ms, clock.now_ms()));
+    spawn_local_scoped_with_cancellation(async move {
+        loop {
+            let now = clock.now_ms();
+            let seconds = seconds_left(deadline_ms, now);
+            set_left.set(seconds);
+            if seconds == 0 {
+                break;
+            }
+            // Wake when the next whole second is crossed, not a fixed second after this one.
+            let to_next = (deadline_ms - now) % 1000.0;
+            clock
+                .sleep(if to_next > 0.0 { to_next } else { 1000.0 })
+                .await;
+        }
+    });
+    left
+}
+
+/// A code that lives until `expires_in_ms` from now: the countdown, the announcements, and on
+/// expiry the code dimmed with "Get a new code". `renew` is called by itself at most
+/// [`AUTOMATIC_RENEWALS`] times in a row (`renewals` counts them; a click starts the count
+/// again), then only on a click. Renewing makes a new code, and the parent a new `ExpiringCode`.
+#[component]
+pub fn ExpiringCode(
+    /// Milliseconds until the code expires, as the server said.
+    expires_in_ms: u64,
+    /// Automatic renewals made so far in a row.
+    renewals: RwSignal<u32>,
+    /// Makes a new code.
+    renew: Callback<()>,
+    /// The code itself (the QR).
+    children: Children,
+) -> impl IntoView {
+    let deadline = use_clock().now_ms() + expires_in_ms as f64;
+    let left = use_seconds_left(deadline);
+    let expired = move || left.get() == 0;
+    Effect::new(move |_| {
+        if expired() && renewals.get_untracked() < AUTOMATIC_RENEWALS {
+            renewals.update(|n| *n += 1);
+            renew.run(());
+        }
+    });
+    let waits_for_click = move || expired() && renewals.get() >= AUTOMATIC_RENEWALS;
+    view! {
+        <div class="expiring" class:expired=expired data-testid="expiring-code">
+            {children()}
+            <Show when=waits_for_click>
+                <div class="expired-overlay">
+                    <button
+                        type="button"
+                        class="primary"
+                        data-testid="renew"
+                        on:click=move |_| {
+                            renewals.set(0);
+                            renew.run(());
+                        }
+                    >
+                        "Get a new code"
+                    </button>
+                </div>
+            </Show>
+        </div>
+        <p class="countdown" role="timer" aria-live="off" data-testid="countdown">
+            {move || {
+                if expired() {
+                    "Expired".to_string()
+                } else {
+                    format!("Expires in {}", clock_face(left.get()))
+                }
+            }}
+        </p>
+        <p class="visually-hidden" aria-live="polite" data-testid="countdown-announcement">
+            {move || announcement(left.get())}
+        </p>
+    }
+}
+
+/// Runs `make` now and again on every renewal, and keeps the answer of the latest run.
+pub fn renewable<T, Fut>(
+    make: impl Fn() -> Fut + Send + Sync + 'static,
+) -> (ReadSignal<Option<Result<T, ApiError>>>, Callback<()>)
+where
+    T: Send + Sync + 'static,
+    Fut: Future<Output = Result<T, ApiError>> + 'static,
+{
+    let (answer, set_answer) = signal(None);
+    let latest = Arc::new(AtomicU64::new(0));
+    let renew = Callback::new(move |()| {
+        let run = latest.fetch_add(1, Ordering::Relaxed) + 1;
+        let latest = Arc::clone(&latest);
+        set_answer.set(None);
+        let made = make();
+        // Not scoped to the caller: an automatic renewal is called from the expiring code
+        // that the answer replaces.
+        spawn_local(async move {
+            let made = made.await;
+            if latest.load(Ordering::Relaxed) == run {
+                set_answer.set(Some(made));
+            }
+        });
+    });
+    renew.run(());
+    (answer, renew)
+}
+
+/// Why there is no code, and a way to try again.
+#[component]
+pub fn Unavailable(
+    /// What went wrong.
+    error: ApiError,
+    /// Asks again.
+    retry: Callback<()>,
+) -> impl IntoView {
+    let message = match &error {
+        ApiError::Network(_) => "No code: the server cannot be reached.".to_string(),
+        other => format!("No code: {other}"),
+    };
+    view! {
+        <p class="error" role="alert" data-testid="unavailable">{message}</p>
+        <button type="button" on:click=move |_| retry.run(())>"Try again"</button>
+    }
+}
+

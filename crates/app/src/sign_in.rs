@@ -1,0 +1,419 @@
+//! The sign-in page: scan with the phone (online QR login), use a code instead (offline login),
+//! or a password for people who have no token yet.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use leptos::prelude::*;
+use leptos::task::{spawn_local, spawn_local_scoped_with_cancellation};
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::api::{self, ApiError, LoginSession, LoginState, LoginStatus};
+use crate::clock::{PageVisibility, use_clock};
+use crate::countdown::{ExpiringCode, Unavailable, renewable};
+use crate::offline::OfflineCodeEntry;
+use crate::poll::{PollEvent, PollPlan, poll_until_final};
+use crate::qr::QrCode;
+
+/// Where the page goes once signed in.
+pub const SIGNED_IN_PATH: &str = "/account";
+
+/// The ways in, as the `?with=` of the page's address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WayIn {
+    /// `/`: scan the QR with the phone.
+    Phone,
+    /// `/?with=code`: type the code from an offline QR.
+    Code,
+    /// `/?with=password`: the first factor of a new user.
+    Password,
+}
+
+impl WayIn {
+    fn from_query(with: Option<&str>) -> Self {
+        match with {
+            Some("code") => WayIn::Code,
+            Some("password") => WayIn::Password,
+            _ => WayIn::Phone,
+        }
+    }
+
+    fn href(self) -> &'static str {
+        match self {
+            WayIn::Phone => "/",
+            WayIn::Code => "/?with=code",
+            WayIn::Password => "/?with=password",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            WayIn::Phone => "Scan with your phone",
+            WayIn::Code => "Use a code instead",
+            WayIn::Password => "Password",
+        }
+    }
+}
+
+/// The sign-in page.
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let query = use_query_map();
+    let way = Memo::new(move |_| WayIn::from_query(query.read().get_str("with")));
+    view! {
+        <section class="card sign-in" aria-labelledby="sign-in-title">
+            <h1 id="sign-in-title">"Sign in"</h1>
+            <nav class="ways" aria-label="Ways to sign in">
+                {[WayIn::Phone, WayIn::Code, WayIn::Password]
+                    .into_iter()
+                    .map(|w| {
+                        view! {
+                            <A
+                                href=w.href()
+                                attr:class="way"
+                                attr:aria-current=move || (way.get() == w).then_some("page")
+                                attr:data-testid=format!("way-{w:?}").to_lowercase()
+                            >
+                                {w.name()}
+                            </A>
+                        }
+                    })
+                    .collect_view()}
+            </nav>
+            {move || match way.get() {
+                WayIn::Phone => view! { <ScanWithPhone/> }.into_any(),
+                WayIn::Code => view! { <UseCode/> }.into_any(),
+                WayIn::Password => view! { <PasswordSignIn/> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+/// What the page says about an online login.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoginProgress {
+    /// Nobody has scanned the code yet.
+    Waiting,
+    /// A phone scanned it.
+    Scanned,
+    /// Approved on the phone; the page completes the login.
+    SigningIn,
+    /// Denied on the phone.
+    Denied,
+    /// The code expired.
+    Expired,
+    /// The login was cancelled.
+    Canceled,
+    /// The server cannot be reached; the poller keeps trying.
+    Reconnecting,
+    /// Completing the login failed.
+    Failed(String),
+}
+
+impl LoginProgress {
+    fn of(state: LoginState) -> Self {
+        match state {
+            LoginState::Pending => LoginProgress::Waiting,
+            LoginState::Scanned => LoginProgress::Scanned,
+            LoginState::Approved | LoginState::Completed => LoginProgress::SigningIn,
+            LoginState::Denied => LoginProgress::Denied,
+            LoginState::Expired => LoginProgress::Expired,
+            LoginState::Canceled => LoginProgress::Canceled,
+        }
+    }
+
+    /// The message for each state.
+    pub fn message(&self) -> String {
+        match self {
+            LoginProgress::Waiting => "Scan the code with your phone's camera.".into(),
+            LoginProgress::Scanned => "Check your phone: approve the sign-in there.".into(),
+            LoginProgress::SigningIn => "Approved. Signing you in…".into(),
+            LoginProgress::Denied => "The sign-in was denied on the phone.".into(),
+            LoginProgress::Expired => "The code has expired.".into(),
+            LoginProgress::Canceled => "The sign-in was cancelled.".into(),
+            LoginProgress::Reconnecting => {
+                "Reconnecting… the server cannot be reached right now.".into()
+            }
+            LoginProgress::Failed(why) => format!("The sign-in could not be finished: {why}"),
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            LoginProgress::Waiting => "waiting",
+            LoginProgress::Scanned => "scanned",
+            LoginProgress::SigningIn => "signing-in",
+            LoginProgress::Denied => "denied",
+            LoginProgress::Expired => "expired",
+            LoginProgress::Canceled => "canceled",
+            LoginProgress::Reconnecting => "reconnecting",
+            LoginProgress::Failed(_) => "failed",
+        }
+    }
+
+    /// True when the person has to start again.
+    fn ended(&self) -> bool {
+        matches!(
+            self,
+            LoginProgress::Denied | LoginProgress::Canceled | LoginProgress::Failed(_)
+        )
+    }
+}
+
+/// An online login: the QR and its state, renewed on expiry.
+#[component]
+pub fn ScanWithPhone() -> impl IntoView {
+    let (login, renew) = renewable(api::create_login);
+    let renewals = RwSignal::new(0);
+    view! {
+        {move || match login.get() {
+            None => view! { <p class="login-status" data-testid="login-status">"Getting a code…"</p> }.into_any(),
+            Some(Err(e)) => view! { <Unavailable error=e retry=renew/> }.into_any(),
+            Some(Ok(login)) => view! { <LiveLogin login renewals renew/> }.into_any(),
+        }}
+    }
+}
+
+/// One login session on screen: its QR, countdown and state, polled until final.
+#[component]
+fn LiveLogin(login: LoginSession, renewals: RwSignal<u32>, renew: Callback<()>) -> impl IntoView {
+    let (progress, set_progress) = signal(LoginProgress::Waiting);
+    let settled = Arc::new(AtomicBool::new(false));
+    let navigate = use_navigate();
+    let clock = use_clock();
+    let plan = PollPlan {
+        interval_ms: f64::from(login.poll_interval_ms),
+        long_poll_seconds: login.long_poll_max_seconds,
+    };
+    let polled = login.clone();
+    let done = Arc::clone(&settled);
+    spawn_local_scoped_with_cancellation(async move {
+        let last = poll_until_final(
+            &clock,
+            &PageVisibility::of_page(),
+            plan,
+            |last: Option<&LoginStatus>, wait| {
+                let known = last.map_or(LoginState::Pending, |s| s.state);
+                let login = polled.clone();
+                async move { api::poll_login(&login, known, wait).await }
+            },
+            |status| status.state.stops_polling(),
+            move |event| {
+                set_progress.set(match event {
+                    PollEvent::Answer(status) => LoginProgress::of(status.state),
+                    PollEvent::Reconnecting { .. } => LoginProgress::Reconnecting,
+                })
+            },
+        )
+        .await;
+        done.store(true, Ordering::Relaxed);
+        if last.state == LoginState::Approved {
+            match api::complete_login(&polled).await {
+                Ok(_) => navigate(SIGNED_IN_PATH, Default::default()),
+                Err(e) => set_progress.set(LoginProgress::Failed(e.to_string())),
+            }
+        }
+    });
+    // A login left behind (another way in, another page) is cancelled, so that its QR is
+    // worth nothing if someone scans it later.
+    let abandoned = login.clone();
+    on_cleanup(move || {
+        if !settled.load(Ordering::Relaxed) {
+            spawn_local(async move {
+                let _ = api::cancel_login(&abandoned).await;
+            });
+        }
+    });
+    let qr_text = login.qr_text.clone();
+    view! {
+        <div class="scan" data-testid="scan">
+            <div class="qr-column" class:ended=move || progress.with(LoginProgress::ended)>
+                <ExpiringCode expires_in_ms=login.expires_in_ms renewals renew>
+                    <QrCode
+                        text=login.qr_text
+                        label="QR code to sign in: scan it with your phone's camera"
+                    />
+                </ExpiringCode>
+            </div>
+            <div class="scan-side">
+                <p
+                    class="login-status"
+                    data-testid="login-status"
+                    data-state=move || progress.with(LoginProgress::name)
+                    role="status"
+                >
+                    {move || progress.with(LoginProgress::message)}
+                </p>
+                <Show when=move || progress.with(LoginProgress::ended)>
+                    <button
+                        type="button"
+                        class="primary"
+                        data-testid="start-again"
+                        on:click=move |_| {
+                            renewals.set(0);
+                            renew.run(());
+                        }
+                    >
+                        "Start again"
+                    </button>
+                </Show>
+                <p class="same-device">
+                    "Already on your phone? "
+                    <a href=qr_text data-testid="open-token">
+                        "Open the token on this device"
+                    </a>
+                </p>
+                <p class="hint">
+                    "Can't scan? "
+                    <A href=WayIn::Code.href()>"Use a code instead"</A>
+                </p>
+            </div>
+        </div>
+    }
+}
+
+/// Offline sign-in: a user name, then the login operation's QR and the typed code.
+#[component]
+pub fn UseCode() -> impl IntoView {
+    let (user, set_user) = signal(None::<String>);
+    view! {
+        {move || match user.get() {
+            None => view! { <UserNameForm chosen=Callback::new(move |name| set_user.set(Some(name)))/> }.into_any(),
+            Some(name) => view! { <OfflineSignIn user=name/> }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn UserNameForm(chosen: Callback<String>) -> impl IntoView {
+    let (name, set_name) = signal(String::new());
+    let (problem, set_problem) = signal(None::<&'static str>);
+    view! {
+        <form
+            class="stack"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                let name = name.get_untracked().trim().to_owned();
+                if name.is_empty() {
+                    set_problem.set(Some("Type your user name."));
+                } else {
+                    chosen.run(name);
+                }
+            }
+        >
+            <p>"Your token makes a code from a QR code, even without a network on the phone."</p>
+            <label for="offline-user">"User name"</label>
+            <input
+                id="offline-user"
+                data-testid="offline-user"
+                autocomplete="username"
+                autocapitalize="off"
+                spellcheck="false"
+                required
+                aria-describedby="offline-user-problem"
+                prop:value=name
+                on:input:target=move |ev| {
+                    set_problem.set(None);
+                    set_name.set(ev.target().value());
+                }
+            />
+            <p id="offline-user-problem" class="error" role="alert">{problem}</p>
+            <button type="submit" class="primary" data-testid="offline-continue">
+                "Continue"
+            </button>
+        </form>
+    }
+}
+
+#[component]
+fn OfflineSignIn(user: String) -> impl IntoView {
+    let for_user = user.clone();
+    let (operation, renew) = renewable(move || {
+        let user = for_user.clone();
+        async move { api::create_login_operation(&user).await }
+    });
+    let renewals = RwSignal::new(0);
+    let navigate = use_navigate();
+    let approved = Callback::new(move |_| navigate(SIGNED_IN_PATH, Default::default()));
+    view! {
+        <p class="for-user">"Signing in as " <strong data-testid="offline-for">{user}</strong> " · " <A href=WayIn::Code.href() attr:data-testid="offline-change-user">"Not you?"</A></p>
+        {move || match operation.get() {
+            None => view! { <p>"Getting a code…"</p> }.into_any(),
+            Some(Err(e)) => view! { <Unavailable error=e retry=renew/> }.into_any(),
+            Some(Ok(operation)) => view! {
+                <OfflineCodeEntry
+                    operation
+                    qr_label="QR code to sign in: scan it with the qrauth token"
+                    action="Sign in"
+                    renewals
+                    renew
+                    approved
+                />
+            }
+            .into_any(),
+        }}
+    }
+}
+
+/// The password sign-in.
+#[component]
+pub fn PasswordSignIn() -> impl IntoView {
+    let (user, set_user) = signal(String::new());
+    let (password, set_password) = signal(String::new());
+    let (busy, set_busy) = signal(false);
+    let (problem, set_problem) = signal(None::<String>);
+    let navigate = use_navigate();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (user, password) = (user.get_untracked(), password.get_untracked());
+        if user.trim().is_empty() || password.is_empty() {
+            set_problem.set(Some("Type your user name and password.".into()));
+            return;
+        }
+        set_busy.set(true);
+        set_problem.set(None);
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            let answer = api::sign_in(user.trim(), &password).await;
+            set_busy.set(false);
+            match answer {
+                Ok(_) => navigate(SIGNED_IN_PATH, Default::default()),
+                Err(ApiError::Server { code, .. }) if code == "invalid_credentials" => {
+                    set_problem.set(Some("The user name or password is not right.".into()))
+                }
+                Err(ApiError::Server { code, .. }) if code == "rate_limited" => set_problem
+                    .set(Some("Too many attempts: wait a minute and try again.".into())),
+                Err(e) => set_problem.set(Some(e.to_string())),
+            }
+        });
+    };
+    view! {
+        <form class="stack" on:submit=submit>
+            <p>"For the first sign-in, before you have a token."</p>
+            <label for="password-user">"User name"</label>
+            <input
+                id="password-user"
+                data-testid="password-user"
+                autocomplete="username"
+                autocapitalize="off"
+                spellcheck="false"
+                prop:value=user
+                on:input:target=move |ev| set_user.set(ev.target().value())
+            />
+            <label for="password">"Password"</label>
+            <input
+                id="password"
+                data-testid="password"
+                type="password"
+                autocomplete="current-password"
+                prop:value=password
+                on:input:target=move |ev| set_password.set(ev.target().value())
+            />
+            <p class="error" role="alert" data-testid="password-problem">{problem}</p>
+            <button type="submit" class="primary" data-testid="password-submit" disabled=busy>
+                {move || if busy.get() { "Signing in…" } else { "Sign in" }}
+            </button>
+        </form>
+    }
+}
