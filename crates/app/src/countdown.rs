@@ -89,6 +89,9 @@ pub fn ExpiringCode(
         }
     });
     let waits_for_click = move || expired() && renewals.get() >= AUTOMATIC_RENEWALS;
+    // A memo notifies only when the words change, so the live region is not rewritten (and
+    // re-read by some screen readers) every second.
+    let announced = Memo::new(move |_| announcement(left.get()));
     view! {
         <div class="expiring" class:expired=expired data-testid="expiring-code">
             {children()}
@@ -118,7 +121,7 @@ pub fn ExpiringCode(
             }}
         </p>
         <p class="visually-hidden" aria-live="polite" data-testid="countdown-announcement">
-            {move || announcement(left.get())}
+            {announced}
         </p>
     }
 }
@@ -168,4 +171,3 @@ pub fn Unavailable(
         <button type="button" on:click=move |_| retry.run(())>"Try again"</button>
     }
 }
-

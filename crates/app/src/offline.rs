@@ -14,9 +14,7 @@ pub fn verdict_of(answer: Result<Verification, ApiError>) -> Result<Verification
     match answer {
         Ok(verification) if verification.valid => Ok(verification),
         Ok(verification) if verification.blocked() => Err(CodeVerdict::Blocked),
-        Ok(verification) if verification.activation_status.is_none() => {
-            Err(CodeVerdict::NoToken)
-        }
+        Ok(verification) if verification.activation_status.is_none() => Err(CodeVerdict::NoToken),
         Ok(verification) => Err(CodeVerdict::Wrong {
             remaining: verification.remaining_attempts,
         }),
@@ -27,8 +25,7 @@ pub fn verdict_of(answer: Result<Verification, ApiError>) -> Result<Verification
             CodeVerdict::Failed("This was approved already: a code is accepted once.".into()),
         ),
         Err(ApiError::Network(_)) => Err(CodeVerdict::Failed(
-            "The server cannot be reached: check your connection and send the code again."
-                .into(),
+            "The server cannot be reached: check your connection and send the code again.".into(),
         )),
         Err(error) => Err(CodeVerdict::Failed(error.to_string())),
     }

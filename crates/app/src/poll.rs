@@ -41,8 +41,8 @@ pub enum PollEvent<T> {
 /// at most [`MAX_BACKOFF_MS`], of which a random half (`jitter` in `0..1`) is left out so that
 /// pages that lost the server together do not come back together.
 pub fn backoff_ms(interval_ms: f64, failures: u32, jitter: f64) -> f64 {
-    let ceiling = (interval_ms * 2f64.powi(failures.saturating_sub(1).min(16) as i32))
-        .min(MAX_BACKOFF_MS);
+    let ceiling =
+        (interval_ms * 2f64.powi(failures.saturating_sub(1).min(16) as i32)).min(MAX_BACKOFF_MS);
     ceiling / 2.0 + ceiling / 2.0 * jitter.clamp(0.0, 1.0)
 }
 

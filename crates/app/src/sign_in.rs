@@ -68,15 +68,17 @@ pub fn SignInPage() -> impl IntoView {
                 {[WayIn::Phone, WayIn::Code, WayIn::Password]
                     .into_iter()
                     .map(|w| {
+                        // Plain links (the router still handles them): the router's own
+                        // would call every way "current", as they share the path `/`.
                         view! {
-                            <A
+                            <a
                                 href=w.href()
-                                attr:class="way"
-                                attr:aria-current=move || (way.get() == w).then_some("page")
-                                attr:data-testid=format!("way-{w:?}").to_lowercase()
+                                class="way"
+                                aria-current=move || (way.get() == w).then_some("page")
+                                data-testid=format!("way-{w:?}").to_lowercase()
                             >
                                 {w.name()}
-                            </A>
+                            </a>
                         }
                     })
                     .collect_view()}
@@ -382,8 +384,9 @@ pub fn PasswordSignIn() -> impl IntoView {
                 Err(ApiError::Server { code, .. }) if code == "invalid_credentials" => {
                     set_problem.set(Some("The user name or password is not right.".into()))
                 }
-                Err(ApiError::Server { code, .. }) if code == "rate_limited" => set_problem
-                    .set(Some("Too many attempts: wait a minute and try again.".into())),
+                Err(ApiError::Server { code, .. }) if code == "rate_limited" => set_problem.set(
+                    Some("Too many attempts: wait a minute and try again.".into()),
+                ),
                 Err(e) => set_problem.set(Some(e.to_string())),
             }
         });

@@ -5,6 +5,7 @@ mod build;
 mod demo;
 mod fuzz;
 mod run;
+mod screenshots;
 mod setup;
 mod test;
 
@@ -23,6 +24,8 @@ commands:
                      tests in headless Chromium, Node tests of the npm package, end-to-end
                      browser tests against the real server
   fuzz [SECONDS]     run every fuzz target in fuzz/ for SECONDS (60) each; not part of test
+  screenshots        every page at 390 px and 1280 px, light and dark, in headless
+                     Chromium, into docs/screenshots/
   npm                build the npm package qrauth-token into web/pkg/
   dist               build the app into dist/ (trunk build --release)
 ";
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
         Some("demo") => demo::run(&args[1..]),
         Some("test") => test::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
+        Some("screenshots") => screenshots::run(),
         Some("npm") => setup::run().and_then(|()| build::npm()),
         Some("dist") => setup::run().and_then(|()| build::dist(&root().join("dist"))),
         Some("help" | "--help" | "-h") => {

@@ -212,8 +212,8 @@ fn wasm_test(args: &[&str]) -> std::process::Command {
 }
 
 /// `qrauth serve` on a free port with a fresh database, stopped and deleted on drop.
-struct TestServer {
-    url: String,
+pub struct TestServer {
+    pub url: String,
     qrauth: PathBuf,
     database: PathBuf,
     // Fields drop in this order: the server stops before its directory goes.
@@ -231,7 +231,7 @@ impl Drop for DataDir {
 }
 
 impl TestServer {
-    fn start(args: &[&str]) -> Result<Self> {
+    pub fn start(args: &[&str]) -> Result<Self> {
         let qrauth = build_qrauth()?;
         let data = DataDir(build::target_dir().join(format!(
             "test-server-{}-{}",
@@ -262,7 +262,7 @@ impl TestServer {
 
     /// Adds a user with a random password (SQLite lets the CLI write while the server runs)
     /// and returns the password.
-    fn add_user(&self, name: &str) -> Result<String> {
+    pub fn add_user(&self, name: &str) -> Result<String> {
         let printed = output(
             command(&self.qrauth)
                 .args(["user", "add", name, "--database"])
@@ -295,7 +295,7 @@ fn end_to_end() -> Result {
 }
 
 /// Runs every `*.test.mjs` in `dir` with Node's test runner.
-fn node_test(dir: &Path, env: &[(&str, &str)]) -> Result {
+pub fn node_test(dir: &Path, env: &[(&str, &str)]) -> Result {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|path| path.to_string_lossy().ends_with(".test.mjs"))
