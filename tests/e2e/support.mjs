@@ -1,6 +1,8 @@
 // Shared by the end-to-end tests: Debian's Chromium driven by playwright-core (from web/'s
 // packages), and page objects that find things by data-testid.
-export { decodePng } from '../../web/test/support/qr.mjs';
+import { decodePng } from '../../web/test/support/qr.mjs';
+
+export { decodePng };
 export { launchBrowser } from '../../web/test/support/browser.mjs';
 
 /** The server under test, started by `cargo xtask test` on a free port. */
@@ -28,25 +30,100 @@ export async function openPage(browser, options = {}) {
   return { page, problems, close: () => context.close() };
 }
 
-/** The home page: server health, a QR code of the page's address, the code field. */
-export class HomePage {
+/** The user `cargo xtask test` made for these tests, and its password. */
+export const account = { user: process.env.QRAUTH_USER, password: process.env.QRAUTH_PASSWORD };
+
+/** What every page has: the server's health in the footer. */
+class AppPage {
   constructor(page) {
     this.page = page;
     this.health = page.getByTestId('health');
-    this.qr = page.getByTestId('page-qr');
-    this.pageUrl = page.getByTestId('page-url');
+    this.qr = page.getByTestId('qr');
     this.codeInput = page.getByTestId('code-input');
     this.codeStatus = page.getByTestId('code-status');
-    this.codeNormalized = page.getByTestId('code-normalized');
+    this.codeMessage = page.getByTestId('code-message');
+    this.codeSubmit = page.getByTestId('code-submit');
+    this.countdown = page.getByTestId('countdown');
   }
 
-  async open(path = '/') {
-    await this.page.goto(new URL(path, baseUrl).href);
-    await this.codeInput.waitFor();
+  /** The QR code as a phone camera would see it: a screenshot, decoded by jsQR. */
+  async scanQr() {
+    return decodePng(await this.qr.screenshot());
   }
 
+  /** Types a code key by key, as a person would. */
   async typeCode(text) {
     await this.codeInput.fill('');
     await this.codeInput.pressSequentially(text);
+  }
+}
+
+/** The sign-in page and its three ways in. */
+export class SignInPage extends AppPage {
+  constructor(page) {
+    super(page);
+    this.status = page.getByTestId('login-status');
+    this.openToken = page.getByTestId('open-token');
+    this.startAgain = page.getByTestId('start-again');
+    this.unavailable = page.getByTestId('unavailable');
+    this.offlineUser = page.getByTestId('offline-user');
+    this.passwordUser = page.getByTestId('password-user');
+    this.password = page.getByTestId('password');
+    this.passwordProblem = page.getByTestId('password-problem');
+  }
+
+  async open(way = '') {
+    await this.page.goto(new URL(way ? `/?with=${way}` : '/', baseUrl).href);
+  }
+
+  /** Waits until the login's status line is in `state` (waiting, scanned, denied...). */
+  async waitForState(state, timeout = 5000) {
+    await this.page.locator(`[data-testid="login-status"][data-state="${state}"]`).waitFor({ timeout });
+  }
+
+  async signInWithPassword(user, password) {
+    await this.open('password');
+    await this.passwordUser.fill(user);
+    await this.password.fill(password);
+    await this.page.getByTestId('password-submit').click();
+  }
+
+  async startOfflineLogin(user) {
+    await this.open('code');
+    await this.offlineUser.fill(user);
+    await this.page.getByTestId('offline-continue').click();
+    await this.qr.waitFor();
+  }
+}
+
+/** The account page. */
+export class AccountPage extends AppPage {
+  constructor(page) {
+    super(page);
+    this.identity = page.getByTestId('identity');
+    this.notSignedIn = page.getByTestId('not-signed-in');
+    this.activate = page.getByTestId('activate');
+    this.activationCode = page.getByTestId('activation-code');
+    this.activationStatus = page.getByTestId('activation-status');
+  }
+}
+
+/** The payment approval page. */
+export class ApprovalPage extends AppPage {
+  constructor(page) {
+    super(page);
+    this.details = page.getByTestId('payment-details');
+    this.amount = page.getByTestId('detail-amount');
+    this.account = page.getByTestId('detail-account');
+    this.note = page.getByTestId('detail-note');
+  }
+
+  async open() {
+    await this.page.goto(new URL('/approve', baseUrl).href);
+  }
+
+  async continueWithExamplePayment() {
+    await this.page.getByTestId('payment-continue').click();
+    await this.qr.waitFor();
   }
 }

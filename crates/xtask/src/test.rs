@@ -195,6 +195,7 @@ fn wasm_tests() -> Result {
 }
 
 const TOKEN_TEST_USER: &str = "token-test";
+const E2E_USER: &str = "alice";
 
 /// `cargo test` for wasm32 in headless Chromium.
 fn wasm_test(args: &[&str]) -> std::process::Command {
@@ -287,10 +288,16 @@ fn end_to_end() -> Result {
     let dist = build::target_dir().join("e2e-dist");
     build::dist(&dist)?;
     let dist = dist.to_string_lossy().into_owned();
-    let server = TestServer::start(&["--static", &dist])?;
+    let server = TestServer::start(&["--static", &dist, "--creations-per-minute", "1000"])?;
+    let password = server.add_user(E2E_USER)?;
     node_test(
         &root().join("tests/e2e"),
-        &[("QRAUTH_URL", server.url.as_str()), ("CHROMIUM", CHROMIUM)],
+        &[
+            ("QRAUTH_URL", server.url.as_str()),
+            ("QRAUTH_USER", E2E_USER),
+            ("QRAUTH_PASSWORD", &password),
+            ("CHROMIUM", CHROMIUM),
+        ],
     )
 }
 
