@@ -242,7 +242,7 @@ async fn countdown_announces_at_thresholds_expires_and_renews_three_times_then_w
     // Second by second down to expiry: screen readers hear 60, 30, 10 seconds and the expiry.
     advance(&clock, 60_000, 250.0).await;
     observer.disconnect();
-    let heard = heard.borrow();
+    let heard = heard.borrow().clone();
     assert_eq!(
         heard[..3],
         [
@@ -294,6 +294,8 @@ async fn countdown_announces_at_thresholds_expires_and_renews_three_times_then_w
     assert_eq!(renewed.get_untracked(), AUTOMATIC_RENEWALS + 2);
 }
 
+type Shared<T> = Rc<RefCell<T>>;
+
 /// A poll target that answers from a script and records when and how it was asked.
 #[derive(Clone, Default)]
 struct ScriptedServer {
@@ -326,8 +328,8 @@ impl ScriptedServer {
         clock: &ManualClock,
         plan: PollPlan,
     ) -> (
-        Rc<RefCell<Option<LoginStatus>>>,
-        Rc<RefCell<Vec<PollEvent<LoginStatus>>>>,
+        Shared<Option<LoginStatus>>,
+        Shared<Vec<PollEvent<LoginStatus>>>,
     ) {
         let result = Rc::new(RefCell::new(None));
         let events = Rc::new(RefCell::new(Vec::new()));
