@@ -27,45 +27,8 @@ pub struct Identity {
     pub user: String,
 }
 
-/// Where a login session is (`PENDING -> SCANNED -> APPROVED -> COMPLETED`, or a final state).
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum LoginState {
-    /// Waiting for a token to scan the QR.
-    Pending,
-    /// A token scanned it; the person decides on the phone.
-    Scanned,
-    /// The person approved; the page may complete the login.
-    Approved,
-    /// The page completed the login and is signed in.
-    Completed,
-    /// The person denied it.
-    Denied,
-    /// Nobody answered in time.
-    Expired,
-    /// The page cancelled it.
-    Canceled,
-}
-
-impl LoginState {
-    /// The name the API uses, for `?state=`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LoginState::Pending => "PENDING",
-            LoginState::Scanned => "SCANNED",
-            LoginState::Approved => "APPROVED",
-            LoginState::Completed => "COMPLETED",
-            LoginState::Denied => "DENIED",
-            LoginState::Expired => "EXPIRED",
-            LoginState::Canceled => "CANCELED",
-        }
-    }
-
-    /// True when polling can stop: the page completes an approved login, nothing follows the rest.
-    pub fn stops_polling(self) -> bool {
-        !matches!(self, LoginState::Pending | LoginState::Scanned)
-    }
-}
+/// Where a login session is, as the server names it.
+pub use qrauth_core::LoginState;
 
 /// `POST /api/v1/logins`: a new online login session.
 #[derive(Clone, Debug, Deserialize, PartialEq)]

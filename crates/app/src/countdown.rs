@@ -97,17 +97,7 @@ pub fn ExpiringCode(
             {children()}
             <Show when=waits_for_click>
                 <div class="expired-overlay">
-                    <button
-                        type="button"
-                        class="primary"
-                        data-testid="renew"
-                        on:click=move |_| {
-                            renewals.set(0);
-                            renew.run(());
-                        }
-                    >
-                        "Get a new code"
-                    </button>
+                    <RenewButton label="Get a new code" test_id="renew" renewals renew/>
                 </div>
             </Show>
         </div>
@@ -123,6 +113,34 @@ pub fn ExpiringCode(
         <p class="visually-hidden" aria-live="polite" data-testid="countdown-announcement">
             {announced}
         </p>
+    }
+}
+
+/// Makes a new code on a click, and starts the count of automatic renewals again: a person is
+/// there.
+#[component]
+pub fn RenewButton(
+    /// The button's words.
+    label: &'static str,
+    /// Its `data-testid`.
+    test_id: &'static str,
+    /// Automatic renewals in a row.
+    renewals: RwSignal<u32>,
+    /// Makes a new code.
+    renew: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <button
+            type="button"
+            class="primary"
+            data-testid=test_id
+            on:click=move |_| {
+                renewals.set(0);
+                renew.run(());
+            }
+        >
+            {label}
+        </button>
     }
 }
 

@@ -11,7 +11,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::{self, ApiError, LoginSession, LoginState, LoginStatus};
 use crate::clock::{PageVisibility, use_clock};
-use crate::countdown::{ExpiringCode, Unavailable, renewable};
+use crate::countdown::{ExpiringCode, RenewButton, Unavailable, renewable};
 use crate::offline::OfflineCodeEntry;
 use crate::poll::{PollEvent, PollPlan, poll_until_final};
 use crate::qr::QrCode;
@@ -200,7 +200,7 @@ fn LiveLogin(login: LoginSession, renewals: RwSignal<u32>, renew: Callback<()>) 
                 let login = polled.clone();
                 async move { api::poll_login(&login, known, wait).await }
             },
-            |status| status.state.stops_polling(),
+            |status| !status.state.is_open(),
             move |event| {
                 set_progress.set(match event {
                     PollEvent::Answer(status) => LoginProgress::of(status.state),
@@ -248,17 +248,7 @@ fn LiveLogin(login: LoginSession, renewals: RwSignal<u32>, renew: Callback<()>) 
                     {move || progress.with(LoginProgress::message)}
                 </p>
                 <Show when=move || progress.with(LoginProgress::ended)>
-                    <button
-                        type="button"
-                        class="primary"
-                        data-testid="start-again"
-                        on:click=move |_| {
-                            renewals.set(0);
-                            renew.run(());
-                        }
-                    >
-                        "Start again"
-                    </button>
+                    <RenewButton label="Start again" test_id="start-again" renewals renew/>
                 </Show>
                 <p class="same-device">
                     "Already on your phone? "

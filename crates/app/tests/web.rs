@@ -363,7 +363,7 @@ impl ScriptedServer {
                         })
                     }
                 },
-                |status| status.state.stops_polling(),
+                |status| !status.state.is_open(),
                 move |event| seen.borrow_mut().push(event),
             )
             .await;
@@ -526,7 +526,15 @@ async fn poller_pauses_while_the_page_is_hidden_and_asks_at_once_when_it_returns
     settle().await;
     let times = server.times();
     assert_eq!(times.len(), 4, "{times:?}");
-    assert!(times[3] - times[2] < 1_000.0, "{times:?}");
+    assert_eq!(
+        times[3],
+        clock.now_ms(),
+        "asked the moment the page returned"
+    );
+    assert!(
+        times[3] - times[2] < 2_000.0,
+        "before the back-off ended: {times:?}"
+    );
     advance(&clock, 200_000, 1_000.0).await;
     assert_eq!(
         result.borrow().as_ref().map(|s| s.state),

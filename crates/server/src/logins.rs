@@ -34,63 +34,11 @@ use crate::storage::{StorageError, now_ms, record};
 /// Time a page has to complete a login once it is approved.
 const COMPLETION_GRACE_MS: i64 = 60_000;
 
-/// Where a login session stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum LoginState {
-    /// Waiting for a token to scan the QR.
-    Pending,
-    /// A token scanned it; waiting for the person to approve or deny.
-    Scanned,
-    /// Approved; the page may complete it.
-    Approved,
-    /// Completed: the identity token was handed out (final).
-    Completed,
-    /// The person denied it (final).
-    Denied,
-    /// Nobody approved it in time (final).
-    Expired,
-    /// The page cancelled it (final).
-    Canceled,
-}
+pub use qrauth_core::LoginState;
 
-impl LoginState {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "PENDING",
-            Self::Scanned => "SCANNED",
-            Self::Approved => "APPROVED",
-            Self::Completed => "COMPLETED",
-            Self::Denied => "DENIED",
-            Self::Expired => "EXPIRED",
-            Self::Canceled => "CANCELED",
-        }
-    }
-
-    fn from_db(text: &str) -> Self {
-        match text {
-            "PENDING" => Self::Pending,
-            "SCANNED" => Self::Scanned,
-            "APPROVED" => Self::Approved,
-            "COMPLETED" => Self::Completed,
-            "DENIED" => Self::Denied,
-            "EXPIRED" => Self::Expired,
-            _ => Self::Canceled,
-        }
-    }
-
-    /// No state follows.
-    pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            Self::Completed | Self::Denied | Self::Expired | Self::Canceled
-        )
-    }
-
-    /// Still waiting for the person.
-    fn is_open(self) -> bool {
-        matches!(self, Self::Pending | Self::Scanned)
-    }
+/// A state as the database keeps it (written by [`LoginState::as_str`]).
+fn state_from_db(text: &str) -> LoginState {
+    LoginState::from_name(text).unwrap_or(LoginState::Canceled)
 }
 
 /// Wakes long-polls when a login changes. Waiters hold a receiver, never a database
@@ -160,7 +108,7 @@ fn load(tx: &rusqlite::Transaction<'_>, id: &str) -> Result<Option<LoginRow>, St
                 Ok(LoginRow {
                     poll_secret_hash: r.get(0)?,
                     scan_code_hash: r.get(1)?,
-                    state: LoginState::from_db(&r.get::<_, String>(2)?),
+                    state: state_from_db(&r.get::<_, String>(2)?),
                     service: r.get(3)?,
                     address: r.get(4)?,
                     agent: r.get(5)?,
