@@ -7,9 +7,8 @@ use leptos_router::hooks::use_navigate;
 
 use crate::api::{self, Activation, ActivationOffer, ApiError, Identity};
 use crate::clock::{PageVisibility, use_clock};
-use crate::countdown::{ExpiringCode, Unavailable, renewable};
+use crate::countdown::{ExpiringQr, Unavailable, renewable};
 use crate::poll::{PollPlan, poll_until_final};
-use crate::qr::QrCode;
 
 /// How often the page asks whether the token has taken the activation code.
 const ACTIVATION_POLL_MS: f64 = 2000.0;
@@ -146,14 +145,13 @@ fn ActivationOfferView(
                 let offer = offer.clone();
                 view! {
                     <div class="activation">
-                        <div class="qr-column">
-                            <ExpiringCode expires_in_ms=offer.expires_in_ms renewals renew>
-                                <QrCode
-                                    text=offer.activation_qr
-                                    label="Activation QR code: scan it with the qrauth token"
-                                />
-                            </ExpiringCode>
-                        </div>
+                        <ExpiringQr
+                            text=offer.activation_qr
+                            label="Activation QR code: scan it with the qrauth token"
+                            expires_in_ms=offer.expires_in_ms
+                            renewals
+                            renew
+                        />
                         <div>
                             <p>"Scan this code with the qrauth token, or type the activation code:"</p>
                             <p class="activation-code" data-testid="activation-code">{code.clone()}</p>

@@ -10,6 +10,7 @@ use leptos::task::{spawn_local, spawn_local_scoped_with_cancellation};
 
 use crate::api::ApiError;
 use crate::clock::use_clock;
+use crate::qr::QrCode;
 
 /// The seconds left at which screen readers hear how long the code still lives.
 pub const ANNOUNCED_AT: [u64; 3] = [60, 30, 10];
@@ -113,6 +114,34 @@ pub fn ExpiringCode(
         <p class="visually-hidden" aria-live="polite" data-testid="countdown-announcement">
             {announced}
         </p>
+    }
+}
+
+/// A QR code that expires: [`ExpiringCode`] around a [`QrCode`], as the sign-in, activation and
+/// approval pages show it.
+#[component]
+pub fn ExpiringQr(
+    /// What the QR holds.
+    text: String,
+    /// Its accessible name.
+    #[prop(into)]
+    label: String,
+    /// Milliseconds until it expires, as the server said.
+    expires_in_ms: u64,
+    /// Automatic renewals in a row.
+    renewals: RwSignal<u32>,
+    /// Makes a new code.
+    renew: Callback<()>,
+    /// Dims the code when what it stands for has ended (a denied login).
+    #[prop(optional, into)]
+    ended: Signal<bool>,
+) -> impl IntoView {
+    view! {
+        <div class="qr-column" class:ended=move || ended.get()>
+            <ExpiringCode expires_in_ms renewals renew>
+                <QrCode text label/>
+            </ExpiringCode>
+        </div>
     }
 }
 

@@ -6,8 +6,7 @@ use leptos::task::spawn_local;
 
 use crate::api::{self, ApiError, Operation, Verification};
 use crate::code_field::{CodeField, CodeVerdict};
-use crate::countdown::ExpiringCode;
-use crate::qr::QrCode;
+use crate::countdown::ExpiringQr;
 
 /// What a verification answer means for the person who typed the code.
 pub fn verdict_of(answer: Result<Verification, ApiError>) -> Result<Verification, CodeVerdict> {
@@ -43,7 +42,7 @@ pub fn OfflineCodeEntry(
     /// The button's words.
     #[prop(into)]
     action: String,
-    /// Automatic renewals in a row (see [`ExpiringCode`]).
+    /// Automatic renewals in a row (see [`crate::countdown::ExpiringCode`]).
     renewals: RwSignal<u32>,
     /// Makes a new operation.
     renew: Callback<()>,
@@ -68,11 +67,13 @@ pub fn OfflineCodeEntry(
     });
     view! {
         <div class="offline-code">
-            <div class="qr-column">
-                <ExpiringCode expires_in_ms=operation.expires_in_ms renewals renew>
-                    <QrCode text=operation.payload label=qr_label/>
-                </ExpiringCode>
-            </div>
+            <ExpiringQr
+                text=operation.payload
+                label=qr_label
+                expires_in_ms=operation.expires_in_ms
+                renewals
+                renew
+            />
             <div class="code-column">
                 <ol class="steps">
                     <li>"Open the qrauth token and scan this code."</li>

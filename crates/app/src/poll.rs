@@ -4,7 +4,7 @@
 
 use std::future::Future;
 
-use futures::future::{Either, select};
+use futures::future::select;
 
 use crate::api::ApiError;
 use crate::clock::{Clock, PageVisibility};
@@ -109,7 +109,5 @@ async fn pause_while_visible(clock: &Clock, visibility: &PageVisibility, ms: f64
     }
     let sleep = std::pin::pin!(clock.sleep(ms));
     let returned = std::pin::pin!(visibility.until_returned());
-    match select(sleep, returned).await {
-        Either::Left(_) | Either::Right(_) => {}
-    }
+    select(sleep, returned).await;
 }

@@ -11,10 +11,9 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::{self, ApiError, LoginSession, LoginState, LoginStatus};
 use crate::clock::{PageVisibility, use_clock};
-use crate::countdown::{ExpiringCode, RenewButton, Unavailable, renewable};
+use crate::countdown::{ExpiringQr, RenewButton, Unavailable, renewable};
 use crate::offline::OfflineCodeEntry;
 use crate::poll::{PollEvent, PollPlan, poll_until_final};
-use crate::qr::QrCode;
 
 /// Where the page goes once signed in.
 pub const SIGNED_IN_PATH: &str = "/account";
@@ -31,19 +30,28 @@ pub enum WayIn {
 }
 
 impl WayIn {
-    fn from_query(with: Option<&str>) -> Self {
-        match with {
-            Some("code") => WayIn::Code,
-            Some("password") => WayIn::Password,
-            _ => WayIn::Phone,
+    const ALL: [WayIn; 3] = [WayIn::Phone, WayIn::Code, WayIn::Password];
+
+    /// The word in `?with=` and in the link's `data-testid` (`way-code`).
+    fn key(self) -> &'static str {
+        match self {
+            WayIn::Phone => "phone",
+            WayIn::Code => "code",
+            WayIn::Password => "password",
         }
     }
 
-    fn href(self) -> &'static str {
+    fn from_query(with: Option<&str>) -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|way| Some(way.key()) == with)
+            .unwrap_or(WayIn::Phone)
+    }
+
+    fn href(self) -> String {
         match self {
-            WayIn::Phone => "/",
-            WayIn::Code => "/?with=code",
-            WayIn::Password => "/?with=password",
+            WayIn::Phone => "/".into(),
+            other => format!("/?with={}", other.key()),
         }
     }
 
@@ -65,7 +73,7 @@ pub fn SignInPage() -> impl IntoView {
         <section class="card sign-in" aria-labelledby="sign-in-title">
             <h1 id="sign-in-title">"Sign in"</h1>
             <nav class="ways" aria-label="Ways to sign in">
-                {[WayIn::Phone, WayIn::Code, WayIn::Password]
+                {WayIn::ALL
                     .into_iter()
                     .map(|w| {
                         // Plain links (the router still handles them): the router's own
@@ -75,7 +83,7 @@ pub fn SignInPage() -> impl IntoView {
                                 href=w.href()
                                 class="way"
                                 aria-current=move || (way.get() == w).then_some("page")
-                                data-testid=format!("way-{w:?}").to_lowercase()
+                                data-testid=format!("way-{}", w.key())
                             >
                                 {w.name()}
                             </a>
@@ -230,14 +238,14 @@ fn LiveLogin(login: LoginSession, renewals: RwSignal<u32>, renew: Callback<()>) 
     let qr_text = login.qr_text.clone();
     view! {
         <div class="scan" data-testid="scan">
-            <div class="qr-column" class:ended=move || progress.with(LoginProgress::ended)>
-                <ExpiringCode expires_in_ms=login.expires_in_ms renewals renew>
-                    <QrCode
-                        text=login.qr_text
-                        label="QR code to sign in: scan it with your phone's camera"
-                    />
-                </ExpiringCode>
-            </div>
+            <ExpiringQr
+                text=login.qr_text
+                label="QR code to sign in: scan it with your phone's camera"
+                expires_in_ms=login.expires_in_ms
+                renewals
+                renew
+                ended=Signal::derive(move || progress.with(LoginProgress::ended))
+            />
             <div class="scan-side">
                 <p
                     class="login-status"
@@ -277,40 +285,49 @@ pub fn UseCode() -> impl IntoView {
     }
 }
 
+/// The user name input both forms share: what browsers and password managers fill in.
+#[component]
+fn UserNameInput(
+    /// The input's id, for its label.
+    id: &'static str,
+    /// The name typed so far.
+    value: RwSignal<String>,
+) -> impl IntoView {
+    view! {
+        <label for=id>"User name"</label>
+        <input
+            id=id
+            data-testid=id
+            autocomplete="username"
+            autocapitalize="off"
+            spellcheck="false"
+            bind:value=value
+        />
+    }
+}
+
 #[component]
 fn UserNameForm(chosen: Callback<String>) -> impl IntoView {
-    let (name, set_name) = signal(String::new());
-    let (problem, set_problem) = signal(None::<&'static str>);
+    let name = RwSignal::new(String::new());
+    let (tried, set_tried) = signal(false);
+    let problem = move || {
+        (tried.get() && name.with(|n| n.trim().is_empty())).then_some("Type your user name.")
+    };
     view! {
         <form
             class="stack"
             on:submit=move |ev| {
                 ev.prevent_default();
+                set_tried.set(true);
                 let name = name.get_untracked().trim().to_owned();
-                if name.is_empty() {
-                    set_problem.set(Some("Type your user name."));
-                } else {
+                if !name.is_empty() {
                     chosen.run(name);
                 }
             }
         >
             <p>"Your token makes a code from a QR code, even without a network on the phone."</p>
-            <label for="offline-user">"User name"</label>
-            <input
-                id="offline-user"
-                data-testid="offline-user"
-                autocomplete="username"
-                autocapitalize="off"
-                spellcheck="false"
-                required
-                aria-describedby="offline-user-problem"
-                prop:value=name
-                on:input:target=move |ev| {
-                    set_problem.set(None);
-                    set_name.set(ev.target().value());
-                }
-            />
-            <p id="offline-user-problem" class="error" role="alert">{problem}</p>
+            <UserNameInput id="offline-user" value=name/>
+            <p class="error" role="alert">{problem}</p>
             <button type="submit" class="primary" data-testid="offline-continue">
                 "Continue"
             </button>
@@ -351,7 +368,7 @@ fn OfflineSignIn(user: String) -> impl IntoView {
 /// The password sign-in.
 #[component]
 pub fn PasswordSignIn() -> impl IntoView {
-    let (user, set_user) = signal(String::new());
+    let user = RwSignal::new(String::new());
     let (password, set_password) = signal(String::new());
     let (busy, set_busy) = signal(false);
     let (problem, set_problem) = signal(None::<String>);
@@ -384,16 +401,7 @@ pub fn PasswordSignIn() -> impl IntoView {
     view! {
         <form class="stack" on:submit=submit>
             <p>"For the first sign-in, before you have a token."</p>
-            <label for="password-user">"User name"</label>
-            <input
-                id="password-user"
-                data-testid="password-user"
-                autocomplete="username"
-                autocapitalize="off"
-                spellcheck="false"
-                prop:value=user
-                on:input:target=move |ev| set_user.set(ev.target().value())
-            />
+            <UserNameInput id="password-user" value=user/>
             <label for="password">"Password"</label>
             <input
                 id="password"
