@@ -9,6 +9,7 @@ use crate::api::{self, Activation, ActivationOffer, ApiError, Identity};
 use crate::clock::{PageVisibility, use_clock};
 use crate::countdown::{ExpiringQr, Unavailable, renewable};
 use crate::poll::{PollPlan, poll_until_final};
+use crate::token::grouped_fingerprint;
 
 /// How often the page asks whether the token has taken the activation code.
 const ACTIVATION_POLL_MS: f64 = 2000.0;
@@ -171,10 +172,7 @@ fn Committed(activation: Activation) -> impl IntoView {
     let fingerprint = activation
         .fingerprint
         .as_deref()
-        .map(|f| {
-            let (head, tail) = f.split_at(f.len() / 2);
-            format!("{head} {tail}")
-        })
+        .map(grouped_fingerprint)
         .unwrap_or_default();
     let device = activation
         .device_name

@@ -97,6 +97,8 @@ pub struct NewPayment {
     pub currency: String,
     /// The payee's IBAN, spaces allowed.
     pub iban: String,
+    /// Who is paid; the token's title says "Payment to {payee}".
+    pub payee: String,
     /// A note to the payment.
     pub note: String,
 }

@@ -3,12 +3,13 @@
 
 use leptos::prelude::*;
 use qrauth_core::OfflinePayload;
-use qrauth_token::{DisplayField, OfflineOperation};
+use qrauth_token::OfflineOperation;
 
 use crate::account::RequireSignIn;
 use crate::api::{self, NewPayment, Operation};
 use crate::countdown::{Unavailable, renewable};
 use crate::offline::OfflineCodeEntry;
+use crate::operation::OperationView;
 
 /// The payment the form starts with (a valid Czech IBAN, so the demo works as it is).
 fn example_payment() -> NewPayment {
@@ -17,6 +18,7 @@ fn example_payment() -> NewPayment {
         amount: "1250.00".into(),
         currency: "EUR".into(),
         iban: "CZ65 0800 0000 1920 0014 5399".into(),
+        payee: "Bytové družstvo Žižkov".into(),
         note: "Rent for December".into(),
     }
 }
@@ -49,6 +51,7 @@ fn PaymentForm(chosen: Callback<NewPayment>) -> impl IntoView {
     let amount = RwSignal::new(start.amount);
     let currency = RwSignal::new(start.currency);
     let iban = RwSignal::new(start.iban);
+    let payee = RwSignal::new(start.payee);
     let note = RwSignal::new(start.note);
     view! {
         <form
@@ -62,6 +65,7 @@ fn PaymentForm(chosen: Callback<NewPayment>) -> impl IntoView {
                         amount: amount.get_untracked().trim().to_owned(),
                         currency: currency.get_untracked().trim().to_uppercase(),
                         iban: iban.get_untracked(),
+                        payee: payee.get_untracked(),
                         note: note.get_untracked(),
                     });
             }
@@ -76,6 +80,8 @@ fn PaymentForm(chosen: Callback<NewPayment>) -> impl IntoView {
                     <input id="currency" data-testid="currency" maxlength="3" autocapitalize="characters" bind:value=currency/>
                 </div>
             </div>
+            <label for="payee">"Payee"</label>
+            <input id="payee" data-testid="payee" maxlength="70" bind:value=payee/>
             <label for="iban">"To account (IBAN)"</label>
             <input id="iban" data-testid="iban" autocapitalize="characters" spellcheck="false" bind:value=iban/>
             <label for="note">"Note"</label>
@@ -134,39 +140,13 @@ fn PaymentApproval(payment: NewPayment, again: Callback<()>) -> impl IntoView {
 /// and the phone cannot disagree.
 #[component]
 fn PaymentDetails(operation: Operation) -> impl IntoView {
-    let shown = match OfflinePayload::parse(&operation.payload) {
-        Ok(payload) => OfflineOperation::of(&payload),
-        Err(e) => {
-            return view! {
-                <p class="error" role="alert">{format!("The server's payment cannot be read: {e}")}</p>
-            }
-            .into_any();
+    match OfflinePayload::parse(&operation.payload) {
+        Ok(payload) => {
+            view! { <OperationView operation=OfflineOperation::of(&payload)/> }.into_any()
         }
-    };
-    let rows = shown
-        .fields
-        .into_iter()
-        .map(|field| {
-            let (name, value, test_id) = match field {
-                DisplayField::Amount { value, .. } => ("Amount", value, "detail-amount"),
-                DisplayField::Iban { value, .. } => ("To account", value, "detail-account"),
-                DisplayField::Account { value } => ("To account", value, "detail-account"),
-                DisplayField::Date { value } => ("Date", value, "detail-date"),
-                DisplayField::Reference { value } => ("Reference", value, "detail-reference"),
-                DisplayField::Note { value } => ("Note", value, "detail-note"),
-                DisplayField::Text { value } => ("Detail", value, "detail-text"),
-            };
-            view! {
-                <dt>{name}</dt>
-                <dd data-testid=test_id>{value}</dd>
-            }
-        })
-        .collect_view();
-    view! {
-        <div class="payment" data-testid="payment-details">
-            <p class="payment-title">{shown.title}</p>
-            <dl class="details">{rows}</dl>
-        </div>
+        Err(e) => view! {
+            <p class="error" role="alert">{format!("The server's payment cannot be read: {e}")}</p>
+        }
+        .into_any(),
     }
-    .into_any()
 }

@@ -1,5 +1,5 @@
 //! The qrauth single-page app: sign-in (online QR, offline code, password), the account page
-//! with token activation, and payment approval. Components live here so that
+//! with token activation, payment approval, and the browser token itself (`/token`). Components live here so that
 //! wasm-bindgen-test can mount them; `main.rs` only mounts [`App`].
 
 pub mod account;
@@ -9,9 +9,11 @@ pub mod clock;
 pub mod code_field;
 pub mod countdown;
 pub mod offline;
+pub mod operation;
 pub mod poll;
 pub mod qr;
 pub mod sign_in;
+pub mod token;
 
 use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
@@ -30,6 +32,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=sign_in::SignInPage/>
                     <Route path=path!("/account") view=account::AccountPage/>
                     <Route path=path!("/approve") view=approval::ApprovalPage/>
+                    <Route path=path!("/token") view=token::TokenPage/>
                 </Routes>
             </main>
             <footer class="footer">

@@ -145,6 +145,9 @@ enum OperationKind {
         /// The payee's IBAN.
         #[arg(long)]
         iban: String,
+        /// Who is paid; the title becomes "Payment to <payee>".
+        #[arg(long)]
+        payee: Option<String>,
         /// A note for the payer.
         #[arg(long)]
         note: Option<String>,
@@ -418,11 +421,13 @@ async fn create_operation(
             amount,
             currency,
             iban,
+            payee,
             note,
         } => OperationDetails::Payment {
             amount,
             currency,
             iban,
+            payee,
             note,
         },
         OperationKind::Login => OperationDetails::Login,

@@ -74,6 +74,54 @@ impl LoginState {
     }
 }
 
+/// A short description of a browser from its User-Agent, as people know it: `Chrome 131 on
+/// Linux`. The server shows the browser asking to sign in; the token names itself with it.
+pub fn describe_browser(agent: &str) -> String {
+    let version_of = |marker: &str| {
+        agent.split(marker).nth(1).map(|rest| {
+            rest.split(|c: char| !c.is_ascii_digit())
+                .next()
+                .unwrap_or("")
+                .to_owned()
+        })
+    };
+    let browser = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("Chromium/", "Chromium"),
+        ("Chrome/", "Chrome"),
+    ]
+    .iter()
+    .find_map(|(marker, name)| version_of(marker).map(|v| format!("{name} {v}")))
+    .or_else(|| {
+        agent
+            .contains("Safari/")
+            .then(|| match version_of("Version/") {
+                Some(v) => format!("Safari {v}"),
+                None => "Safari".to_owned(),
+            })
+    });
+    let system = [
+        ("Android", "Android"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("CrOS", "ChromeOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(marker, _)| agent.contains(marker))
+    .map(|(_, name)| *name);
+    match (browser, system) {
+        (Some(b), Some(s)) => format!("{b} on {s}"),
+        (Some(b), None) => b,
+        (None, Some(s)) => format!("A browser on {s}"),
+        (None, None) => "An unknown browser".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +132,20 @@ mod tests {
             assert_eq!(LoginState::from_name(state.as_str()), Some(state));
         }
         assert_eq!(LoginState::from_name("pending"), None);
+    }
+
+    #[test]
+    fn browsers_are_described_as_people_know_them() {
+        let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
+                      Chrome/131.0.0.0 Safari/537.36";
+        assert_eq!(describe_browser(chrome), "Chrome 131 on Linux");
+        let safari = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 \
+                      (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+        assert_eq!(describe_browser(safari), "Safari 17 on iOS");
+        let firefox =
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0";
+        assert_eq!(describe_browser(firefox), "Firefox 133 on Windows");
+        assert_eq!(describe_browser(""), "An unknown browser");
+        assert_eq!(describe_browser("curl/8.0"), "An unknown browser");
     }
 }

@@ -197,53 +197,6 @@ fn wrong_poll_secret() -> ApiError {
     )
 }
 
-/// A short description of the browser from its User-Agent, for the person approving.
-fn describe_browser(agent: &str) -> String {
-    let version_of = |marker: &str| {
-        agent.split(marker).nth(1).map(|rest| {
-            rest.split(|c: char| !c.is_ascii_digit())
-                .next()
-                .unwrap_or("")
-                .to_owned()
-        })
-    };
-    let browser = [
-        ("Edg/", "Edge"),
-        ("OPR/", "Opera"),
-        ("Firefox/", "Firefox"),
-        ("Chromium/", "Chromium"),
-        ("Chrome/", "Chrome"),
-    ]
-    .iter()
-    .find_map(|(marker, name)| version_of(marker).map(|v| format!("{name} {v}")))
-    .or_else(|| {
-        agent
-            .contains("Safari/")
-            .then(|| match version_of("Version/") {
-                Some(v) => format!("Safari {v}"),
-                None => "Safari".to_owned(),
-            })
-    });
-    let system = [
-        ("Android", "Android"),
-        ("iPhone", "iOS"),
-        ("iPad", "iPadOS"),
-        ("Windows", "Windows"),
-        ("Mac OS X", "macOS"),
-        ("CrOS", "ChromeOS"),
-        ("Linux", "Linux"),
-    ]
-    .iter()
-    .find(|(marker, _)| agent.contains(marker))
-    .map(|(_, name)| *name);
-    match (browser, system) {
-        (Some(b), Some(s)) => format!("{b} on {s}"),
-        (Some(b), None) => b,
-        (None, Some(s)) => format!("A browser on {s}"),
-        (None, None) => "An unknown browser".to_owned(),
-    }
-}
-
 /// The origin to put in the QR link.
 fn origin(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
     if let Some(origin) = &state.authority.policy.public_origin {
@@ -629,7 +582,7 @@ async fn attach(
                     login_id: id.clone(),
                     state: LoginState::Scanned,
                     service: row.service,
-                    browser: describe_browser(&row.agent),
+                    browser: qrauth_core::login::describe_browser(&row.agent),
                     address: row.address,
                     requested_at: row.created_ms,
                     expires_at: row.expires_ms,
@@ -757,24 +710,4 @@ async fn deny(
         .await??;
     state.login_watch.notify(&id);
     Ok(Json(view))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn browsers_are_described_as_people_know_them() {
-        let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
-                      Chrome/131.0.0.0 Safari/537.36";
-        assert_eq!(describe_browser(chrome), "Chrome 131 on Linux");
-        let safari = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 \
-                      (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
-        assert_eq!(describe_browser(safari), "Safari 17 on iOS");
-        let firefox =
-            "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0";
-        assert_eq!(describe_browser(firefox), "Firefox 133 on Windows");
-        assert_eq!(describe_browser(""), "An unknown browser");
-        assert_eq!(describe_browser("curl/8.0"), "An unknown browser");
-    }
 }

@@ -35,6 +35,8 @@ pub enum OperationDetails {
         currency: String,
         /// The payee's IBAN; spaces are ignored.
         iban: String,
+        /// Who is paid, at most 70 characters: the title becomes "Payment to {payee}".
+        payee: Option<String>,
         /// A note for the payer, at most 140 characters.
         note: Option<String>,
     },
@@ -140,6 +142,29 @@ fn today() -> Option<Date> {
     )
 }
 
+/// An optional text field, trimmed, at most `max` characters, on one line: the token shows it
+/// as it is, so control characters have no place in it.
+fn text_field<'a>(
+    name: &str,
+    value: &'a Option<String>,
+    max: usize,
+) -> Result<Option<&'a str>, OperationError> {
+    let Some(value) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if value.chars().count() > max {
+        return Err(OperationError::InvalidField(format!(
+            "{name}: at most {max} characters"
+        )));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(OperationError::InvalidField(format!(
+            "{name}: one line of text, without control characters"
+        )));
+    }
+    Ok(Some(value))
+}
+
 /// The title, message and operation data of a request.
 fn describe(
     details: &OperationDetails,
@@ -152,6 +177,7 @@ fn describe(
             amount,
             currency,
             iban,
+            payee,
             note,
         } => {
             let amount_value = Decimal::parse(amount.trim())
@@ -177,10 +203,8 @@ fn describe(
                     "iban {iban:?}: not a valid IBAN (country, check digits, account)"
                 )));
             }
-            let note = note.as_deref().map(str::trim).filter(|n| !n.is_empty());
-            if note.is_some_and(|n| n.chars().count() > 140) {
-                return Err(invalid("note: at most 140 characters".into()));
-            }
+            let payee = text_field("payee", payee, 70)?;
+            let note = text_field("note", note, 140)?;
             let date =
                 today().ok_or_else(|| invalid("the server's clock is out of range".into()))?;
             let fields = [
@@ -199,7 +223,7 @@ fn describe(
             let data = OperationData::build('A', 1, &fields)
                 .map_err(|e| invalid(format!("operation data: {e}")))?;
             Ok((
-                "Payment".into(),
+                payee.map_or_else(|| "Payment".into(), |p| format!("Payment to {p}")),
                 format!(
                     "Pay {} {currency} to {}",
                     amount.trim(),
@@ -324,6 +348,8 @@ enum CreateBody {
         currency: String,
         iban: String,
         #[serde(default)]
+        payee: Option<String>,
+        #[serde(default)]
         note: Option<String>,
         #[serde(default)]
         user: Option<String>,
@@ -352,6 +378,7 @@ async fn create(
             amount,
             currency,
             iban,
+            payee,
             note,
             user,
             flags,
@@ -360,6 +387,7 @@ async fn create(
                 amount,
                 currency,
                 iban,
+                payee,
                 note,
             },
             user,

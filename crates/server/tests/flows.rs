@@ -400,7 +400,8 @@ async fn create_payment(server: &Running, cookie: &str) -> Value {
             "/api/v1/operations",
             cookie,
             &json!({"type": "payment", "amount": "1250.00", "currency": "eur",
-                    "iban": "CZ65 0800 0000 1920 0014 5399", "note": "Rent *November*"})
+                    "iban": "CZ65 0800 0000 1920 0014 5399", "payee": "Bytové družstvo Žižkov",
+                    "note": "Rent *November*"})
             .to_string(),
         )
         .await;
@@ -442,6 +443,7 @@ async fn offline_operations_are_approved_once_and_a_login_operation_signs_in() {
     assert_eq!(payment["keyType"], 1);
     let payload = payment["payload"].as_str().unwrap();
     let parsed = OfflinePayload::parse(payload).unwrap();
+    assert_eq!(parsed.title, "Payment to Bytové družstvo Žižkov");
     assert_eq!(
         parsed.operation_data.source,
         format!(
@@ -629,6 +631,8 @@ async fn bad_input_gets_its_own_status_and_code_and_changes_nothing() {
         ("POST", "/api/v1/operations/00000000-0000-4000-8000-000000000000/verify".into(), String::new(), "{\"code\": \"1234567812345678\"}".into(), 404, "operation_not_found"),
         ("POST", "/api/v1/operations".into(), cookie.clone(), json!({"type": "payment", "amount": "-5", "currency": "EUR", "iban": "CZ6508000000192000145399"}).to_string(), 422, "invalid_operation"),
         ("POST", "/api/v1/operations".into(), cookie.clone(), json!({"type": "payment", "amount": "5", "currency": "EUR", "iban": "CZ6508000000192000145398"}).to_string(), 422, "invalid_operation"),
+        ("POST", "/api/v1/operations".into(), cookie.clone(), json!({"type": "payment", "amount": "5", "currency": "EUR", "iban": "CZ6508000000192000145399", "payee": "P".repeat(71)}).to_string(), 422, "invalid_operation"),
+        ("POST", "/api/v1/operations".into(), cookie.clone(), json!({"type": "payment", "amount": "5", "currency": "EUR", "iban": "CZ6508000000192000145399", "note": "Rent\nApprove everything"}).to_string(), 422, "invalid_operation"),
         ("POST", "/api/v1/operations".into(), String::new(), json!({"type": "login"}).to_string(), 401, "not_signed_in"),
         ("POST", "/api/v1/operations".into(), String::new(), json!({"type": "wire"}).to_string(), 422, "invalid_request"),
         ("GET", format!("/api/v1/logins/{id}"), String::new(), String::new(), 401, "poll_secret_required"),

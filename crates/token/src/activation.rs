@@ -110,6 +110,23 @@ pub struct NewActivation<'a> {
     pub now: f64,
 }
 
+/// The activation among `activations` whose server signed `payload`. With none,
+/// [`TokenError::NoActivation`]; when no activation's keys verify the signature,
+/// [`TokenError::PayloadSignature`]: a forged or re-signed payload gets no code.
+pub fn find_signer<'a>(
+    activations: &'a [StoredActivation],
+    payload: &OfflinePayload,
+) -> Result<&'a StoredActivation, TokenError> {
+    let mut refusal = TokenError::NoActivation;
+    for activation in activations {
+        match activation.check_payload(payload) {
+            Ok(()) => return Ok(activation),
+            Err(e) => refusal = e,
+        }
+    }
+    Err(refusal)
+}
+
 impl StoredActivation {
     /// Derives the keys of a committed activation (spec §3.1–3.3) and keeps what the token
     /// needs: the knowledge key only encrypted under the PIN.

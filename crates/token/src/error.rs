@@ -31,6 +31,8 @@ pub enum TokenError {
     PinMismatch,
     /// No activation with this id on this device.
     UnknownActivation(String),
+    /// No activation at all on this device.
+    NoActivation,
     /// A login link or scan code is not one.
     ScanCode,
     /// The server refused, with its own code and message.
@@ -64,6 +66,7 @@ impl TokenError {
             Self::PinLength(_) => "pin_length",
             Self::PinMismatch => "pin_mismatch",
             Self::UnknownActivation(_) => "activation_not_on_device",
+            Self::NoActivation => "no_activation",
             Self::ScanCode => "invalid_scan_code",
             Self::Server { code, .. } => code,
             Self::Network(_) => "network",
@@ -93,6 +96,9 @@ impl fmt::Display for TokenError {
             Self::UnknownActivation(id) => {
                 write!(f, "There is no activation {id} on this device.")
             }
+            Self::NoActivation => f.write_str(
+                "This device has no activated token yet: activate it from your account page first.",
+            ),
             Self::ScanCode => {
                 f.write_str("This is not a sign-in link: it has no scan code (…/token#scan=…).")
             }

@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
 use crate::TokenError;
-use crate::activation::{CommitAnswer, CounterStanding, NewActivation, StoredActivation};
+use crate::activation::{
+    CommitAnswer, CounterStanding, NewActivation, StoredActivation, find_signer,
+};
 use crate::error::check_new_pin;
 use crate::review::OfflineOperation;
 use http::{Call, json_text};
@@ -260,6 +262,19 @@ impl SoftwareToken {
         let payload = OfflinePayload::parse(payload)?;
         self.activation(id).await?.check_payload(&payload)?;
         Ok(OfflineOperation::of(&payload))
+    }
+
+    /// Finds the activation on this device whose server signed a scanned payload, and returns
+    /// it with the operation to show. With no activation, [`TokenError::NoActivation`]; when
+    /// no activation's keys verify the signature, [`TokenError::PayloadSignature`].
+    pub async fn review_scanned(
+        &self,
+        payload: &str,
+    ) -> Result<(StoredActivation, OfflineOperation), TokenError> {
+        let payload = OfflinePayload::parse(payload)?;
+        let activations = self.activations().await?;
+        let signer = find_signer(&activations, &payload)?;
+        Ok((signer.clone(), OfflineOperation::of(&payload)))
     }
 
     /// The offline code for a scanned payload, with `pin`. In one transaction the payload's

@@ -1,0 +1,117 @@
+//! What a scanned QR code holds: the pixels of a camera frame or a picture decoded to text, and
+//! the text sorted into what the token can do with it.
+
+use std::fmt;
+
+/// Frames and pictures are scaled so that their long side is at most this many pixels before
+/// decoding: enough for a QR that fills a fifth of a phone camera's view, and it bounds the
+/// work per frame whatever the camera or the picture's size.
+pub const MAX_SCAN_SIDE: u32 = 960;
+
+/// Why no text came out of a picture.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScanError {
+    /// The picture has no pixels, or fewer than its size says.
+    EmptyImage,
+    /// No QR code was found.
+    NoCode,
+    /// A QR code was found but could not be read (blurred, cut off, damaged).
+    Unreadable,
+    /// The QR code holds bytes that are not UTF-8 text.
+    NotText,
+}
+
+impl fmt::Display for ScanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ScanError::EmptyImage => "The picture is empty.",
+            ScanError::NoCode => {
+                "No QR code was found. Hold the code flat and fully in view, or choose a sharper picture."
+            }
+            ScanError::Unreadable => {
+                "A QR code was found but could not be read: it may be blurred, cut off or damaged."
+            }
+            ScanError::NotText => "This QR code does not hold text, so it is not from qrauth.",
+        })
+    }
+}
+
+/// The text of the first readable QR code in an RGBA picture (`width` × `height`, four bytes a
+/// pixel, as `ImageData` has it). Transparent pixels count as white, as a page shows them.
+pub fn decode_rgba(width: usize, height: usize, rgba: &[u8]) -> Result<String, ScanError> {
+    let pixels = width.checked_mul(height).filter(|&n| n > 0);
+    let Some(pixels) = pixels.filter(|n| n.checked_mul(4).is_some_and(|b| b <= rgba.len())) else {
+        return Err(ScanError::EmptyImage);
+    };
+    let luma: Vec<u8> = rgba
+        .chunks_exact(4)
+        .take(pixels)
+        .map(|p| {
+            // ITU-R BT.601 weights in 8.8 fixed point, then over white by alpha.
+            let grey = (77 * u32::from(p[0]) + 150 * u32::from(p[1]) + 29 * u32::from(p[2])) >> 8;
+            let alpha = u32::from(p[3]);
+            ((grey * alpha + 255 * (255 - alpha)) / 255) as u8
+        })
+        .collect();
+    let mut image =
+        rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| luma[y * width + x]);
+    let grids = image.detect_grids();
+    if grids.is_empty() {
+        return Err(ScanError::NoCode);
+    }
+    let mut problem = ScanError::Unreadable;
+    for grid in grids {
+        let mut bytes = Vec::new();
+        if grid.decode_to(&mut bytes).is_ok() {
+            match String::from_utf8(bytes) {
+                Ok(text) => return Ok(text),
+                Err(_) => problem = ScanError::NotText,
+            }
+        }
+    }
+    Err(problem)
+}
+
+/// What a scanned or pasted text asks the token to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scanned {
+    /// A sign-in link, `https://…/token#scan=<code>`: attach to that login.
+    Login(String),
+    /// An offline operation's payload (lines separated by `\n`): review it.
+    Offline(String),
+    /// An activation QR, `CODE#signature`, or a bare activation code: activate with it.
+    Activation(String),
+}
+
+/// Why a text is none of the things the token reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotForToken;
+
+impl fmt::Display for NotForToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "This is not a qrauth code: the token reads sign-in links, payments to approve and \
+             activation codes.",
+        )
+    }
+}
+
+impl Scanned {
+    /// Sorts `text` by its shape; the token checks the content (signatures, checksums) later.
+    pub fn classify(text: &str) -> Result<Self, NotForToken> {
+        let trimmed = text.trim();
+        if trimmed.contains("#scan=") {
+            return Ok(Scanned::Login(trimmed.to_owned()));
+        }
+        // A payload keeps its exact bytes: its signature covers them. Anything on several
+        // lines goes to the payload parser, which says what is wrong with it.
+        if trimmed.contains('\n') {
+            return Ok(Scanned::Offline(text.to_owned()));
+        }
+        let code = trimmed.split('#').next().unwrap_or_default();
+        if code.len() == 23 && code.split('-').count() == 4 {
+            return Ok(Scanned::Activation(trimmed.to_owned()));
+        }
+        Err(NotForToken)
+    }
+}

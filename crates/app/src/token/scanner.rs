@@ -1,0 +1,383 @@
+//! Reading a QR code into the token: live from the camera (`getUserMedia`, decoded in wasm
+//! frame after frame), from a picture, or from pasted text.
+
+use js_sys::{Object, Reflect};
+use leptos::prelude::*;
+use leptos::task::spawn_local_scoped_with_cancellation;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    CanvasRenderingContext2d, DomException, HtmlCanvasElement, HtmlInputElement, HtmlVideoElement,
+    MediaStream, MediaStreamConstraints, MediaStreamTrack,
+};
+
+use super::scan::{MAX_SCAN_SIDE, ScanError, Scanned, decode_rgba};
+use crate::clock::use_clock;
+
+/// A picture larger than [`MAX_SCAN_SIDE`] whose QR was not found at that size is tried again
+/// at up to this size: a small QR in a large screenshot.
+const MAX_PICTURE_SIDE: u32 = 2400;
+
+/// Pause between camera frames: the browser paints and the page stays responsive, and decoding
+/// still runs well over ten times a second.
+const FRAME_PAUSE_MS: f64 = 20.0;
+
+/// Camera, picture and paste, each ending in `scanned` with what the text asks for. Text that is
+/// not for the token is named here and the camera keeps looking.
+#[component]
+pub fn Scanner(
+    /// Gets what was read.
+    scanned: Callback<Scanned>,
+) -> impl IntoView {
+    let problem = RwSignal::new(None::<String>);
+    let camera_on = RwSignal::new(false);
+    let pasted = RwSignal::new(String::new());
+    let deliver = move |text: String| match Scanned::classify(&text) {
+        Ok(what) => {
+            camera_on.set(false);
+            scanned.run(what);
+            true
+        }
+        Err(e) => {
+            problem.set(Some(e.to_string()));
+            false
+        }
+    };
+    let on_picture = move |ev: leptos::ev::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|files| files.get(0)) else {
+            return;
+        };
+        // The same file chosen again must fire `change` again.
+        input.set_value("");
+        problem.set(None);
+        spawn_local_scoped_with_cancellation(async move {
+            match read_picture(&file).await {
+                Ok(text) => {
+                    deliver(text);
+                }
+                Err(message) => problem.set(Some(message)),
+            }
+        });
+    };
+    view! {
+        <div class="scanner" data-testid="scanner">
+            <Show
+                when=move || camera_on.get()
+                fallback=move || view! {
+                    <button
+                        type="button"
+                        class="primary"
+                        data-testid="scan-camera"
+                        on:click=move |_| {
+                            problem.set(None);
+                            camera_on.set(true);
+                        }
+                    >
+                        "Use the camera"
+                    </button>
+                }
+            >
+                <Camera deliver=Callback::new(deliver) problem stop=camera_on/>
+            </Show>
+            <input
+                id="scan-picture"
+                class="visually-hidden"
+                type="file"
+                accept="image/*"
+                data-testid="scan-picture"
+                on:change=on_picture
+            />
+            <label class="button" for="scan-picture">"Choose a picture"</label>
+            <p class="error" role="alert" data-testid="scan-problem">
+                {move || problem.get().unwrap_or_default()}
+            </p>
+            <details class="paste">
+                <summary>"Paste the text instead"</summary>
+                <form
+                    class="stack"
+                    on:submit=move |ev| {
+                        ev.prevent_default();
+                        problem.set(None);
+                        deliver(pasted.get_untracked());
+                    }
+                >
+                    <label for="scan-text">"Text of the QR code or link"</label>
+                    <textarea
+                        id="scan-text"
+                        rows="4"
+                        spellcheck="false"
+                        data-testid="scan-text"
+                        prop:value=move || pasted.get()
+                        on:input=move |ev| pasted.set(event_target_value(&ev))
+                    ></textarea>
+                    <button type="submit" data-testid="scan-read">"Read"</button>
+                </form>
+            </details>
+        </div>
+    }
+}
+
+/// The camera's picture, decoded frame after frame until `deliver` takes a text. The camera is
+/// released when this leaves the page.
+#[component]
+fn Camera(
+    /// Takes a decoded text; `true` when it was for the token and scanning ends.
+    deliver: Callback<String, bool>,
+    /// Where camera errors go.
+    problem: RwSignal<Option<String>>,
+    /// Set to `false` to stop.
+    stop: RwSignal<bool>,
+) -> impl IntoView {
+    let video = NodeRef::<leptos::html::Video>::new();
+    let clock = use_clock();
+    spawn_local_scoped_with_cancellation(async move {
+        let opened = match open_camera().await {
+            Ok(opened) => opened,
+            Err(message) => {
+                problem.set(Some(message));
+                stop.set(false);
+                return;
+            }
+        };
+        // Dropped when the loop ends or when the camera leaves the page (which cancels this
+        // task): either way the camera is released.
+        let opened = Released(opened);
+        let Some(element) = video.get_untracked() else {
+            return;
+        };
+        let element: HtmlVideoElement = element;
+        element.set_src_object(Some(&opened.0));
+        let _ = element.play();
+        let Ok(frames) = FrameReader::new() else {
+            problem.set(Some(
+                "The page cannot read camera frames in this browser.".into(),
+            ));
+            return;
+        };
+        let mut last_refused = String::new();
+        loop {
+            // HAVE_CURRENT_DATA: a frame can be drawn.
+            if element.ready_state() >= 2
+                && let Ok(text) = frames.decode_video(&element)
+                && text != last_refused
+            {
+                if deliver.run(text.clone()) {
+                    break;
+                }
+                last_refused = text;
+            }
+            clock.sleep(FRAME_PAUSE_MS).await;
+        }
+    });
+    view! {
+        <div class="camera">
+            <video
+                node_ref=video
+                data-testid="camera-view"
+                aria-label="Camera: hold the QR code in view"
+                autoplay
+                muted
+                playsinline
+            ></video>
+            <p class="hint" role="status">"Looking for a QR code…"</p>
+            <button type="button" data-testid="camera-stop" on:click=move |_| stop.set(false)>
+                "Stop the camera"
+            </button>
+        </div>
+    }
+}
+
+/// The back camera when there is one, at a size that decodes quickly.
+async fn open_camera() -> Result<MediaStream, String> {
+    let devices = web_sys::window()
+        .and_then(|w| w.navigator().media_devices().ok())
+        .ok_or_else(|| {
+            "This browser gives the page no camera (it needs https): choose a picture instead."
+                .to_owned()
+        })?;
+    let video = Object::new();
+    for (key, value) in [
+        ("facingMode", JsValue::from_str("environment")),
+        ("width", ideal(1280.0)),
+        ("height", ideal(720.0)),
+    ] {
+        let _ = Reflect::set(&video, &key.into(), &value);
+    }
+    let constraints = MediaStreamConstraints::new();
+    constraints.set_video(&video);
+    let asked = devices
+        .get_user_media_with_constraints(&constraints)
+        .map_err(camera_problem)?;
+    JsFuture::from(asked)
+        .await
+        .map_err(camera_problem)?
+        .dyn_into::<MediaStream>()
+        .map_err(camera_problem)
+}
+
+fn ideal(value: f64) -> JsValue {
+    let object = Object::new();
+    let _ = Reflect::set(&object, &"ideal".into(), &value.into());
+    object.into()
+}
+
+/// A camera stream that stops its tracks when dropped, so the camera's light goes off.
+struct Released(MediaStream);
+
+impl Drop for Released {
+    fn drop(&mut self) {
+        for track in self.0.get_tracks() {
+            if let Ok(track) = track.dyn_into::<MediaStreamTrack>() {
+                track.stop();
+            }
+        }
+    }
+}
+
+/// What a refused `getUserMedia` means for the person.
+fn camera_problem(error: JsValue) -> String {
+    let name = error
+        .dyn_ref::<DomException>()
+        .map(DomException::name)
+        .unwrap_or_default();
+    match name.as_str() {
+        "NotAllowedError" | "SecurityError" => {
+            "The camera is not allowed: allow it in the browser's site settings, or choose a picture."
+        }
+        "NotFoundError" | "OverconstrainedError" => {
+            "No camera was found: choose a picture of the QR code instead."
+        }
+        "NotReadableError" | "AbortError" => {
+            "The camera is in use by another app: close it and try again, or choose a picture."
+        }
+        _ => "The camera could not be started: choose a picture of the QR code instead.",
+    }
+    .to_owned()
+}
+
+/// The text of the QR code in a picture file.
+async fn read_picture(file: &web_sys::File) -> Result<String, String> {
+    let unreadable = |_| "This file is not a picture the browser can open.".to_owned();
+    let window = web_sys::window().ok_or("No window.")?;
+    let bitmap: web_sys::ImageBitmap = JsFuture::from(
+        window
+            .create_image_bitmap_with_blob(file)
+            .map_err(unreadable)?,
+    )
+    .await
+    .map_err(unreadable)?
+    .unchecked_into();
+    let frames = FrameReader::new().map_err(|e| e.to_string())?;
+    let (width, height) = (bitmap.width(), bitmap.height());
+    let mut result = frames.decode_bitmap(&bitmap, width, height, MAX_SCAN_SIDE);
+    if result == Err(ScanError::NoCode) && width.max(height) > MAX_SCAN_SIDE {
+        result = frames.decode_bitmap(&bitmap, width, height, MAX_PICTURE_SIDE);
+    }
+    bitmap.close();
+    result.map_err(|e| e.to_string())
+}
+
+/// A canvas off the page where frames are drawn, scaled, and read back as pixels.
+struct FrameReader {
+    canvas: HtmlCanvasElement,
+    context: CanvasRenderingContext2d,
+}
+
+impl FrameReader {
+    fn new() -> Result<Self, ScanError> {
+        let canvas: HtmlCanvasElement = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.create_element("canvas").ok())
+            .and_then(|c| c.dyn_into().ok())
+            .ok_or(ScanError::EmptyImage)?;
+        // Frames are read back every time: tell the browser to keep the canvas in memory.
+        let options = Object::new();
+        let _ = Reflect::set(&options, &"willReadFrequently".into(), &true.into());
+        let context = canvas
+            .get_context_with_context_options("2d", &options)
+            .ok()
+            .flatten()
+            .and_then(|c| c.dyn_into().ok())
+            .ok_or(ScanError::EmptyImage)?;
+        Ok(FrameReader { canvas, context })
+    }
+
+    fn decode_video(&self, video: &HtmlVideoElement) -> Result<String, ScanError> {
+        let (width, height) = fit(video.video_width(), video.video_height(), MAX_SCAN_SIDE);
+        self.resize(width, height);
+        self.context
+            .draw_image_with_html_video_element_and_dw_and_dh(
+                video,
+                0.0,
+                0.0,
+                f64::from(width),
+                f64::from(height),
+            )
+            .map_err(|_| ScanError::EmptyImage)?;
+        self.decode(width, height)
+    }
+
+    fn decode_bitmap(
+        &self,
+        bitmap: &web_sys::ImageBitmap,
+        width: u32,
+        height: u32,
+        max_side: u32,
+    ) -> Result<String, ScanError> {
+        let (width, height) = fit(width, height, max_side);
+        self.resize(width, height);
+        // A transparent picture shows on white, as a page shows it.
+        self.context.set_fill_style_str("#fff");
+        self.context
+            .fill_rect(0.0, 0.0, f64::from(width), f64::from(height));
+        self.context
+            .draw_image_with_image_bitmap_and_dw_and_dh(
+                bitmap,
+                0.0,
+                0.0,
+                f64::from(width),
+                f64::from(height),
+            )
+            .map_err(|_| ScanError::EmptyImage)?;
+        self.decode(width, height)
+    }
+
+    fn resize(&self, width: u32, height: u32) {
+        if self.canvas.width() != width || self.canvas.height() != height {
+            self.canvas.set_width(width);
+            self.canvas.set_height(height);
+        }
+    }
+
+    fn decode(&self, width: u32, height: u32) -> Result<String, ScanError> {
+        if width == 0 || height == 0 {
+            return Err(ScanError::EmptyImage);
+        }
+        let pixels = self
+            .context
+            .get_image_data(0.0, 0.0, f64::from(width), f64::from(height))
+            .map_err(|_| ScanError::EmptyImage)?
+            .data();
+        decode_rgba(width as usize, height as usize, &pixels)
+    }
+}
+
+/// `width` × `height` scaled down, keeping its shape, so that the long side is at most
+/// `max_side`.
+fn fit(width: u32, height: u32, max_side: u32) -> (u32, u32) {
+    let long = width.max(height);
+    if long <= max_side {
+        return (width, height);
+    }
+    let scale = f64::from(max_side) / f64::from(long);
+    (
+        (f64::from(width) * scale).round().max(1.0) as u32,
+        (f64::from(height) * scale).round().max(1.0) as u32,
+    )
+}
