@@ -1,8 +1,8 @@
 // Shared by the end-to-end tests: Debian's Chromium driven by playwright-core (from web/'s
 // packages), and page objects that find things by data-testid.
-import { decodePng } from '../../web/test/support/qr.mjs';
+import { blankPng, decodePng } from '../../web/test/support/qr.mjs';
 
-export { decodePng };
+export { blankPng, decodePng };
 export { launchBrowser } from '../../web/test/support/browser.mjs';
 
 /** The server under test, started by `cargo xtask test` on a free port. */
@@ -30,8 +30,14 @@ export async function openPage(browser, options = {}) {
   return { page, problems, close: () => context.close() };
 }
 
-/** The user `cargo xtask test` made for these tests, and its password. */
+/** The user `cargo xtask test` made for the pages' tests (it never has a token). */
 export const account = { user: process.env.QRAUTH_USER, password: process.env.QRAUTH_PASSWORD };
+
+/** The user the token's tests activate tokens for. */
+export const tokenAccount = {
+  user: process.env.QRAUTH_TOKEN_USER,
+  password: process.env.QRAUTH_TOKEN_PASSWORD,
+};
 
 /** What every page has: the server's health in the footer. */
 class AppPage {
@@ -122,8 +128,84 @@ export class ApprovalPage extends AppPage {
     await this.page.goto(new URL('/approve', baseUrl).href);
   }
 
+  /** Fills the payment form; fields left out keep the example payment's values. */
+  async fillPayment(fields) {
+    for (const [name, value] of Object.entries(fields)) {
+      await this.page.getByTestId(name).fill(value);
+    }
+  }
+
   async continueWithExamplePayment() {
     await this.page.getByTestId('payment-continue').click();
     await this.qr.waitFor();
+  }
+}
+
+/** The browser token, `/token`: a phone or a second browser. */
+export class TokenPage {
+  constructor(page) {
+    this.page = page;
+    this.home = page.getByTestId('token-home');
+    this.notice = page.getByTestId('token-notice');
+    this.activations = page.getByTestId('activation');
+    this.scanProblem = page.getByTestId('scan-problem');
+    this.review = page.getByTestId('offline-review');
+    this.scannedText = page.getByTestId('scanned-text');
+    this.refusal = page.getByTestId('refusal');
+    this.code = page.getByTestId('code');
+    this.loginRequest = page.getByTestId('login-request');
+    this.loginProblem = page.getByTestId('login-problem');
+    this.fingerprint = page.getByTestId('token-fingerprint');
+  }
+
+  async open(hash = '') {
+    await this.page.goto(new URL(`/token${hash}`, baseUrl).href);
+  }
+
+  /**
+   * Gives the scanner a picture, as a person choosing a screenshot from their gallery, and
+   * waits until the scanner has moved on (it read a code) or says why not; returns why not.
+   */
+  async scanPicture(png, name = 'qr.png') {
+    await this.page.getByTestId('token-scan').click();
+    await this.page.getByTestId('scan-picture').setInputFiles({ name, mimeType: 'image/png', buffer: png });
+    const problem = this.page.locator('[data-testid="scan-problem"]:not(:empty)');
+    await Promise.race([
+      this.page.getByTestId('token-scan-screen').waitFor({ state: 'detached' }),
+      problem.waitFor(),
+    ]);
+    return (await problem.count()) ? problem.textContent() : '';
+  }
+
+  /** Pastes text into the scanner. */
+  async scanText(text) {
+    await this.page.getByTestId('token-scan').click();
+    await this.page.locator('.paste summary').click();
+    await this.page.getByTestId('scan-text').fill(text);
+    await this.page.getByTestId('scan-read').click();
+  }
+
+  /** On the activation screen: chooses the PIN and activates. */
+  async activateWithPin(pin, again = pin) {
+    await this.page.getByTestId('new-pin').fill(pin);
+    await this.page.getByTestId('new-pin-again').fill(again);
+    await this.page.getByTestId('activate-submit').click();
+  }
+
+  /** On a review or a login: types the PIN and approves. */
+  async approveWithPin(pin) {
+    await this.page.getByTestId('pin').fill(pin);
+    await this.page.getByTestId('approve').click();
+  }
+
+  /** The 16 digits shown, as the groups the screen shows. */
+  async shownCode() {
+    await this.code.waitFor();
+    return this.code.locator('.code-group').allTextContents();
+  }
+
+  async backHome() {
+    await this.page.getByTestId('token-back').click();
+    await this.home.waitFor();
   }
 }

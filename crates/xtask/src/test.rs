@@ -195,7 +195,11 @@ fn wasm_tests() -> Result {
 }
 
 const TOKEN_TEST_USER: &str = "token-test";
+/// The pages' tests sign in as this user, who has no token.
 const E2E_USER: &str = "alice";
+/// The token's tests activate tokens for this user; a user of their own keeps the pages'
+/// "no token yet" true whatever order the files run in.
+const E2E_TOKEN_USER: &str = "bohumila";
 
 /// `cargo test` for wasm32 in headless Chromium.
 fn wasm_test(args: &[&str]) -> std::process::Command {
@@ -290,12 +294,15 @@ fn end_to_end() -> Result {
     let dist = dist.to_string_lossy().into_owned();
     let server = TestServer::start(&["--static", &dist, "--creations-per-minute", "1000"])?;
     let password = server.add_user(E2E_USER)?;
+    let token_password = server.add_user(E2E_TOKEN_USER)?;
     node_test(
         &root().join("tests/e2e"),
         &[
             ("QRAUTH_URL", server.url.as_str()),
             ("QRAUTH_USER", E2E_USER),
             ("QRAUTH_PASSWORD", &password),
+            ("QRAUTH_TOKEN_USER", E2E_TOKEN_USER),
+            ("QRAUTH_TOKEN_PASSWORD", &token_password),
             ("CHROMIUM", CHROMIUM),
         ],
     )

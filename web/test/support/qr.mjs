@@ -42,3 +42,10 @@ export function decodeSvg(svg, scale = 4) {
   }
   return decodeRgba(pixels, width, width);
 }
+
+/** A white PNG with no code in it. */
+export function blankPng(width, height) {
+  const png = new PNG({ width, height });
+  png.data.fill(255);
+  return PNG.sync.write(png);
+}

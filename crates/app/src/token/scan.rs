@@ -3,10 +3,30 @@
 
 use std::fmt;
 
-/// Frames and pictures are scaled so that their long side is at most this many pixels before
-/// decoding: enough for a QR that fills a fifth of a phone camera's view, and it bounds the
-/// work per frame whatever the camera or the picture's size.
-pub const MAX_SCAN_SIDE: u32 = 960;
+/// Camera frames are scaled so that their long side is at most this many pixels: the size the
+/// camera is asked for, which bounds the work per frame whatever the camera gives.
+pub const MAX_FRAME_SIDE: u32 = 1280;
+
+/// No picture is decoded larger than this on its long side.
+pub const MAX_PICTURE_SIDE: u32 = 2400;
+
+/// The scales at which a picture of `width` × `height` is tried, in order, until one reads: first
+/// at camera size (quick), then at its own size, then enlarged. The decoder finds a code only
+/// when its modules are about four pixels or more, and a dense code in a screenshot (a version
+/// 13 payment at 3.4 pixels a module) needs the enlargement.
+pub fn picture_scales(width: u32, height: u32) -> Vec<f64> {
+    let long = f64::from(width.max(height).max(1));
+    let mut scales = vec![(f64::from(MAX_FRAME_SIDE) / long).min(1.0)];
+    for scale in [1.0, 1.5, 2.0] {
+        if long * scale <= f64::from(MAX_PICTURE_SIDE) && scale > scales[scales.len() - 1] {
+            scales.push(scale);
+        }
+    }
+    if long > f64::from(MAX_PICTURE_SIDE) {
+        scales.push(f64::from(MAX_PICTURE_SIDE) / long);
+    }
+    scales
+}
 
 /// Why no text came out of a picture.
 #[derive(Clone, Debug, PartialEq, Eq)]

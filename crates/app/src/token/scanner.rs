@@ -11,12 +11,8 @@ use web_sys::{
     MediaStream, MediaStreamConstraints, MediaStreamTrack,
 };
 
-use super::scan::{MAX_SCAN_SIDE, ScanError, Scanned, decode_rgba};
+use super::scan::{MAX_FRAME_SIDE, ScanError, Scanned, decode_rgba, picture_scales};
 use crate::clock::use_clock;
-
-/// A picture larger than [`MAX_SCAN_SIDE`] whose QR was not found at that size is tried again
-/// at up to this size: a small QR in a large screenshot.
-const MAX_PICTURE_SIDE: u32 = 2400;
 
 /// Pause between camera frames: the browser paints and the page stays responsive, and decoding
 /// still runs well over ten times a second.
@@ -275,9 +271,13 @@ async fn read_picture(file: &web_sys::File) -> Result<String, String> {
     .unchecked_into();
     let frames = FrameReader::new().map_err(|e| e.to_string())?;
     let (width, height) = (bitmap.width(), bitmap.height());
-    let mut result = frames.decode_bitmap(&bitmap, width, height, MAX_SCAN_SIDE);
-    if result == Err(ScanError::NoCode) && width.max(height) > MAX_SCAN_SIDE {
-        result = frames.decode_bitmap(&bitmap, width, height, MAX_PICTURE_SIDE);
+    let mut result = Err(ScanError::EmptyImage);
+    for scale in picture_scales(width, height) {
+        result = frames.decode_bitmap(&bitmap, scaled(width, scale), scaled(height, scale));
+        // Text that is not UTF-8 stays so at any size.
+        if matches!(result, Ok(_) | Err(ScanError::NotText)) {
+            break;
+        }
     }
     bitmap.close();
     result.map_err(|e| e.to_string())
@@ -309,7 +309,9 @@ impl FrameReader {
     }
 
     fn decode_video(&self, video: &HtmlVideoElement) -> Result<String, ScanError> {
-        let (width, height) = fit(video.video_width(), video.video_height(), MAX_SCAN_SIDE);
+        let (width, height) = (video.video_width(), video.video_height());
+        let scale = (f64::from(MAX_FRAME_SIDE) / f64::from(width.max(height).max(1))).min(1.0);
+        let (width, height) = (scaled(width, scale), scaled(height, scale));
         self.resize(width, height);
         self.context
             .draw_image_with_html_video_element_and_dw_and_dh(
@@ -323,15 +325,17 @@ impl FrameReader {
         self.decode(width, height)
     }
 
+    /// The picture drawn at `width` × `height`, decoded.
     fn decode_bitmap(
         &self,
         bitmap: &web_sys::ImageBitmap,
         width: u32,
         height: u32,
-        max_side: u32,
     ) -> Result<String, ScanError> {
-        let (width, height) = fit(width, height, max_side);
         self.resize(width, height);
+        // Enlarged, each pixel stays a sharp block: the decoder sees module edges, not blur.
+        self.context
+            .set_image_smoothing_enabled(width <= bitmap.width() && height <= bitmap.height());
         // A transparent picture shows on white, as a page shows it.
         self.context.set_fill_style_str("#fff");
         self.context
@@ -368,16 +372,7 @@ impl FrameReader {
     }
 }
 
-/// `width` × `height` scaled down, keeping its shape, so that the long side is at most
-/// `max_side`.
-fn fit(width: u32, height: u32, max_side: u32) -> (u32, u32) {
-    let long = width.max(height);
-    if long <= max_side {
-        return (width, height);
-    }
-    let scale = f64::from(max_side) / f64::from(long);
-    (
-        (f64::from(width) * scale).round().max(1.0) as u32,
-        (f64::from(height) * scale).round().max(1.0) as u32,
-    )
+/// A side scaled, at least one pixel.
+fn scaled(side: u32, scale: f64) -> u32 {
+    (f64::from(side) * scale).round().max(1.0) as u32
 }
