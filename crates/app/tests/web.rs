@@ -15,87 +15,12 @@ use qrauth_app::poll::{PollEvent, PollPlan, poll_until_final};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
-use web_sys::{Event, EventInit, HtmlElement, HtmlFormElement, HtmlInputElement};
+use web_sys::{Event, HtmlElement, HtmlInputElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// Mounts `view` in a fresh element of the document, with `clock` as the app's clock.
-fn mount<V: IntoView + 'static>(
-    clock: &ManualClock,
-    view: impl FnOnce() -> V + 'static,
-) -> HtmlElement {
-    let document = document();
-    let host: HtmlElement = document.create_element("div").unwrap().unchecked_into();
-    document.body().unwrap().append_child(&host).unwrap();
-    let clock = Clock::Manual(clock.clone());
-    // Keep the mounted view alive for the rest of the test.
-    std::mem::forget(leptos::mount::mount_to(host.clone(), move || {
-        provide_context(clock);
-        view()
-    }));
-    host
-}
-
-fn find<T: JsCast>(host: &HtmlElement, test_id: &str) -> T {
-    host.query_selector(&format!("[data-testid='{test_id}']"))
-        .unwrap()
-        .unwrap_or_else(|| panic!("no element with data-testid {test_id}"))
-        .unchecked_into()
-}
-
-fn text(host: &HtmlElement, test_id: &str) -> String {
-    find::<HtmlElement>(host, test_id)
-        .text_content()
-        .unwrap_or_default()
-}
-
-fn present(host: &HtmlElement, test_id: &str) -> bool {
-    host.query_selector(&format!("[data-testid='{test_id}']"))
-        .unwrap()
-        .is_some()
-}
-
-/// Lets every woken task, effect and DOM update run: a macrotask comes after all microtasks.
-async fn settle() {
-    for _ in 0..3 {
-        gloo_timers::future::TimeoutFuture::new(0).await;
-    }
-}
-
-/// Moves the test clock forward in steps of `step` ms, letting the page react after each.
-async fn advance(clock: &ManualClock, total: u32, step: f64) {
-    let total = f64::from(total);
-    let mut moved = 0.0;
-    while moved < total {
-        let by = step.min(total - moved);
-        clock.advance(by);
-        moved += by;
-        settle().await;
-    }
-}
-
-/// Edits a field as a browser does: the value and caret change, then `input` bubbles up.
-async fn type_into(input: &HtmlInputElement, value: &str, caret: Option<u32>) {
-    input.set_value(value);
-    let caret = caret.unwrap_or(value.encode_utf16().count() as u32);
-    input.set_selection_range(caret, caret).unwrap();
-    let init = EventInit::new();
-    init.set_bubbles(true);
-    input
-        .dispatch_event(&Event::new_with_event_init_dict("input", &init).unwrap())
-        .unwrap();
-    settle().await;
-}
-
-async fn submit(host: &HtmlElement) {
-    let form: HtmlFormElement = host
-        .query_selector("form")
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
-    form.request_submit().unwrap();
-    settle().await;
-}
+mod support;
+use support::*;
 
 #[wasm_bindgen_test]
 async fn code_field_groups_what_is_typed_and_sends_the_normalized_code() {

@@ -164,7 +164,14 @@ fn conformance() -> Result {
 
 fn wasm_tests() -> Result {
     status(
-        &mut wasm_test(&["--package", "qrauth-app", "--test", "web"]),
+        &mut wasm_test(&[
+            "--package",
+            "qrauth-app",
+            "--test",
+            "web",
+            "--test",
+            "token",
+        ]),
         "wasm-bindgen-test of qrauth-app in Chromium",
     )?;
     // The token's tests talk to a real server from the test runner's page, another origin
