@@ -1,8 +1,8 @@
 // Shared by the end-to-end tests: Debian's Chromium driven by playwright-core (from web/'s
 // packages), and page objects that find things by data-testid.
-import { blankPng, decodePng } from '../../web/test/support/qr.mjs';
+import { blankPng, decodePng, pngToY4m } from '../../web/test/support/qr.mjs';
 
-export { blankPng, decodePng };
+export { blankPng, decodePng, pngToY4m };
 export { launchBrowser } from '../../web/test/support/browser.mjs';
 
 /** The server under test, started by `cargo xtask test` on a free port. */

@@ -3,6 +3,9 @@
 // pass between them only as screenshots, decoded by the token's own decoder.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import {
   AccountPage,
@@ -10,6 +13,7 @@ import {
   SignInPage,
   TokenPage,
   blankPng,
+  pngToY4m,
   launchBrowser,
   openPage,
   tokenAccount,
@@ -178,5 +182,40 @@ test('denying from a #scan= link ends the login; what is not for the token is re
   });
   await token.scanProblem.filter({ hasText: 'not a picture the browser can open' }).waitFor();
   await token.backHome();
+  await computer.close();
+});
+
+test('the camera reads a sign-in QR from a live picture and goes to that login', async () => {
+  const computer = await openPage(browser);
+  const signIn = new SignInPage(computer.page);
+  await signIn.open();
+  await signIn.waitForState('waiting');
+
+  // Chromium's fake camera plays this file: the sign-in page's QR held in front of the lens.
+  const dir = mkdtempSync(join(tmpdir(), 'qrauth-camera-'));
+  const video = join(dir, 'qr.y4m');
+  writeFileSync(video, pngToY4m(await signIn.qr.screenshot()));
+  const withCamera = await launchBrowser([
+    '--use-fake-device-for-media-stream',
+    '--use-fake-ui-for-media-stream',
+    `--use-file-for-fake-video-capture=${video}`,
+  ]);
+  try {
+    const cameraPhone = await openPage(withCamera, { permissions: ['camera'] });
+    const cameraToken = new TokenPage(cameraPhone.page);
+    await cameraToken.open();
+    await cameraPhone.page.getByTestId('token-scan').click();
+    await cameraPhone.page.getByTestId('scan-camera').click();
+    await cameraPhone.page.getByTestId('camera-view').waitFor();
+    await cameraToken.loginRequest.waitFor({ timeout: 10000 });
+    await signIn.waitForState('scanned', 3000);
+    assert.equal(await cameraPhone.page.getByTestId('camera-view').count(), 0, 'the camera is closed');
+    await cameraPhone.page.getByTestId('deny').click();
+    await signIn.waitForState('denied', 3000);
+    assert.deepEqual(cameraPhone.problems, []);
+  } finally {
+    await withCamera.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
   await computer.close();
 });

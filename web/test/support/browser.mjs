@@ -16,11 +16,11 @@ const CHROMIUM_FLAGS = [
   '--disable-quic',
 ];
 
-/** Headless Chromium: `CHROMIUM` or Debian's `/usr/bin/chromium`. */
-export async function launchBrowser() {
+/** Headless Chromium: `CHROMIUM` or Debian's `/usr/bin/chromium`, with `extraFlags`. */
+export async function launchBrowser(extraFlags = []) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: CHROMIUM_FLAGS,
+    args: [...CHROMIUM_FLAGS, ...extraFlags],
     headless: true,
   });
 }

@@ -49,3 +49,26 @@ export function blankPng(width, height) {
   png.data.fill(255);
   return PNG.sync.write(png);
 }
+
+/**
+ * A one-frame Y4M video (what Chromium's fake camera plays, `--use-file-for-fake-video-capture`)
+ * of a PNG shown in the middle of a `width` × `height` grey frame, scaled by a whole factor so
+ * that it fills at most `fill` of the frame's height.
+ */
+export function pngToY4m(buffer, width = 640, height = 480, fill = 0.75) {
+  const png = PNG.sync.read(buffer);
+  const scale = Math.max(1, Math.floor((height * fill) / Math.max(png.width, png.height)));
+  const [w, h] = [png.width * scale, png.height * scale];
+  const [left, top] = [Math.floor((width - w) / 2), Math.floor((height - h) / 2)];
+  const luma = Buffer.alloc(width * height, 110);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = (Math.floor(y / scale) * png.width + Math.floor(x / scale)) * 4;
+      const d = png.data;
+      luma[(top + y) * width + left + x] = (77 * d[i] + 150 * d[i + 1] + 29 * d[i + 2]) >> 8;
+    }
+  }
+  const chroma = Buffer.alloc((width / 2) * (height / 2) * 2, 128);
+  const header = Buffer.from(`YUV4MPEG2 W${width} H${height} F10:1 Ip A1:1 C420jpeg\nFRAME\n`);
+  return Buffer.concat([header, luma, chroma]);
+}
