@@ -51,7 +51,7 @@ pub fn Activate(
             .await;
             set_busy.set(false);
             match made {
-                Ok(activation) => screen.set(Screen::Activated(activation)),
+                Ok(activation) => screen.set(Screen::Activated(Box::new(activation))),
                 Err(e) => set_problem.set(Some(e.to_string())),
             }
         });

@@ -36,7 +36,7 @@ pub enum Screen {
         scanned: Option<String>,
     },
     /// Activated: the fingerprint to compare with the account page.
-    Activated(StoredActivation),
+    Activated(Box<StoredActivation>),
     /// An offline operation to review, as scanned (its exact text).
     Offline(String),
     /// A sign-in link or scan code to attach to.
@@ -126,7 +126,9 @@ pub fn TokenPage() -> impl IntoView {
         Screen::Home { notice } => view! { <home::Home notice/> }.into_any(),
         Screen::Scan => view! { <ScanScreen/> }.into_any(),
         Screen::Activate { scanned } => view! { <activate::Activate scanned/> }.into_any(),
-        Screen::Activated(activation) => view! { <activate::Activated activation/> }.into_any(),
+        Screen::Activated(activation) => {
+            view! { <activate::Activated activation=*activation/> }.into_any()
+        }
         Screen::Offline(payload) => view! { <review::OfflineScreen payload/> }.into_any(),
         Screen::Login(link) => view! { <login::LoginScreen link/> }.into_any(),
     }
