@@ -7,7 +7,7 @@ use qrauth_core::login::describe_browser;
 use qrauth_token::StoredActivation;
 use qrauth_token::error::{MAX_PIN_LENGTH, MIN_PIN_LENGTH};
 
-use super::{BackHome, Screen, grouped_fingerprint, open_token, use_screen};
+use super::{BackHome, PinInput, Screen, grouped_fingerprint, open_token, use_screen};
 
 /// What this browser calls itself unless the person says otherwise: `Chrome 131 on Android`.
 fn default_device_name() -> String {
@@ -95,25 +95,10 @@ pub fn Activate(
                 <label for="device-name">"Name of this device"</label>
                 <input id="device-name" data-testid="device-name" maxlength="64" bind:value=device/>
                 <label for="new-pin">"Choose a PIN"</label>
-                <input
-                    id="new-pin"
-                    type="password"
-                    inputmode="numeric"
-                    autocomplete="new-password"
-                    data-testid="new-pin"
-                    aria-describedby="pin-hint"
-                    bind:value=pin
-                />
+                <PinInput id="new-pin" test_id="new-pin" value=pin autocomplete="new-password" described_by="pin-hint"/>
                 <p class="hint" id="pin-hint">{pin_hint}</p>
                 <label for="new-pin-again">"The same PIN again"</label>
-                <input
-                    id="new-pin-again"
-                    type="password"
-                    inputmode="numeric"
-                    autocomplete="new-password"
-                    data-testid="new-pin-again"
-                    bind:value=pin_again
-                />
+                <PinInput id="new-pin-again" test_id="new-pin-again" value=pin_again autocomplete="new-password"/>
                 <p class="error" role="alert" data-testid="activate-problem">
                     {move || problem.get().unwrap_or_default()}
                 </p>

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use qrauth_token::{LoginRequest, StoredActivation, TokenError};
 
-use super::{BackHome, Screen, local_time, open_token, use_screen};
+use super::{BackHome, PinInput, Screen, local_time, open_token, use_screen};
 
 /// Attaches to the login a link names, then asks the person.
 #[component]
@@ -137,14 +137,7 @@ fn LoginDecision(request: LoginRequest, activations: Vec<StoredActivation>) -> i
                 {choices}
                 {has_activation.then(|| view! {
                     <label for="login-pin">"PIN"</label>
-                    <input
-                        id="login-pin"
-                        type="password"
-                        inputmode="numeric"
-                        autocomplete="off"
-                        data-testid="pin"
-                        bind:value=pin
-                    />
+                    <PinInput id="login-pin" test_id="pin" value=pin/>
                 })}
                 {(!has_activation).then(|| view! {
                     <p class="error" data-testid="login-no-activation">

@@ -162,6 +162,36 @@ pub fn BackHome(
     }
 }
 
+/// A PIN field: hidden as typed, digits on a phone's keyboard, never filled in by the browser
+/// unless it is a new PIN (`autocomplete="new-password"`).
+#[component]
+pub fn PinInput(
+    /// The element id, for its label.
+    id: &'static str,
+    /// Its `data-testid`.
+    test_id: &'static str,
+    /// The PIN typed.
+    value: RwSignal<String>,
+    /// `off`, or `new-password` where a PIN is chosen.
+    #[prop(default = "off")]
+    autocomplete: &'static str,
+    /// The id of a hint that describes the field.
+    #[prop(optional)]
+    described_by: Option<&'static str>,
+) -> impl IntoView {
+    view! {
+        <input
+            id=id
+            type="password"
+            inputmode="numeric"
+            autocomplete=autocomplete
+            data-testid=test_id
+            aria-describedby=described_by
+            bind:value=value
+        />
+    }
+}
+
 /// The first four and last four digits of a fingerprint, as both sides show it: `1234 5678`.
 pub fn grouped_fingerprint(fingerprint: &str) -> String {
     match fingerprint.split_at_checked(fingerprint.len() / 2) {

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use qrauth_token::OfflineOperation;
 
-use super::{BackHome, Screen, open_token, use_screen};
+use super::{BackHome, PinInput, Screen, open_token, use_screen};
 use crate::operation::OperationView;
 
 /// A scanned payload: refused with the reason, or reviewed and approved.
@@ -198,14 +198,7 @@ pub fn OfflineReview(
                 })}
                 <form class="stack" data-testid="approve-form" on:submit=submit>
                     <label for="review-pin">"PIN"</label>
-                    <input
-                        id="review-pin"
-                        type="password"
-                        inputmode="numeric"
-                        autocomplete="off"
-                        data-testid="pin"
-                        bind:value=pin
-                    />
+                    <PinInput id="review-pin" test_id="pin" value=pin/>
                     <p class="hint">
                         "A wrong PIN gives a wrong code: the page you type it into will say so."
                     </p>

@@ -311,18 +311,13 @@ impl FrameReader {
     fn decode_video(&self, video: &HtmlVideoElement) -> Result<String, ScanError> {
         let (width, height) = (video.video_width(), video.video_height());
         let scale = (f64::from(MAX_FRAME_SIDE) / f64::from(width.max(height).max(1))).min(1.0);
-        let (width, height) = (scaled(width, scale), scaled(height, scale));
-        self.resize(width, height);
-        self.context
-            .draw_image_with_html_video_element_and_dw_and_dh(
-                video,
-                0.0,
-                0.0,
-                f64::from(width),
-                f64::from(height),
-            )
-            .map_err(|_| ScanError::EmptyImage)?;
-        self.decode(width, height)
+        self.decode_drawn(
+            scaled(width, scale),
+            scaled(height, scale),
+            |context, w, h| {
+                context.draw_image_with_html_video_element_and_dw_and_dh(video, 0.0, 0.0, w, h)
+            },
+        )
     }
 
     /// The picture drawn at `width` × `height`, decoded.
@@ -332,22 +327,26 @@ impl FrameReader {
         width: u32,
         height: u32,
     ) -> Result<String, ScanError> {
+        let enlarged = width > bitmap.width() || height > bitmap.height();
+        self.decode_drawn(width, height, |context, w, h| {
+            // Enlarged, each pixel stays a sharp block: the decoder sees module edges, not blur.
+            context.set_image_smoothing_enabled(!enlarged);
+            // A transparent picture shows on white, as a page shows it.
+            context.set_fill_style_str("#fff");
+            context.fill_rect(0.0, 0.0, w, h);
+            context.draw_image_with_image_bitmap_and_dw_and_dh(bitmap, 0.0, 0.0, w, h)
+        })
+    }
+
+    /// The canvas at `width` × `height`, drawn on by `draw`, decoded.
+    fn decode_drawn(
+        &self,
+        width: u32,
+        height: u32,
+        draw: impl FnOnce(&CanvasRenderingContext2d, f64, f64) -> Result<(), JsValue>,
+    ) -> Result<String, ScanError> {
         self.resize(width, height);
-        // Enlarged, each pixel stays a sharp block: the decoder sees module edges, not blur.
-        self.context
-            .set_image_smoothing_enabled(width <= bitmap.width() && height <= bitmap.height());
-        // A transparent picture shows on white, as a page shows it.
-        self.context.set_fill_style_str("#fff");
-        self.context
-            .fill_rect(0.0, 0.0, f64::from(width), f64::from(height));
-        self.context
-            .draw_image_with_image_bitmap_and_dw_and_dh(
-                bitmap,
-                0.0,
-                0.0,
-                f64::from(width),
-                f64::from(height),
-            )
+        draw(&self.context, f64::from(width), f64::from(height))
             .map_err(|_| ScanError::EmptyImage)?;
         self.decode(width, height)
     }
