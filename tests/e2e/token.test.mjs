@@ -202,6 +202,16 @@ test('the camera reads a sign-in QR from a live picture and goes to that login',
   ]);
   try {
     const cameraPhone = await openPage(withCamera, { permissions: ['camera'] });
+    // Keeps every camera stream the page opens, to see afterwards that it was stopped.
+    await cameraPhone.page.addInitScript(() => {
+      const open = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+      window.cameraStreams = [];
+      navigator.mediaDevices.getUserMedia = async (constraints) => {
+        const stream = await open(constraints);
+        window.cameraStreams.push(stream);
+        return stream;
+      };
+    });
     const cameraToken = new TokenPage(cameraPhone.page);
     await cameraToken.open();
     await cameraPhone.page.getByTestId('token-scan').click();
@@ -209,7 +219,10 @@ test('the camera reads a sign-in QR from a live picture and goes to that login',
     await cameraPhone.page.getByTestId('camera-view').waitFor();
     await cameraToken.loginRequest.waitFor({ timeout: 10000 });
     await signIn.waitForState('scanned', 3000);
-    assert.equal(await cameraPhone.page.getByTestId('camera-view').count(), 0, 'the camera is closed');
+    const tracks = await cameraPhone.page.evaluate(() =>
+      window.cameraStreams.flatMap((stream) => stream.getTracks().map((track) => track.readyState)),
+    );
+    assert.deepEqual(tracks, ['ended'], 'one camera opened, and released once the code was read');
     await cameraPhone.page.getByTestId('deny').click();
     await signIn.waitForState('denied', 3000);
     assert.deepEqual(cameraPhone.problems, []);

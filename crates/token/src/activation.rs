@@ -165,6 +165,15 @@ impl StoredActivation {
         })
     }
 
+    /// This record knowing that the server has accepted `counter` steps: codes up to there are
+    /// confirmed (never more than this token made, never fewer than it knew).
+    pub fn with_server_counter(&self, counter: u64) -> Self {
+        StoredActivation {
+            confirmed_counter: self.confirmed_counter.max(counter.min(self.counter)),
+            ..self.clone()
+        }
+    }
+
     /// This record with the counter moved one step: what storage must hold before a signature
     /// made with this record's counter leaves the token.
     pub fn advanced(&self) -> Result<Self, TokenError> {
@@ -405,5 +414,17 @@ mod tests {
                 .unwrap()
                 .contains("likely to be refused")
         );
+    }
+
+    #[test]
+    fn the_server_counter_confirms_codes_but_never_more_than_were_made_nor_fewer_than_known() {
+        let (_, mut token) = server_and_token();
+        token.counter = 15;
+        assert_eq!(token.with_server_counter(12).standing().unconfirmed, 3);
+        // A server ahead of this token (a restored database, a bug) confirms only what it made.
+        assert_eq!(token.with_server_counter(40).confirmed_counter, 15);
+        token.confirmed_counter = 12;
+        // An older answer does not take confirmations back.
+        assert_eq!(token.with_server_counter(5).confirmed_counter, 12);
     }
 }

@@ -76,17 +76,19 @@ pub fn Home(
 #[component]
 fn ActivationItem(activation: StoredActivation, reloads: RwSignal<u32>) -> impl IntoView {
     let id = activation.activation_id.clone();
-    // Asking the server also tells the token which codes it has seen, so the warning is
-    // current after the answer.
+    // Asking the server also tells the token which codes it has seen (`refresh` stores it), so
+    // the warning is current after the answer.
     let checked = LocalResource::new({
-        let id = id.clone();
+        let (id, activation) = (id.clone(), activation.clone());
         move || {
-            let id = id.clone();
+            let (id, activation) = (id.clone(), activation.clone());
             async move {
-                let token = open_token().await?;
-                let status = token.refresh(&id).await?;
-                let standing = token.activation(&id).await?.standing();
-                Ok::<_, TokenError>((status, standing.warning))
+                let status = open_token().await?.refresh(&id).await?;
+                let warning = activation
+                    .with_server_counter(status.counter)
+                    .standing()
+                    .warning;
+                Ok::<_, TokenError>((status, warning))
             }
         }
     });

@@ -269,7 +269,8 @@ async fn read_picture(file: &web_sys::File) -> Result<String, String> {
     .await
     .map_err(unreadable)?
     .unchecked_into();
-    let frames = FrameReader::new().map_err(|e| e.to_string())?;
+    let frames = FrameReader::new()
+        .map_err(|_| "This browser cannot read pictures in the page.".to_owned())?;
     let (width, height) = (bitmap.width(), bitmap.height());
     let mut result = Err(ScanError::EmptyImage);
     for scale in picture_scales(width, height) {

@@ -362,12 +362,7 @@ impl SoftwareToken {
     /// Records that the server has accepted `counter` steps.
     async fn confirm(&self, id: &str, counter: u64) -> Result<(), TokenError> {
         self.store
-            .update(id, |a| {
-                Ok(StoredActivation {
-                    confirmed_counter: a.confirmed_counter.max(counter.min(a.counter)),
-                    ..a.clone()
-                })
-            })
+            .update(id, |a| Ok(a.with_server_counter(counter)))
             .await
             .map(|_| ())
     }
