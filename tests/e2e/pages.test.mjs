@@ -1,6 +1,6 @@
 // The app's pages as served by `qrauth serve --static dist`, in headless Chromium, against the
 // real server. (The token's side of each flow comes with the token page.)
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
@@ -9,8 +9,11 @@ import {
   SignInPage,
   account,
   baseUrl,
+  clockFace,
   launchBrowser,
+  loginLifetime,
   openPage,
+  test,
 } from './support.mjs';
 
 let browser;
@@ -29,7 +32,7 @@ const api = (path, body) =>
   });
 
 test('the sign-in QR opens the token, and the page follows the login as the phone acts', async () => {
-  const { page, problems, close } = await openPage(browser, { colorScheme: 'dark' });
+  const { page, problems, close } = await openPage(browser, { name: 'computer', colorScheme: 'dark' });
   const signIn = new SignInPage(page);
   await signIn.open();
   await signIn.waitForState('waiting');
@@ -45,7 +48,9 @@ test('the sign-in QR opens the token, and the page follows the login as the phon
   const svg = signIn.qr.locator('svg');
   assert.equal(await svg.getAttribute('role'), 'img');
   assert.match(await svg.getAttribute('aria-label'), /^QR code to sign in/);
-  assert.match(await signIn.countdown.textContent(), /^Expires in 2:00|^Expires in 1:5\d$/);
+  const shown = await signIn.countdown.textContent();
+  const lifetime = [0, 1, 2, 3, 4].map((late) => `Expires in ${clockFace(loginLifetime - late)}`);
+  assert.ok(lifetime.includes(shown), `${shown}: the server's login lifetime, counted down`);
 
   // The phone scans: the page's long-poll wakes.
   const scanCode = new URL(link).hash.slice('#scan='.length);
@@ -70,7 +75,7 @@ test('the sign-in QR opens the token, and the page follows the login as the phon
 });
 
 test('leaving a login cancels it, so its QR is worth nothing later', async () => {
-  const { page, close } = await openPage(browser);
+  const { page, close } = await openPage(browser, { name: 'computer' });
   const signIn = new SignInPage(page);
   await signIn.open();
   await signIn.waitForState('waiting');
@@ -88,7 +93,7 @@ test('leaving a login cancels it, so its QR is worth nothing later', async () =>
 });
 
 test('password sign-in, the account page and a token activation code', async () => {
-  const { page, problems, close } = await openPage(browser, { viewport: { width: 390, height: 844 } });
+  const { page, problems, close } = await openPage(browser, { name: 'computer', viewport: { width: 390, height: 844 } });
   const signIn = new SignInPage(page);
   await signIn.signInWithPassword(account.user, 'not the password');
   await signIn.passwordProblem.filter({ hasText: 'The user name or password is not right.' }).waitFor();
@@ -115,7 +120,7 @@ test('password sign-in, the account page and a token activation code', async () 
 });
 
 test('the approval page shows the payment, its QR, and what the server says about a code', async () => {
-  const { page, problems, close } = await openPage(browser);
+  const { page, problems, close } = await openPage(browser, { name: 'computer' });
   await new SignInPage(page).signInWithPassword(account.user, account.password);
   await new AccountPage(page).identity.waitFor();
   const approval = new ApprovalPage(page);
@@ -145,7 +150,7 @@ test('the approval page shows the payment, its QR, and what the server says abou
 });
 
 test('offline sign-in shows a login QR for the user name and takes the typed code', async () => {
-  const { page, problems, close } = await openPage(browser);
+  const { page, problems, close } = await openPage(browser, { name: 'computer' });
   const signIn = new SignInPage(page);
   await signIn.startOfflineLogin(account.user);
   const decoded = await signIn.scanQr();
@@ -160,7 +165,7 @@ test('offline sign-in shows a login QR for the user name and takes the typed cod
 });
 
 test('pages for signed-in people say so to others; unknown paths say not found', async () => {
-  const { page, close } = await openPage(browser);
+  const { page, close } = await openPage(browser, { name: 'computer' });
   await page.goto(new URL('/account', baseUrl).href);
   await new AccountPage(page).notSignedIn.waitFor();
   await page.goto(new URL('/approve', baseUrl).href);
@@ -188,7 +193,7 @@ test('every app route is the app, and the page cannot be framed', async () => {
 });
 
 test('the page says so when the server cannot be reached, and recovers', async () => {
-  const { page, close } = await openPage(browser);
+  const { page, close } = await openPage(browser, { name: 'computer' });
   await page.route('**/api/v1/**', (route) => route.abort('connectionrefused'));
   const signIn = new SignInPage(page);
   await signIn.open();
@@ -201,7 +206,7 @@ test('the page says so when the server cannot be reached, and recovers', async (
 });
 
 test('while polling fails the page says it is reconnecting, then carries on', async () => {
-  const { page, close } = await openPage(browser);
+  const { page, close } = await openPage(browser, { name: 'computer' });
   // The login is made; every status request fails until the network comes back.
   const failPolls = (route) =>
     route.request().method() === 'GET' ? route.abort('connectionrefused') : route.continue();

@@ -1,5 +1,10 @@
 // Shared by the end-to-end tests: Debian's Chromium driven by playwright-core (from web/'s
-// packages), and page objects that find things by data-testid.
+// packages), page objects that find things by data-testid, and the evidence a failed test
+// leaves behind.
+import { test as nodeTest } from 'node:test';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { blankPng, decodePng, pngToY4m } from '../../web/test/support/qr.mjs';
 
 export { blankPng, decodePng, pngToY4m };
@@ -11,23 +16,117 @@ if (!baseUrl) {
   throw new Error('QRAUTH_URL is not set: run the end-to-end tests with `cargo xtask test e2e`');
 }
 
+/** How long a login lives on the server under test, in seconds. */
+export const loginLifetime = Number(process.env.QRAUTH_LOGIN_LIFETIME ?? 120);
+
+/** Browser contexts open now, each with its log, for the evidence of a failed test. */
+const openContexts = new Set();
+
 /**
- * Opens a page that records console errors, failed requests and CSP violations, so a test can
- * insist that a page loaded cleanly.
+ * Opens a page in a context of its own (`name` says whose: "computer", "phone") that records
+ * everything its console says, its page errors and its failed requests. `problems` keeps the
+ * errors among them, so a test can insist that a page loaded cleanly; the whole log is kept
+ * if the test fails.
  */
-export async function openPage(browser, options = {}) {
+export async function openPage(browser, { name = 'page', ...options } = {}) {
   const context = await browser.newContext(options);
   const page = await context.newPage();
   const problems = [];
+  const log = [];
+  const note = (line) => log.push(`${new Date().toISOString()} ${line}`);
+  const problem = (line) => {
+    problems.push(line);
+    note(line);
+  };
   page.on('console', (message) => {
     if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+    note(`console.${message.type()}: ${message.text()}`);
   });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()}`));
+  page.on('pageerror', (error) => problem(`page error: ${error.message}`));
+  page.on('requestfailed', (request) => problem(`request failed: ${request.url()}`));
   page.on('response', (response) => {
-    if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.url()}`);
+    if (response.status() >= 400) problem(`HTTP ${response.status()}: ${response.url()}`);
   });
-  return { page, problems, close: () => context.close() };
+  page.on('framenavigated', (frame) => {
+    if (frame === page.mainFrame()) note(`navigated to ${frame.url()}`);
+  });
+  const entry = { name, page, log };
+  openContexts.add(entry);
+  const close = async () => {
+    openContexts.delete(entry);
+    await context.close();
+  };
+  return { page, problems, close };
+}
+
+/**
+ * `node:test`'s `test`, which, when the test fails, keeps a full-page screenshot and the log of
+ * every open browser context in `$QRAUTH_E2E_EVIDENCE/<test name>/`, then closes the contexts
+ * the test opened, so the next test starts clean.
+ */
+export function test(name, body) {
+  return nodeTest(name, async (t) => {
+    const before = new Set(openContexts);
+    try {
+      await body(t);
+    } catch (error) {
+      await keepEvidence(name);
+      for (const entry of openContexts) {
+        if (!before.has(entry)) {
+          openContexts.delete(entry);
+          await entry.page.context().close().catch(() => {});
+        }
+      }
+      throw error;
+    }
+  });
+}
+
+async function keepEvidence(testName) {
+  const root = process.env.QRAUTH_E2E_EVIDENCE;
+  if (!root) return;
+  const dir = join(root, testName.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 80));
+  mkdirSync(dir, { recursive: true });
+  const taken = new Map();
+  for (const { name, page, log } of openContexts) {
+    const n = (taken.get(name) ?? 0) + 1;
+    taken.set(name, n);
+    const file = join(dir, n === 1 ? name : `${name}-${n}`);
+    let screenshot = 'screenshot kept';
+    try {
+      await page.screenshot({ path: `${file}.png`, fullPage: true, timeout: 5000 });
+    } catch (error) {
+      screenshot = `no screenshot: ${error.message}`;
+    }
+    writeFileSync(`${file}.log`, [`page: ${page.url()}`, screenshot, ...log, ''].join('\n'));
+  }
+  console.error(`evidence of "${testName}" kept in ${dir}`);
+}
+
+/** `1:05`, as the countdowns show time left. */
+export const clockFace = (seconds) => `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+
+/** A login's state as its page polls it: with the poll secret, without waiting. */
+export async function pollLogin({ loginId, pollSecret }) {
+  const response = await fetch(new URL(`/api/v1/logins/${loginId}`, baseUrl), {
+    headers: { authorization: `Bearer ${pollSecret}` },
+  });
+  return { status: response.status, ...(await response.json()) };
+}
+
+/** The answer to a request that `page` makes, with its cookies, as the page's own code would. */
+export function fetchAsPage(page, path, body) {
+  return page.evaluate(
+    async ({ path, body }) => {
+      const response = await fetch(path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: await response.json() };
+    },
+    { path, body },
+  );
 }
 
 /** The user `cargo xtask test` made for the pages' tests (it never has a token). */
@@ -62,6 +161,14 @@ class AppPage {
     await this.codeInput.fill('');
     await this.codeInput.pressSequentially(text);
   }
+
+  /** Types a code, sends it and waits for the server's answer. */
+  async sendCode(text) {
+    await this.typeCode(text);
+    const answered = this.page.waitForResponse((r) => r.url().endsWith('/verify'));
+    await this.codeSubmit.click();
+    await answered;
+  }
 }
 
 /** The sign-in page and its three ways in. */
@@ -80,6 +187,23 @@ export class SignInPage extends AppPage {
 
   async open(way = '') {
     await this.page.goto(new URL(way ? `/?with=${way}` : '/', baseUrl).href);
+  }
+
+  /** The next login the page makes (`POST /api/v1/logins`): id, poll secret, QR text. */
+  async nextLogin(timeout = 5000) {
+    const created = await this.page.waitForResponse(
+      (r) => new URL(r.url()).pathname === '/api/v1/logins' && r.request().method() === 'POST',
+      { timeout },
+    );
+    return created.json();
+  }
+
+  /** Opens the QR sign-in and returns the login the page made once it waits for a phone. */
+  async openLogin() {
+    const login = this.nextLogin();
+    await this.open();
+    await this.waitForState('waiting');
+    return login;
   }
 
   /** Waits until the login's status line is in `state` (waiting, scanned, denied...). */
@@ -135,9 +259,14 @@ export class ApprovalPage extends AppPage {
     }
   }
 
+  /** Continues to the QR and returns the operation the server made for it. */
   async continueWithExamplePayment() {
+    const created = this.page.waitForResponse(
+      (r) => new URL(r.url()).pathname === '/api/v1/operations' && r.request().method() === 'POST',
+    );
     await this.page.getByTestId('payment-continue').click();
     await this.qr.waitFor();
+    return (await created).json();
   }
 }
 
@@ -156,6 +285,15 @@ export class TokenPage {
     this.loginRequest = page.getByTestId('login-request');
     this.loginProblem = page.getByTestId('login-problem');
     this.fingerprint = page.getByTestId('token-fingerprint');
+    this.activationState = page.getByTestId('activation-state');
+  }
+
+  /** Opens the token's home and returns what the server says of its one activation. */
+  async standing() {
+    await this.open();
+    const checked = this.activationState.filter({ hasText: /^(Active|Blocked|Removed|Not checked)/ });
+    await checked.waitFor();
+    return checked.textContent();
   }
 
   async open(hash = '') {

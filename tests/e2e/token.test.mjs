@@ -1,7 +1,9 @@
 // The browser token (`/token`) with the pages, as two people would use them: one browser
 // context is the computer that shows QR codes, the other the phone that reads them. QR codes
-// pass between them only as screenshots, decoded by the token's own decoder.
-import { test, before, after } from 'node:test';
+// pass between them only as screenshots, decoded by the token's own decoder. The tests are one
+// story in order: the phone activated in the first is the one every later test uses, and the
+// last blocks it.
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,9 +15,14 @@ import {
   SignInPage,
   TokenPage,
   blankPng,
-  pngToY4m,
+  clockFace,
+  fetchAsPage,
   launchBrowser,
+  loginLifetime,
   openPage,
+  pngToY4m,
+  pollLogin,
+  test,
   tokenAccount,
 } from './support.mjs';
 
@@ -26,7 +33,12 @@ let phone;
 let token;
 before(async () => {
   browser = await launchBrowser();
-  phone = await openPage(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  phone = await openPage(browser, {
+    name: 'phone',
+    viewport: { width: 390, height: 844 },
+    isMobile: true,
+    hasTouch: true,
+  });
   token = new TokenPage(phone.page);
 });
 after(async () => {
@@ -35,14 +47,11 @@ after(async () => {
 
 /** Signs in with the password on a fresh computer. */
 async function signedInComputer() {
-  const computer = await openPage(browser, { viewport: { width: 1280, height: 900 } });
+  const computer = await openPage(browser, { name: 'computer', viewport: { width: 1280, height: 900 } });
   await new SignInPage(computer.page).signInWithPassword(tokenAccount.user, tokenAccount.password);
   await new AccountPage(computer.page).identity.waitFor();
   return computer;
 }
-
-/** The payment payload of the approval page, as the server sent it. */
-let paymentPayload;
 
 test('the token activates from a picture of the activation QR, and both show one fingerprint', async () => {
   const computer = await signedInComputer();
@@ -85,11 +94,8 @@ test('a payment read from a screenshot of the approval page is shown as written,
   const payee = 'Zuzana Čermáková';
   const note = 'Nájem * prosinec \\ byt 4';
   await approval.fillPayment({ payee, note, amount: '1250.00', currency: 'EUR' });
-  const created = computer.page.waitForResponse(
-    (r) => r.url().endsWith('/api/v1/operations') && r.request().method() === 'POST',
-  );
-  await approval.continueWithExamplePayment();
-  paymentPayload = (await (await created).json()).payload;
+  const operation = await approval.continueWithExamplePayment();
+  const paymentPayload = operation.payload;
   assert.ok(paymentPayload.includes('\\*') && paymentPayload.includes('\\\\'), 'the note is escaped in the payload');
 
   // The whole window, as a person would photograph or screenshot it.
@@ -107,17 +113,62 @@ test('a payment read from a screenshot of the approval page is shown as written,
   assert.equal(groups.length, 4);
   groups.forEach((group) => assert.match(group, /^\d{4}$/));
 
-  await approval.typeCode(groups.join(' '));
-  await approval.codeSubmit.click();
+  const code = groups.join(' ');
+  await approval.sendCode(code);
   await computer.page.getByTestId('approval-result').filter({ hasText: 'Payment approved.' }).waitFor();
+  assert.deepEqual(computer.problems, []);
 
-  await token.backHome();
+  // The same code a second time, for the same payment: a code is accepted once.
+  const again = await fetchAsPage(computer.page, `/api/v1/operations/${operation.operationId}/verify`, { code });
+  assert.equal(again.status, 409);
+  assert.equal(again.body.error.code, 'operation_already_approved');
+  // And typed for the next payment, as someone who watched it being typed would: it is a wrong
+  // code there, and counts as one.
+  await computer.page.getByTestId('approve-another').click();
+  await approval.continueWithExamplePayment();
+  await approval.sendCode(code);
+  await approval.codeMessage.filter({ hasText: 'That code is not right. 4 attempts left.' }).waitFor();
+  assert.equal(await token.standing(), 'Active. 4 wrong codes in a row block it.');
+  await computer.close();
+});
+
+test('bad input changes nothing: a forged payment in the token, a garbled code on the page', async () => {
+  const computer = await signedInComputer();
+  const approval = new ApprovalPage(computer.page);
+  await approval.open();
+  const operation = await approval.continueWithExamplePayment();
+  const before = await token.standing();
+  const verifications = [];
+  computer.page.on('request', (r) => r.url().endsWith('/verify') && verifications.push(r.url()));
+
+  // The payment's amount changed after the server signed it.
+  const forged = operation.payload.replace('*A1250.00EUR*', '*A9250.00EUR*');
+  assert.notEqual(forged, operation.payload);
+  await token.scanText(forged);
+  await token.refusal.filter({ hasText: 'its signature does not verify' }).waitFor();
+  assert.equal(await token.code.count(), 0, 'no code for a forged payment');
+
+  // A code with a letter in it, pasted: the page says what is wrong and sends nothing.
+  await approval.codeInput.fill('1234-5678-9O12-345');
+  assert.equal(await approval.codeStatus.textContent(), '“O” is not a digit and was left out.');
+  await approval.codeSubmit.click();
+  await approval.codeMessage.filter({ hasText: '“O” is not a digit and was left out.' }).waitFor();
+  assert.deepEqual(verifications, [], 'nothing reached the server');
+  assert.equal(await token.standing(), before, 'no attempt was counted');
+
+  // The payment itself is untouched: its real QR still gets a code that approves it.
+  assert.equal(await token.scanPicture(await approval.qr.screenshot()), '');
+  await token.review.waitFor();
+  await token.approveWithPin(PIN);
+  await approval.sendCode((await token.shownCode()).join(''));
+  await computer.page.getByTestId('approval-result').filter({ hasText: 'Payment approved.' }).waitFor();
+  assert.equal(await token.standing(), 'Active. 5 wrong codes in a row block it.', 'a right code resets the count');
   assert.deepEqual(computer.problems, []);
   await computer.close();
 });
 
 test('a sign-in QR read by the token shows who asks; a wrong PIN is refused, the right one signs the page in', async () => {
-  const computer = await openPage(browser, { viewport: { width: 1280, height: 900 } });
+  const computer = await openPage(browser, { name: 'computer', viewport: { width: 1280, height: 900 } });
   const signIn = new SignInPage(computer.page);
   await signIn.open();
   await signIn.waitForState('waiting');
@@ -141,8 +192,43 @@ test('a sign-in QR read by the token shows who asks; a wrong PIN is refused, the
   await computer.close();
 });
 
+test('a sign-in code left to expire is renewed by the page; the late scan is refused, the new code signs in', async () => {
+  const computer = await openPage(browser, { name: 'computer' });
+  const signIn = new SignInPage(computer.page);
+  const first = await signIn.openLogin();
+  assert.ok(first.expiresInMs <= loginLifetime * 1000);
+  const late = await signIn.qr.screenshot();
+
+  // Nobody scans: the login expires on the server and the page shows a new code by itself.
+  const second = await signIn.nextLogin((loginLifetime + 10) * 1000);
+  assert.notEqual(second.loginId, first.loginId);
+  await signIn.waitForState('waiting');
+  assert.equal(await signIn.openToken.getAttribute('href'), second.qrText);
+  const counting = [loginLifetime, loginLifetime - 1, loginLifetime - 2].map((s) => `Expires in ${clockFace(s)}`);
+  assert.ok(counting.includes(await signIn.countdown.textContent()), 'the countdown starts again');
+
+  // The expired login, polled as its page would: expired, and nothing else can happen to it.
+  const expired = await pollLogin(first);
+  assert.equal(expired.status, 200);
+  assert.equal(expired.state, 'EXPIRED');
+  assert.equal(await token.scanPicture(late), '');
+  await token.loginProblem.filter({ hasText: 'This sign-in code has expired: the page shows a new one.' }).waitFor();
+  assert.equal((await pollLogin(first)).state, 'EXPIRED', 'the late scan changed nothing');
+  assert.equal((await pollLogin(second)).state, 'PENDING', 'nor the new login');
+  await token.backHome();
+
+  assert.equal(await token.scanPicture(await signIn.qr.screenshot()), '');
+  await token.loginRequest.waitFor();
+  const approvedAt = Date.now();
+  await token.approveWithPin(PIN);
+  await new AccountPage(computer.page).identity.filter({ hasText: `Signed in as ${tokenAccount.user}` }).waitFor();
+  assert.ok(Date.now() - approvedAt < 3000, 'the page signs in within three seconds of the approval');
+  assert.deepEqual(computer.problems, []);
+  await computer.close();
+});
+
 test('denying from a #scan= link ends the login; what is not for the token is refused with its reason', async () => {
-  const computer = await openPage(browser);
+  const computer = await openPage(browser, { name: 'computer' });
   const signIn = new SignInPage(computer.page);
   await signIn.open();
   await signIn.waitForState('waiting');
@@ -161,15 +247,6 @@ test('denying from a #scan= link ends the login; what is not for the token is re
   assert.notEqual((await token.loginProblem.textContent()).trim(), '');
   await token.backHome();
 
-  // A payment whose amount was changed after signing.
-  assert.ok(paymentPayload, 'the payment test ran first');
-  const forged = paymentPayload.replace('*A1250.00EUR*', '*A9250.00EUR*');
-  assert.notEqual(forged, paymentPayload);
-  await token.scanText(forged);
-  await token.refusal.filter({ hasText: 'its signature does not verify' }).waitFor();
-  assert.equal(await token.code.count(), 0, 'no code for a forged payment');
-  await token.backHome();
-
   await token.scanText('https://example.com/not-a-qrauth-link');
   await token.scanProblem.filter({ hasText: 'This is not a qrauth code' }).waitFor();
   await token.backHome();
@@ -185,8 +262,30 @@ test('denying from a #scan= link ends the login; what is not for the token is re
   await computer.close();
 });
 
+test('offline sign-in by user name: the token reads the login QR and its code signs the page in', async () => {
+  const computer = await openPage(browser, { name: 'computer', viewport: { width: 1280, height: 900 } });
+  const signIn = new SignInPage(computer.page);
+  await signIn.startOfflineLogin(tokenAccount.user);
+
+  assert.equal(await token.scanPicture(await signIn.qr.screenshot()), '');
+  await token.review.waitFor();
+  assert.equal(await phone.page.getByTestId('operation-title').textContent(), 'Sign in');
+  assert.match(
+    await phone.page.getByTestId('operation-message').textContent(),
+    new RegExp(`^Sign in to .+ as ${tokenAccount.user}$`),
+  );
+  await token.approveWithPin(PIN);
+  const groups = await token.shownCode();
+  // Typed as people copy a code they read: in two halves of eight, with a dash.
+  await signIn.sendCode(`${groups[0]}${groups[1]}-${groups[2]}${groups[3]}`);
+  await new AccountPage(computer.page).identity.filter({ hasText: `Signed in as ${tokenAccount.user}` }).waitFor();
+  assert.deepEqual(computer.problems, []);
+  await token.backHome();
+  await computer.close();
+});
+
 test('the camera reads a sign-in QR from a live picture and goes to that login', async () => {
-  const computer = await openPage(browser);
+  const computer = await openPage(browser, { name: 'computer' });
   const signIn = new SignInPage(computer.page);
   await signIn.open();
   await signIn.waitForState('waiting');
@@ -201,7 +300,7 @@ test('the camera reads a sign-in QR from a live picture and goes to that login',
     `--use-file-for-fake-video-capture=${video}`,
   ]);
   try {
-    const cameraPhone = await openPage(withCamera, { permissions: ['camera'] });
+    const cameraPhone = await openPage(withCamera, { name: 'camera-phone', permissions: ['camera'] });
     // Keeps every camera stream the page opens, to see afterwards that it was stopped.
     await cameraPhone.page.addInitScript(() => {
       const open = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
@@ -230,5 +329,44 @@ test('the camera reads a sign-in QR from a live picture and goes to that login',
     await withCamera.close();
     rmSync(dir, { recursive: true, force: true });
   }
+  await computer.close();
+});
+
+
+test('five wrong codes block the token, and the approval page and the token both say so', async () => {
+  assert.equal(await token.standing(), 'Active. 5 wrong codes in a row block it.');
+  const computer = await signedInComputer();
+  const approval = new ApprovalPage(computer.page);
+  await approval.open();
+  const operation = await approval.continueWithExamplePayment();
+  assert.equal(await token.scanPicture(await approval.qr.screenshot()), '');
+  await token.approveWithPin(PIN);
+  const right = (await token.shownCode()).join('');
+  // The right code with its last digit mistyped, five times.
+  const mistyped = right.slice(0, -1) + ((Number(right.at(-1)) + 1) % 10);
+  const said = [];
+  for (let i = 0; i < 5; i++) {
+    await approval.sendCode(mistyped);
+    said.push(await approval.codeMessage.textContent());
+  }
+  assert.deepEqual(said, [
+    'That code is not right. 4 attempts left.',
+    'That code is not right. 3 attempts left.',
+    'That code is not right. 2 attempts left.',
+    'That code is not right. 1 attempt left before your token is blocked.',
+    'Too many wrong codes: your token is blocked. Activate a new token, or ask for this one to be unblocked.',
+  ]);
+  assert.ok(await approval.codeInput.isDisabled(), 'the page takes no more codes');
+  assert.ok(await approval.codeSubmit.isDisabled());
+
+  // Even the right code is refused now.
+  const answer = await fetchAsPage(computer.page, `/api/v1/operations/${operation.operationId}/verify`, { code: right });
+  assert.equal(answer.status, 200);
+  assert.equal(answer.body.valid, false);
+  assert.equal(answer.body.activationStatus, 'BLOCKED');
+  assert.equal(
+    await token.standing(),
+    'Blocked after too many wrong codes: remove it and activate again.',
+  );
   await computer.close();
 });

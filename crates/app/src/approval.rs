@@ -125,7 +125,7 @@ fn PaymentApproval(payment: NewPayment, again: Callback<()>) -> impl IntoView {
             >
                 <div class="result" role="status" data-testid="approval-result">
                     <p class="success">"Payment approved."</p>
-                    <button type="button" on:click=move |_| {
+                    <button type="button" data-testid="approve-another" on:click=move |_| {
                         set_approved.set(false);
                         again.run(());
                     }>"Approve another payment"</button>

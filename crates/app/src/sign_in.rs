@@ -192,6 +192,8 @@ fn LiveLogin(login: LoginSession, renewals: RwSignal<u32>, renew: Callback<()>) 
     let settled = Arc::new(AtomicBool::new(false));
     let navigate = use_navigate();
     let clock = use_clock();
+    let expires_at_ms = clock.now_ms() + login.expires_in_ms as f64;
+    let cleanup_clock = clock.clone();
     let plan = PollPlan {
         interval_ms: f64::from(login.poll_interval_ms),
         long_poll_seconds: login.long_poll_max_seconds,
@@ -226,10 +228,11 @@ fn LiveLogin(login: LoginSession, renewals: RwSignal<u32>, renew: Callback<()>) 
         }
     });
     // A login left behind (another way in, another page) is cancelled, so that its QR is
-    // worth nothing if someone scans it later.
+    // worth nothing if someone scans it later. One replaced because it expired is worth nothing
+    // already; the server would only answer that it is gone.
     let abandoned = login.clone();
     on_cleanup(move || {
-        if !settled.load(Ordering::Relaxed) {
+        if !settled.load(Ordering::Relaxed) && cleanup_clock.now_ms() < expires_at_ms {
             spawn_local(async move {
                 let _ = api::cancel_login(&abandoned).await;
             });

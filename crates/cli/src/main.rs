@@ -4,6 +4,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 mod inspection;
 
@@ -56,6 +57,15 @@ enum Command {
         /// Requests per minute per client address to the endpoints that create things.
         #[arg(long, default_value_t = 60)]
         creations_per_minute: u32,
+        /// Seconds a login QR waits for a phone's approval (default 120).
+        #[arg(long, value_name = "SECONDS", value_parser = lifetime_seconds)]
+        login_lifetime: Option<Duration>,
+        /// Seconds an offline operation (payment, offline sign-in) can be approved (default 300).
+        #[arg(long, value_name = "SECONDS", value_parser = lifetime_seconds)]
+        operation_lifetime: Option<Duration>,
+        /// Seconds an activation code can be used (default 120).
+        #[arg(long, value_name = "SECONDS", value_parser = lifetime_seconds)]
+        activation_code_lifetime: Option<Duration>,
         /// Stop when standard input closes: lets a supervising process (tests, `cargo xtask
         /// demo`) make sure the server never outlives it.
         #[arg(long)]
@@ -273,8 +283,12 @@ fn main() -> ExitCode {
             allow_origin,
             service_name,
             creations_per_minute,
+            login_lifetime,
+            operation_lifetime,
+            activation_code_lifetime,
             stop_on_stdin_close,
         } => {
+            let defaults = Policy::default();
             let secure_cookies = secure_cookies
                 || public_url
                     .as_deref()
@@ -291,7 +305,12 @@ fn main() -> ExitCode {
                         allowed_origins: allow_origin,
                         service_name,
                         creations_per_minute,
-                        ..Policy::default()
+                        login_lifetime: login_lifetime.unwrap_or(defaults.login_lifetime),
+                        operation_lifetime: operation_lifetime
+                            .unwrap_or(defaults.operation_lifetime),
+                        activation_code_lifetime: activation_code_lifetime
+                            .unwrap_or(defaults.activation_code_lifetime),
+                        ..defaults
                     },
                 },
                 stop_on_stdin_close,
@@ -355,6 +374,20 @@ async fn add_user(
 
 /// Draws a QR code for a terminal: two modules per character cell with half blocks, light on
 /// dark inverted so it reads on dark and light themes alike (the quiet zone is drawn too).
+/// A lifetime in whole seconds, from 5 s (enough for a test; a person needs far more) to a day.
+fn lifetime_seconds(text: &str) -> Result<Duration, String> {
+    const RANGE: std::ops::RangeInclusive<u64> = 5..=86_400;
+    match text.parse::<u64>() {
+        Ok(seconds) if RANGE.contains(&seconds) => Ok(Duration::from_secs(seconds)),
+        Ok(_) => Err(format!(
+            "a lifetime is {} to {} seconds",
+            RANGE.start(),
+            RANGE.end()
+        )),
+        Err(_) => Err("a lifetime is a whole number of seconds, such as 120".into()),
+    }
+}
+
 fn terminal_qr(text: &str) -> Result<String, Box<dyn std::error::Error>> {
     use qrauth_token::qr::{ErrorCorrection, QrMatrix};
     let matrix = QrMatrix::encode(text, ErrorCorrection::Low)?;

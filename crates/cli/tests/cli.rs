@@ -177,3 +177,31 @@ fn activation_and_operation_create_print_codes_that_check_out() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("not a valid IBAN"));
 }
+
+#[test]
+fn serve_refuses_a_lifetime_it_cannot_honour_before_touching_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("q.sqlite3");
+    for (value, why) in [
+        ("2", "a lifetime is 5 to 86400 seconds"),
+        ("2m", "a lifetime is a whole number of seconds"),
+        ("1.5", "a lifetime is a whole number of seconds"),
+    ] {
+        let refused = qrauth(
+            &[
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--db",
+                db.to_str().unwrap(),
+                "--login-lifetime",
+                value,
+            ],
+            "",
+        );
+        assert!(!refused.status.success(), "--login-lifetime {value}");
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains(why), "--login-lifetime {value}: {stderr}");
+    }
+    assert!(!db.exists(), "nothing was created");
+}

@@ -208,6 +208,10 @@ const E2E_USER: &str = "alice";
 /// "no token yet" true whatever order the files run in.
 const E2E_TOKEN_USER: &str = "bohumila";
 
+/// Seconds a login lives in the end-to-end tests: short enough to watch one expire and be
+/// renewed, long enough for every flow that scans a sign-in QR to finish before it expires.
+const E2E_LOGIN_LIFETIME: &str = "20";
+
 /// `cargo test` for wasm32 in headless Chromium.
 fn wasm_test(args: &[&str]) -> std::process::Command {
     let mut cargo = command("cargo");
@@ -299,13 +303,25 @@ fn end_to_end() -> Result {
     let dist = build::target_dir().join("e2e-dist");
     build::dist(&dist)?;
     let dist = dist.to_string_lossy().into_owned();
-    let server = TestServer::start(&["--static", &dist, "--creations-per-minute", "1000"])?;
+    let server = TestServer::start(&[
+        "--static",
+        &dist,
+        "--creations-per-minute",
+        "1000",
+        "--login-lifetime",
+        E2E_LOGIN_LIFETIME,
+    ])?;
     let password = server.add_user(E2E_USER)?;
     let token_password = server.add_user(E2E_TOKEN_USER)?;
+    let evidence = build::target_dir().join("e2e-evidence");
+    let _ = std::fs::remove_dir_all(&evidence);
+    let evidence = evidence.to_string_lossy().into_owned();
     node_test(
         &root().join("tests/e2e"),
         &[
             ("QRAUTH_URL", server.url.as_str()),
+            ("QRAUTH_LOGIN_LIFETIME", E2E_LOGIN_LIFETIME),
+            ("QRAUTH_E2E_EVIDENCE", &evidence),
             ("QRAUTH_USER", E2E_USER),
             ("QRAUTH_PASSWORD", &password),
             ("QRAUTH_TOKEN_USER", E2E_TOKEN_USER),
@@ -313,6 +329,12 @@ fn end_to_end() -> Result {
             ("CHROMIUM", CHROMIUM),
         ],
     )
+    .map_err(|Failure(why)| {
+        Failure(format!(
+            "{why}; a screenshot and the console log of each browser context of every failed \
+             test are in {evidence}"
+        ))
+    })
 }
 
 /// Runs every `*.test.mjs` in `dir` with Node's test runner.
