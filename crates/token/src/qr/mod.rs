@@ -10,7 +10,10 @@ use std::fmt;
 use std::fmt::Write as _;
 
 use qrcode::bits::Bits;
-use qrcode::{Color, EcLevel, QrCode, Version};
+use qrcode::canvas::Canvas;
+use qrcode::{EcLevel, Version};
+
+mod mask;
 
 /// How much of the code may be damaged and still read: 7 %, 15 %, 25 % or 30 %.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -152,7 +155,8 @@ impl std::error::Error for QrError {}
 #[derive(Clone, Debug)]
 pub struct QrMatrix {
     width: usize,
-    dark: Vec<bool>,
+    /// 1 where dark, row by row.
+    dark: Vec<u8>,
 }
 
 impl QrMatrix {
@@ -171,22 +175,23 @@ impl QrMatrix {
                 max: max_bytes(level),
             })?;
         let mut bits = Bits::new(version);
-        let code = bits
+        let (data, error_correction) = bits
             .push_byte_data(data)
             .and_then(|()| bits.push_terminator(level))
-            .and_then(|()| QrCode::with_bits(bits, level))
+            .and_then(|()| qrcode::ec::construct_codewords(&bits.into_bytes(), version, level))
             // The version was chosen to fit, so this only fails if the tables above are wrong.
             .map_err(|_| QrError::TooLong {
                 bytes: data.len(),
                 max: max_bytes(level),
             })?;
+        // The crate draws the function patterns and places the data; the mask is chosen here.
+        let mut canvas = Canvas::new(version, level);
+        canvas.draw_all_functional_patterns();
+        canvas.draw_data(&data, &error_correction);
+        let width = version.width() as usize;
         Ok(QrMatrix {
-            width: code.width(),
-            dark: code
-                .into_colors()
-                .into_iter()
-                .map(|c| c == Color::Dark)
-                .collect(),
+            width,
+            dark: mask::Unmasked::read(&canvas, width, level).best_masked(),
         })
     }
 
@@ -197,7 +202,7 @@ impl QrMatrix {
 
     /// Whether the module at column `x`, row `y` is dark; outside the code is light.
     pub fn is_dark(&self, x: usize, y: usize) -> bool {
-        x < self.width && y < self.width && self.dark[y * self.width + x]
+        x < self.width && y < self.width && self.dark[y * self.width + x] == 1
     }
 
     /// Draws the code as a standalone SVG element: one path of dark modules on a filled
