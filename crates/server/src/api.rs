@@ -14,6 +14,7 @@ use crate::{AppState, StorageError, VERSION};
 pub(crate) fn routes(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
+        .route("/live", get(live))
         .route("/openapi.json", get(openapi))
         .route("/jwks.json", get(jwks))
         .merge(crate::session::routes())
@@ -198,6 +199,12 @@ struct Health {
     status: &'static str,
     version: &'static str,
     storage: &'static str,
+}
+
+/// `GET /api/v1/live`: the process answers HTTP. It reads nothing, so a liveness probe (or a
+/// load test's baseline) measures the server alone; `/health` also asks the database.
+async fn live() -> impl IntoResponse {
+    Json(serde_json::json!({ "status": "live" }))
 }
 
 /// `GET /api/v1/health`: whether the server and its database answer, and its version.

@@ -728,6 +728,7 @@ async fn the_openapi_document_describes_every_route() {
     }
     for documented in [
         "/health",
+        "/live",
         "/session",
         "/application",
         "/jwks.json",

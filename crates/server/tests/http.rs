@@ -19,6 +19,9 @@ async fn health_reports_version_and_storage() {
         reply.json(),
         serde_json::json!({"status": "ok", "version": VERSION, "storage": "ok"})
     );
+    let live = server.request("GET", "/api/v1/live").await;
+    assert_eq!(live.status, 200);
+    assert_eq!(live.json(), serde_json::json!({"status": "live"}));
     let csp = reply.header("content-security-policy");
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert_eq!(reply.header("x-content-type-options"), "nosniff");
