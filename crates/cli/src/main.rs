@@ -243,9 +243,19 @@ enum CodeCommand {
     },
 }
 
+/// Blocking threads for the database (and the password hashing that also runs there).
+const STORAGE_THREADS: usize = 8;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Runtime::new() {
+    // Database work runs on blocking threads, one at a time behind the single connection's
+    // lock; Tokio's default of up to 512 such threads only grows memory under load (10 000
+    // long-polls arriving at once made about 200, each with its own stack).
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(STORAGE_THREADS)
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("qrauth: cannot start the async runtime: {e}");

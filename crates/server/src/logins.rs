@@ -98,28 +98,28 @@ struct LoginRow {
 
 /// Reads a login and expires it when its time is up, inside `tx`.
 fn load(tx: &rusqlite::Transaction<'_>, id: &str) -> Result<Option<LoginRow>, StorageError> {
+    // Cached: every poll runs this, and parsing the statement cost more than running it.
     let row = tx
-        .query_row(
+        .prepare_cached(
             "SELECT poll_secret_hash, scan_code_hash, state, service, requester_address,
                 requester_agent, created_ms, expires_ms, user_id, activation_id, factors
              FROM login_sessions WHERE id = ?1",
-            [id],
-            |r| {
-                Ok(LoginRow {
-                    poll_secret_hash: r.get(0)?,
-                    scan_code_hash: r.get(1)?,
-                    state: state_from_db(&r.get::<_, String>(2)?),
-                    service: r.get(3)?,
-                    address: r.get(4)?,
-                    agent: r.get(5)?,
-                    created_ms: r.get(6)?,
-                    expires_ms: r.get(7)?,
-                    user_id: r.get(8)?,
-                    activation_id: r.get(9)?,
-                    factors: r.get(10)?,
-                })
-            },
-        )
+        )?
+        .query_row([id], |r| {
+            Ok(LoginRow {
+                poll_secret_hash: r.get(0)?,
+                scan_code_hash: r.get(1)?,
+                state: state_from_db(&r.get::<_, String>(2)?),
+                service: r.get(3)?,
+                address: r.get(4)?,
+                agent: r.get(5)?,
+                created_ms: r.get(6)?,
+                expires_ms: r.get(7)?,
+                user_id: r.get(8)?,
+                activation_id: r.get(9)?,
+                factors: r.get(10)?,
+            })
+        })
         .optional()?;
     let Some(mut row) = row else { return Ok(None) };
     let now = now_ms();

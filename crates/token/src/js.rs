@@ -611,8 +611,15 @@ fn error(code: &str, message: &str) -> JsValue {
     error.into()
 }
 
+/// Plain objects, as the types in the README: serde writes a struct with a flattened part
+/// (`Activation`, `OfflineCode`) as a map, which would otherwise become a JavaScript `Map`
+/// whose fields `activation.activationId` cannot read.
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
     value
-        .serialize(&serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true))
+        .serialize(
+            &serde_wasm_bindgen::Serializer::new()
+                .serialize_missing_as_null(true)
+                .serialize_maps_as_objects(true),
+        )
         .map_err(|e| error("internal", &e.to_string()))
 }

@@ -23,7 +23,7 @@ pub fn run(args: &[String]) -> Result {
     ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst))
         .map_err(|e| Failure(format!("cannot handle Ctrl-C: {e}")))?;
     setup::run()?;
-    let qrauth = build_qrauth()?;
+    let qrauth = build_qrauth(false)?;
     let data = root().join(".qrauth");
     std::fs::create_dir_all(&data)?;
     let database = data.join("demo.sqlite3");

@@ -1,6 +1,7 @@
 //! `cargo xtask`: set-up, builds, the demo and the test suite of qrauth, so that two commands
 //! work on a fresh machine.
 
+mod bench;
 mod build;
 mod demo;
 mod fuzz;
@@ -23,6 +24,8 @@ commands:
   test               set up, then run every check: format, clippy, native tests, wasm
                      tests in headless Chromium, Node tests of the npm package, end-to-end
                      browser tests against the real server
+  bench              measure every figure of docs/benchmarks.md beside its peer (native
+                     Criterion, Chromium, wrk, 10 000 long-polls) and rewrite that file
   fuzz [SECONDS]     run every fuzz target in fuzz/ for SECONDS (60) each; not part of test
   screenshots        every page at 390 px and 1280 px, light and dark, in headless
                      Chromium, into docs/screenshots/
@@ -49,6 +52,7 @@ fn main() -> ExitCode {
         Some("setup") => setup::run(),
         Some("demo") => demo::run(&args[1..]),
         Some("test") => test::run(&args[1..]),
+        Some("bench") => bench::run(),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("screenshots") => screenshots::run(),
         Some("npm") => setup::run().and_then(|()| build::npm()),

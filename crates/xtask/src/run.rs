@@ -62,6 +62,11 @@ pub struct Supervised {
 }
 
 impl Supervised {
+    /// The child's process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Whether the child has exited.
     pub fn exited(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(Some(_)))
@@ -145,11 +150,15 @@ pub fn qrauth_serve(binary: &Path, args: &[&OsStr]) -> Result<(Supervised, Strin
     Ok((server, url))
 }
 
-/// Builds the `qrauth` binary and returns its path.
-pub fn build_qrauth() -> Result<PathBuf> {
-    status(
-        command("cargo").args(["build", "--quiet", "--package", "qrauth"]),
-        "cargo build --package qrauth",
-    )?;
-    Ok(crate::build::target_dir().join("debug/qrauth"))
+/// Builds the `qrauth` binary (optimized when `release`) and returns its path.
+pub fn build_qrauth(release: bool) -> Result<PathBuf> {
+    let mut cargo = command("cargo");
+    cargo.args(["build", "--quiet", "--package", "qrauth"]);
+    if release {
+        cargo.arg("--release");
+    }
+    status(&mut cargo, "cargo build --package qrauth")?;
+    Ok(crate::build::target_dir()
+        .join(if release { "release" } else { "debug" })
+        .join("qrauth"))
 }

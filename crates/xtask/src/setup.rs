@@ -139,30 +139,29 @@ fn chromium() -> Result<Option<String>> {
     if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
         return Ok(None);
     }
+    apt_install(&["chromium", "chromium-driver"])?;
+    Ok(Some("chromium, chromium-driver".into()))
+}
+
+/// Installs Debian packages (as root, without questions).
+pub fn apt_install(packages: &[&str]) -> Result {
+    let list = packages.join(" ");
     let is_root = output(command("id").arg("-u")).is_some_and(|id| id.trim() == "0");
     if !is_root {
-        return Err(Failure(
-            "Chromium is missing and this is not root: run `sudo apt-get install chromium \
-             chromium-driver`, then run this again"
-                .into(),
-        ));
+        return Err(Failure(format!(
+            "{list} missing and this is not root: run `sudo apt-get install {list}`, then run \
+             this again"
+        )));
     }
-    announce("apt-get update && apt-get install chromium chromium-driver");
+    announce(&format!("apt-get update && apt-get install {list}"));
     status(command("apt-get").args(["update", "-q"]), "apt-get update")?;
     status(
         command("apt-get")
-            .args([
-                "install",
-                "-y",
-                "-q",
-                "--no-install-recommends",
-                "chromium",
-                "chromium-driver",
-            ])
+            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(packages)
             .env("DEBIAN_FRONTEND", "noninteractive"),
-        "apt-get install chromium chromium-driver",
-    )?;
-    Ok(Some("chromium, chromium-driver".into()))
+        &format!("apt-get install {list}"),
+    )
 }
 
 fn npm_packages() -> Result<Option<String>> {

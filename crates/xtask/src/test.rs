@@ -142,7 +142,7 @@ fn native_tests() -> Result {
 
 /// The official vector files, through the command line as an integrator would run them.
 fn conformance() -> Result {
-    let qrauth = build_qrauth()?;
+    let qrauth = build_qrauth(false)?;
     let vectors = root().join("../shared/vectors/powerauth");
     for (kind, file) in [
         ("signatures-decimal", "signatures-offline.json"),
@@ -233,7 +233,7 @@ pub struct TestServer {
     qrauth: PathBuf,
     database: PathBuf,
     // Fields drop in this order: the server stops before its directory goes.
-    _process: Supervised,
+    process: Supervised,
     _data: DataDir,
 }
 
@@ -248,7 +248,12 @@ impl Drop for DataDir {
 
 impl TestServer {
     pub fn start(args: &[&str]) -> Result<Self> {
-        let qrauth = build_qrauth()?;
+        Self::start_built(false, args)
+    }
+
+    /// The server built optimized when `release`, as benchmarks need it.
+    pub fn start_built(release: bool, args: &[&str]) -> Result<Self> {
+        let qrauth = build_qrauth(release)?;
         let data = DataDir(build::target_dir().join(format!(
             "test-server-{}-{}",
             std::process::id(),
@@ -271,9 +276,14 @@ impl TestServer {
             url,
             qrauth,
             database,
-            _process: process,
+            process,
             _data: data,
         })
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.process.id()
     }
 
     /// Adds a user with a random password (SQLite lets the CLI write while the server runs)

@@ -1,0 +1,497 @@
+//! `cargo xtask bench`: every figure of docs/benchmarks.md beside its peer, measured in one run
+//! on this machine, written to docs/benchmarks.md and docs/benchmarks.json. Not part of `test`:
+//! times are reported, never asserted.
+
+use std::path::Path;
+
+use crate::build::{self, target_dir};
+use crate::run::{command, output, status};
+use crate::setup::{self, CHROMIUM};
+use crate::test::TestServer;
+use crate::{Failure, Result, root};
+
+/// One row of the table.
+struct Row {
+    figure: &'static str,
+    ours: String,
+    peer: String,
+    /// How many times better than the peer qrauth is (above 1 is better).
+    ratio: Option<f64>,
+    goal: &'static str,
+    met: Option<bool>,
+}
+
+pub fn run() -> Result {
+    setup::run()?;
+    if output(command("wrk").arg("--version")).is_none() && !Path::new("/usr/bin/wrk").exists() {
+        setup::apt_install(&["wrk"])?;
+    }
+    let example = worked_example()?;
+    let native = criterion()?;
+    let sizes = sizes()?;
+    let site = site()?;
+    let server = TestServer::start_built(
+        true,
+        &["--static", &site, "--creations-per-minute", "1000000"],
+    )?;
+    let password = server.add_user("bench")?;
+    let browser = browser(&server, &password, &example)?;
+    let polls = polls_per_second(&server)?;
+    let long_polls = long_polls(&server)?;
+    drop(server);
+
+    let ms = |v: f64| format!("{v:.3} ms");
+    let number = |key: &str| {
+        browser
+            .get(key)
+            .and_then(serde_json::Value::as_f64)
+            .unwrap_or(f64::NAN)
+    };
+    let (qr_ours, qr_node, qr_generator) = (
+        number("qr.qrauth"),
+        number("qr.node-qrcode"),
+        number("qr.qrcode-generator"),
+    );
+    let verify_2 = native["server/verify-worst-case-2-threads"];
+    let verifications = 2.0 / (verify_2 / 1e9);
+    let first_qr = (number("firstQr.app"), number("firstQr.plain"));
+    let pin_to_code = number("crypto.wasmPinToCode");
+    let rows = vec![
+        Row {
+            figure: "QR encode + SVG, §13.2 payload (268 B, level M), wasm in Chromium",
+            ours: ms(qr_ours),
+            peer: format!(
+                "node-qrcode {} · qrcode-generator {}",
+                ms(qr_node),
+                ms(qr_generator)
+            ),
+            ratio: Some(qr_node / qr_ours),
+            goal: "≥ 3× node-qrcode",
+            met: Some(qr_node / qr_ours >= 3.0),
+        },
+        Row {
+            figure: "QR encode + SVG, same payload, native (Criterion)",
+            ours: ms(native["qr/qrauth"] / 1e6),
+            peer: format!(
+                "qrcode crate as published {}",
+                ms(native["qr/qrcode-crate"] / 1e6)
+            ),
+            ratio: Some(native["qr/qrcode-crate"] / native["qr/qrauth"]),
+            goal: "",
+            met: None,
+        },
+        Row {
+            figure: "PIN to offline code in the page (SoftwareToken.computeOfflineCode: PBKDF2 10 000, AES, HMAC chain, counter saved in IndexedDB)",
+            ours: ms(pin_to_code),
+            peer: format!(
+                "WebCrypto, same crypto, no storage {}",
+                ms(number("crypto.webCryptoPinToCode"))
+            ),
+            ratio: Some(number("crypto.webCryptoPinToCode") / pin_to_code),
+            goal: "report; under 50 ms",
+            met: Some(pin_to_code < 50.0),
+        },
+        Row {
+            figure: "ECDSA P-256 verify of a payload in the page (SoftwareToken.reviewOffline, with its IndexedDB read)",
+            ours: ms(number("crypto.wasmVerify")),
+            peer: format!("WebCrypto verify {}", ms(number("crypto.webCryptoVerify"))),
+            ratio: Some(number("crypto.webCryptoVerify") / number("crypto.wasmVerify")),
+            goal: "report",
+            met: None,
+        },
+        Row {
+            figure: "npm package, wasm + JS, gzip -9",
+            ours: kb(sizes.package),
+            peer: format!(
+                "node-qrcode browser bundle (esbuild, minified) {}",
+                kb(sizes.node_qrcode)
+            ),
+            ratio: Some(sizes.node_qrcode as f64 / sizes.package as f64),
+            goal: "≤ 80 KB",
+            met: Some(sizes.package <= 80_000),
+        },
+        Row {
+            figure: "app, everything the first load fetches, gzip -9",
+            ours: kb(sizes.app),
+            peer: "—".into(),
+            ratio: None,
+            goal: "≤ 180 KB",
+            met: Some(sizes.app <= 180_000),
+        },
+        Row {
+            figure: "navigation to a visible sign-in QR (median of 15, fresh context each)",
+            ours: ms(first_qr.0),
+            peer: format!(
+                "plain JS page + node-qrcode, same server {}",
+                ms(first_qr.1)
+            ),
+            ratio: Some(first_qr.1 / first_qr.0),
+            goal: "≤ 1.2× the plain page",
+            met: Some(first_qr.0 <= 1.2 * first_qr.1),
+        },
+        Row {
+            figure: "session polls per second, 127.0.0.1, wrk -t1 -c32 10 s",
+            ours: format!("{:.0}/s", polls.poll),
+            peer: format!(
+                "GET /api/v1/live (fixed JSON, same binary) {:.0}/s",
+                polls.live
+            ),
+            ratio: Some(polls.poll / polls.live),
+            goal: "≥ 0.5× the bare endpoint",
+            met: Some(polls.poll >= 0.5 * polls.live),
+        },
+        Row {
+            figure: "10 000 clients long-polling at once: server RSS, errors",
+            ours: format!(
+                "{:.0} MB peak, {} errors",
+                long_polls["rssPeakKib"].as_f64().unwrap_or(f64::NAN) / 1024.0,
+                long_polls["errors"]
+            ),
+            peer: "—".into(),
+            ratio: None,
+            goal: "< 200 MB, no errors",
+            met: Some(
+                long_polls["rssPeakKib"].as_f64().unwrap_or(f64::MAX) < 200.0 * 1024.0
+                    && long_polls["errors"].as_u64() == Some(0),
+            ),
+        },
+        Row {
+            figure: "offline code verifications per second, worst case (wrong code, flag B, look-ahead 20: 40 codes), 2 threads",
+            ours: format!("{verifications:.0}/s"),
+            peer: "—".into(),
+            ratio: None,
+            goal: "≥ 2 000/s on 2 cores",
+            met: Some(verifications >= 2000.0),
+        },
+    ];
+    write_report(&rows, &native, &browser, &sizes, &polls, &long_polls)
+}
+
+fn kb(bytes: u64) -> String {
+    format!("{:.1} KB", bytes as f64 / 1000.0)
+}
+
+/// Spec §13.2's payload and key, from the specification beside the project.
+fn worked_example() -> Result<serde_json::Value> {
+    let printed = output(command("cargo").args([
+        "run",
+        "--quiet",
+        "--release",
+        "--package",
+        "qrauth-bench",
+        "--bin",
+        "worked-example",
+    ]))
+    .ok_or_else(|| Failure("cannot read spec §13.2's worked example".into()))?;
+    Ok(serde_json::from_str(&printed)?)
+}
+
+/// Criterion's mean estimates in nanoseconds, by `group/name`.
+fn criterion() -> Result<std::collections::BTreeMap<String, f64>> {
+    status(
+        command("cargo").args([
+            "bench",
+            "--package",
+            "qrauth-bench",
+            "--bench",
+            "primitives",
+            "--",
+            "--warm-up-time",
+            "2",
+            "--measurement-time",
+            "5",
+        ]),
+        "cargo bench (Criterion)",
+    )?;
+    let mut estimates = std::collections::BTreeMap::new();
+    for group in ["qr", "token", "server"] {
+        for entry in std::fs::read_dir(target_dir().join("criterion").join(group))? {
+            let entry = entry?;
+            let file = entry.path().join("new/estimates.json");
+            if let Ok(text) = std::fs::read_to_string(&file) {
+                let json: serde_json::Value = serde_json::from_str(&text)?;
+                let mean = json["mean"]["point_estimate"].as_f64().unwrap_or(f64::NAN);
+                estimates.insert(
+                    format!("{group}/{}", entry.file_name().to_string_lossy()),
+                    mean,
+                );
+            }
+        }
+    }
+    Ok(estimates)
+}
+
+struct Sizes {
+    package: u64,
+    node_qrcode: u64,
+    app: u64,
+}
+
+/// Bytes of `file` after `gzip -9`.
+fn gzipped(file: &Path) -> Result<u64> {
+    let out = std::process::Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(file)
+        .output()?;
+    if !out.status.success() {
+        return Err(Failure(format!("gzip -9 {} failed", file.display())));
+    }
+    Ok(out.stdout.len() as u64)
+}
+
+fn sizes() -> Result<Sizes> {
+    build::npm()?;
+    let pkg = root().join("web/pkg/web");
+    let package =
+        gzipped(&pkg.join("qrauth_token.js"))? + gzipped(&pkg.join("qrauth_token_bg.wasm"))?;
+    let dir = target_dir().join("bench");
+    std::fs::create_dir_all(&dir)?;
+    let bundle = dir.join("node-qrcode.min.js");
+    esbuild(
+        &root().join("web/node_modules/qrcode/lib/browser.js"),
+        &bundle,
+    )?;
+    let node_qrcode = gzipped(&bundle)?;
+    let dist = target_dir().join("bench-dist");
+    build::dist(&dist)?;
+    let mut app = 0;
+    for entry in std::fs::read_dir(&dist)? {
+        let path = entry?.path();
+        if path.is_file() {
+            app += gzipped(&path)?;
+        }
+    }
+    Ok(Sizes {
+        package,
+        node_qrcode,
+        app,
+    })
+}
+
+/// A minified browser bundle of `entry` (ES module).
+fn esbuild(entry: &Path, out: &Path) -> Result {
+    status(
+        command(root().join("web/node_modules/.bin/esbuild"))
+            .arg(entry)
+            .args(["--bundle", "--minify", "--format=esm", "--platform=browser"])
+            .arg(format!("--outfile={}", out.display())),
+        "esbuild",
+    )
+}
+
+/// The app's build plus web/bench/ (with the package and the peers), as one site.
+fn site() -> Result<String> {
+    let site = target_dir().join("bench-site");
+    let _ = std::fs::remove_dir_all(&site);
+    copy_dir(&target_dir().join("bench-dist"), &site)?;
+    let bench = site.join("bench");
+    copy_dir(&root().join("web/bench"), &bench)?;
+    copy_dir(&root().join("web/pkg/web"), &bench.join("pkg"))?;
+    esbuild(&root().join("web/bench/peers.js"), &bench.join("peers.js"))?;
+    Ok(site.to_string_lossy().into_owned())
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let path = entry?.path();
+        if path.is_file() {
+            std::fs::copy(&path, to.join(path.file_name().unwrap_or_default()))?;
+        }
+    }
+    Ok(())
+}
+
+fn browser(
+    server: &TestServer,
+    password: &str,
+    example: &serde_json::Value,
+) -> Result<serde_json::Value> {
+    let out = target_dir().join("bench/browser.json");
+    status(
+        command("node")
+            .arg(root().join("web/bench/browser.mjs"))
+            .env("QRAUTH_URL", &server.url)
+            .env("QRAUTH_USER", "bench")
+            .env("QRAUTH_PASSWORD", password)
+            .env(
+                "BENCH_PAYLOAD",
+                example["payload"].as_str().unwrap_or_default(),
+            )
+            .env(
+                "BENCH_SERVER_PUBLIC",
+                example["serverPublic"].as_str().unwrap_or_default(),
+            )
+            .env("BENCH_OUT", &out)
+            .env("CHROMIUM", CHROMIUM),
+        "node web/bench/browser.mjs",
+    )?;
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out)?)?;
+    // Flattened to `group.name` keys.
+    let mut flat = serde_json::Map::new();
+    if let Some(groups) = json.as_object() {
+        for (group, values) in groups {
+            match values.as_object() {
+                Some(values) => {
+                    for (name, value) in values {
+                        flat.insert(format!("{group}.{name}"), value.clone());
+                    }
+                }
+                None => {
+                    flat.insert(group.clone(), values.clone());
+                }
+            }
+        }
+    }
+    Ok(serde_json::Value::Object(flat))
+}
+
+struct Polls {
+    poll: f64,
+    live: f64,
+}
+
+fn polls_per_second(server: &TestServer) -> Result<Polls> {
+    let created = output(command("curl").args([
+        "-sS",
+        "-X",
+        "POST",
+        &format!("{}/api/v1/logins", server.url),
+    ]))
+    .ok_or_else(|| Failure("cannot create a login to poll".into()))?;
+    let login: serde_json::Value = serde_json::from_str(&created)?;
+    let id = login["loginId"].as_str().unwrap_or_default();
+    let secret = login["pollSecret"].as_str().unwrap_or_default();
+    let poll = wrk(&format!("{}/api/v1/logins/{id}", server.url), Some(secret))?;
+    let live = wrk(&format!("{}/api/v1/live", server.url), None)?;
+    Ok(Polls { poll, live })
+}
+
+/// Requests per second that wrk saw answered with 2xx.
+fn wrk(url: &str, bearer: Option<&str>) -> Result<f64> {
+    let mut wrk = command("wrk");
+    wrk.args(["-t1", "-c32", "-d10s"]);
+    if let Some(secret) = bearer {
+        wrk.args(["-H", &format!("Authorization: Bearer {secret}")]);
+    }
+    let printed = output(wrk.arg(url)).ok_or_else(|| Failure(format!("wrk {url} failed")))?;
+    print!("{printed}");
+    if printed.contains("Non-2xx") {
+        return Err(Failure(format!("wrk {url}: some answers were errors")));
+    }
+    printed
+        .lines()
+        .find_map(|l| l.strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| Failure(format!("wrk {url}: no Requests/sec")))
+}
+
+fn long_polls(server: &TestServer) -> Result<serde_json::Value> {
+    status(
+        command("cargo").args([
+            "build",
+            "--quiet",
+            "--release",
+            "--package",
+            "qrauth-bench",
+            "--bin",
+            "long-polls",
+        ]),
+        "cargo build long-polls",
+    )?;
+    let printed = output(
+        command(target_dir().join("release/long-polls"))
+            .arg(&server.url)
+            .arg("10000")
+            .arg(server.pid().to_string()),
+    )
+    .ok_or_else(|| Failure("long-polls failed".into()))?;
+    println!("{printed}");
+    Ok(serde_json::from_str(printed.trim())?)
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .next()
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or_else(String::new, |kib| {
+            format!(", {:.0} GiB", kib as f64 / 1024.0 / 1024.0)
+        });
+    let version = |program: &str, arg: &str| {
+        output(command(program).arg(arg)).map_or_else(|| "?".into(), |v| v.trim().to_owned())
+    };
+    format!(
+        "{cpu}, {cores} cores{memory}; {}; {}; node {}",
+        version("rustc", "--version"),
+        version(CHROMIUM, "--version"),
+        version("node", "--version"),
+    )
+}
+
+fn write_report(
+    rows: &[Row],
+    native: &std::collections::BTreeMap<String, f64>,
+    browser: &serde_json::Value,
+    sizes: &Sizes,
+    polls: &Polls,
+    long_polls: &serde_json::Value,
+) -> Result {
+    let machine = machine();
+    let mut md = String::from(
+        "# Benchmarks\n\nWritten by `cargo xtask bench` (do not edit by hand): each figure and its peer measured in the same run on the same machine. \"× peer\" is how many times better qrauth does (above 1: qrauth is faster or smaller). Times are medians (browser) or Criterion means (native).\n\n",
+    );
+    md.push_str(&format!("Machine: {machine}.\n\n"));
+    md.push_str("| figure | qrauth | peer | × peer | goal | met |\n|---|---|---|---|---|---|\n");
+    for row in rows {
+        md.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            row.figure,
+            row.ours,
+            row.peer,
+            row.ratio.map_or("—".into(), |r| format!("{r:.2}")),
+            if row.goal.is_empty() { "—" } else { row.goal },
+            match row.met {
+                Some(true) => "yes",
+                Some(false) => "**no**",
+                None => "—",
+            }
+        ));
+    }
+    md.push_str(
+        "\n## How\n\n\
+         - Native: `cargo bench -p qrauth-bench --bench primitives` (Criterion, `crates/bench/benches/primitives.rs`).\n\
+         - Browser: `web/bench/browser.mjs` in headless Chromium (playwright-core) against `qrauth serve --release` serving the app and `web/bench/`; node-qrcode and qrcode-generator bundled by esbuild into the same page. QR: 30 rounds of 10 renders each, taken in turns. Crypto: a real `SoftwareToken` activated against the server; WebCrypto does the same primitives with no storage.\n\
+         - Sizes: `gzip -9` of `web/pkg/web/qrauth_token.js` + `qrauth_token_bg.wasm`; of every file of the app's `trunk build --release`; node-qrcode's `lib/browser.js` bundled and minified by esbuild.\n\
+         - Polls: `wrk -t1 -c32 -d10s` on `GET /api/v1/logins/{id}` with the poll secret, then on `GET /api/v1/live`; wrk and the server share the 2 cores.\n\
+         - Long-polls: `crates/bench/src/bin/long-polls.rs` makes 10 000 logins and holds `?wait=30` on each at once; RSS from `/proc/<pid>/status` while they wait.\n\
+         - Verifications: Criterion, a wrong code with flag B checked over the whole look-ahead (2 × 20 codes), on two threads at once.\n",
+    );
+    std::fs::write(root().join("docs/benchmarks.md"), md)?;
+    let json = serde_json::json!({
+        "machine": machine,
+        "native_ns": native,
+        "browser": browser,
+        "sizes_gzip_bytes": { "package": sizes.package, "node_qrcode_bundle": sizes.node_qrcode, "app": sizes.app },
+        "polls_per_second": { "poll": polls.poll, "live": polls.live },
+        "long_polls": long_polls,
+    });
+    std::fs::write(
+        root().join("docs/benchmarks.json"),
+        serde_json::to_string_pretty(&json)? + "\n",
+    )?;
+    println!("bench: wrote docs/benchmarks.md and docs/benchmarks.json");
+    Ok(())
+}
