@@ -48,7 +48,7 @@ const STAGES: &[Stage] = &[
     Stage {
         key: "node",
         name: "npm package, Node tests",
-        runs: "cargo xtask npm, then node --test web/test",
+        runs: "cargo xtask npm, then node --test web/test (one file against qrauth serve)",
         run: node_tests,
     },
     Stage {
@@ -305,8 +305,20 @@ impl TestServer {
 
 fn node_tests() -> Result {
     build::npm()?;
-    node_test(&root().join("web/test"), &[])
+    // The package's token is also tried in Node against a real server.
+    let server = TestServer::start(&["--creations-per-minute", "1000"])?;
+    let password = server.add_user(NODE_TEST_USER)?;
+    node_test(
+        &root().join("web/test"),
+        &[
+            ("QRAUTH_URL", server.url.as_str()),
+            ("QRAUTH_USER", NODE_TEST_USER),
+            ("QRAUTH_PASSWORD", &password),
+        ],
+    )
 }
+
+const NODE_TEST_USER: &str = "node-test";
 
 fn end_to_end() -> Result {
     // Its own dist, so that a running `cargo xtask demo` and this build never share files.
