@@ -249,7 +249,7 @@ const STORAGE_THREADS: usize = 8;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Database work runs on blocking threads, one at a time behind the single connection's
-    // lock; Tokio's default of up to 512 such threads only grows memory under load (10 000
+    // lock; Tokio's default of up to 512 such threads only grows memory under load (3 000
     // long-polls arriving at once made about 200, each with its own stack).
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -382,8 +382,6 @@ async fn add_user(
     Ok(())
 }
 
-/// Draws a QR code for a terminal: two modules per character cell with half blocks, light on
-/// dark inverted so it reads on dark and light themes alike (the quiet zone is drawn too).
 /// A lifetime in whole seconds, from 5 s (enough for a test; a person needs far more) to a day.
 fn lifetime_seconds(text: &str) -> Result<Duration, String> {
     const RANGE: std::ops::RangeInclusive<u64> = 5..=86_400;
@@ -398,6 +396,8 @@ fn lifetime_seconds(text: &str) -> Result<Duration, String> {
     }
 }
 
+/// Draws a QR code for a terminal: two modules per character cell with half blocks, light on
+/// dark inverted so it reads on dark and light themes alike (the quiet zone is drawn too).
 fn terminal_qr(text: &str) -> Result<String, Box<dyn std::error::Error>> {
     use qrauth_token::qr::{ErrorCorrection, QrMatrix};
     let matrix = QrMatrix::encode(text, ErrorCorrection::Low)?;

@@ -20,8 +20,8 @@ struct Login {
     poll_secret: String,
 }
 
-/// One request; the status and the body.
-async fn request(host: &str, head: &str, body: &str) -> Result<(u16, String), String> {
+/// Connects and sends one request; the answer is read with [`answer`].
+async fn send(host: &str, head: &str, body: &str) -> Result<TcpStream, String> {
     let mut stream = TcpStream::connect(host)
         .await
         .map_err(|e| format!("connect: {e}"))?;
@@ -33,6 +33,11 @@ async fn request(host: &str, head: &str, body: &str) -> Result<(u16, String), St
         .write_all(request.as_bytes())
         .await
         .map_err(|e| format!("write: {e}"))?;
+    Ok(stream)
+}
+
+/// The whole answer (the server closes the connection after it): its status and body.
+async fn answer(mut stream: TcpStream) -> Result<(u16, String), String> {
     let mut answer = Vec::new();
     stream
         .read_to_end(&mut answer)
@@ -52,7 +57,7 @@ async fn request(host: &str, head: &str, body: &str) -> Result<(u16, String), St
 }
 
 async fn create_login(host: &str) -> Result<Login, String> {
-    let (status, body) = request(host, "POST /api/v1/logins HTTP/1.1", "").await?;
+    let (status, body) = answer(send(host, "POST /api/v1/logins HTTP/1.1", "").await?).await?;
     if status != 201 {
         return Err(format!("POST /api/v1/logins: {status} {body}"));
     }
@@ -132,26 +137,12 @@ async fn run(host: Arc<str>, clients: usize, pid: u32) -> Result<(), String> {
                 login.id, login.poll_secret
             );
             let turn = opening.acquire().await;
-            let mut stream = TcpStream::connect(&*host)
-                .await
-                .map_err(|e| e.to_string())?;
-            let request = format!("{head}\r\nHost: {host}\r\nConnection: close\r\n\r\n");
-            stream
-                .write_all(request.as_bytes())
-                .await
-                .map_err(|e| e.to_string())?;
+            let stream = send(&host, &head, "").await?;
             drop(turn);
             waiting.fetch_add(1, Ordering::Relaxed);
-            let mut answer = Vec::new();
-            stream
-                .read_to_end(&mut answer)
-                .await
-                .map_err(|e| e.to_string())?;
-            let text = String::from_utf8_lossy(&answer);
-            if text.starts_with("HTTP/1.1 200") && text.contains("\"PENDING\"") {
-                Ok(())
-            } else {
-                Err(text.lines().next().unwrap_or("no answer").to_owned())
+            match answer(stream).await? {
+                (200, body) if body.contains("\"PENDING\"") => Ok(()),
+                (status, body) => Err(format!("{status} {body}")),
             }
         }));
     }
