@@ -213,6 +213,13 @@ impl Server {
             .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
     }
 
+    /// The routes without the listener, to answer requests in-process (the fuzz targets in
+    /// `fuzz/` drive them this way). Each request needs a
+    /// `ConnectInfo<SocketAddr>` extension, as the listener would add; no retention sweep runs.
+    pub fn into_router(self) -> Router {
+        self.router
+    }
+
     /// Serves until `shutdown` completes, then lets requests in flight finish.
     pub async fn run(
         self,

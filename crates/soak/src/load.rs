@@ -1,0 +1,794 @@
+//! Simulated users, each a page and a phone with a token, running random full flows against
+//! one server while it may be killed and started again; then every final state is checked
+//! against what the users did.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use qrauth_core::signature::{AUTHORIZATION_HEADER, LOGIN_APPROVE_URI_ID};
+use serde_json::{Value, json};
+
+use crate::http::{Client, Failed, Reply};
+use crate::server::{Account, Deployment};
+use crate::token::{PIN, Token, WRONG_PIN};
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// Users at once.
+    pub users: usize,
+    /// How long they keep starting flows.
+    pub duration: Duration,
+    /// SIGKILLs at random moments during the load, each followed by a restart.
+    pub kills: usize,
+    /// Seeds the users' choices and the moments of the kills.
+    pub seed: u64,
+    /// Seconds a login or an operation lives (the server's `--login-lifetime` and
+    /// `--operation-lifetime`): the final check waits this long for the abandoned ones to expire.
+    pub lifetime_s: u64,
+}
+
+/// What happened.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Requests that got an answer.
+    pub answered: u64,
+    /// Requests cut off (no whole answer): the server was being killed.
+    pub cut_off: u64,
+    /// Answers with a 5xx status: must be none.
+    pub server_errors: Vec<String>,
+    /// Latency of every answered request, sorted.
+    pub latencies: Vec<Duration>,
+    /// Flows finished, by kind.
+    pub flows: BTreeMap<&'static str, u64>,
+    /// SIGKILLs delivered, and how long each restart took until the server answered.
+    pub restarts: Vec<Duration>,
+    /// Every broken promise found: lost approvals, double approvals, counters going back,
+    /// states that disagree with what the user did, sessions stuck. Must be empty.
+    pub problems: Vec<String>,
+    /// Operations and logins whose final state was checked.
+    pub checked: u64,
+}
+
+impl Report {
+    /// The `q`-quantile of the latencies (0.99 for p99).
+    pub fn quantile(&self, q: f64) -> Duration {
+        if self.latencies.is_empty() {
+            return Duration::ZERO;
+        }
+        let index = ((self.latencies.len() - 1) as f64 * q).round() as usize;
+        self.latencies[index]
+    }
+
+    /// A few lines for people.
+    pub fn summary(&self) -> String {
+        let flows: Vec<String> = self.flows.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        format!(
+            "requests answered {}, cut off by kills {}, server errors {}\n\
+             latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms\n\
+             flows: {}\n\
+             kills {}, restarts answered after {:?}\n\
+             final states checked {}, problems {}",
+            self.answered,
+            self.cut_off,
+            self.server_errors.len(),
+            ms(self.quantile(0.5)),
+            ms(self.quantile(0.99)),
+            ms(self.latencies.last().copied().unwrap_or_default()),
+            flows.join(", "),
+            self.restarts.len(),
+            self.restarts
+                .iter()
+                .map(|d| format!("{} ms", d.as_millis()))
+                .collect::<Vec<_>>(),
+            self.checked,
+            self.problems.len(),
+        )
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// A small deterministic generator (SplitMix64): the same seed makes the same choices.
+#[derive(Clone)]
+pub struct Dice(u64);
+
+impl Dice {
+    /// Seeded.
+    pub fn new(seed: u64) -> Self {
+        Dice(seed)
+    }
+
+    /// The next number.
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// True `percent` times in a hundred.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+/// Counts shared by every user.
+#[derive(Default)]
+struct Tally {
+    answered: u64,
+    cut_off: u64,
+    server_errors: Vec<String>,
+    latencies: Vec<Duration>,
+    flows: BTreeMap<&'static str, u64>,
+    problems: Vec<String>,
+}
+
+/// What a user expects of one thing it did, checked at the end.
+enum Expectation {
+    /// An operation the user approved (or that may still be pending when abandoned).
+    Operation { id: String, approved: bool },
+    /// A login and the state the user left it in.
+    Login {
+        id: String,
+        secret: String,
+        state: &'static str,
+    },
+}
+
+/// One simulated person: the page they sign in on and the phone with their token.
+struct User {
+    name: String,
+    token: Token,
+    client: Client,
+    dice: Dice,
+    tally: Arc<Mutex<Tally>>,
+    expectations: Vec<Expectation>,
+    /// Failed attempts left, when known for sure (no refusal cut off since the last success).
+    remaining: Option<u64>,
+}
+
+/// How long one request waits for its answer; a server being restarted takes a moment.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long a user keeps retrying a request the kills cut off.
+const RETRY_FOR: Duration = Duration::from_secs(60);
+
+impl User {
+    fn problem(&self, text: String) {
+        self.tally
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .problems
+            .push(format!("{}: {text}", self.name));
+    }
+
+    fn finished(&self, flow: &'static str) {
+        *self
+            .tally
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .flows
+            .entry(flow)
+            .or_default() += 1;
+    }
+
+    /// One request; `None` when it was cut off (and counted).
+    async fn once(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Option<Reply> {
+        let body = body.map(Value::to_string);
+        let result = self
+            .client
+            .send(
+                method,
+                path,
+                headers,
+                body.as_deref().map(str::as_bytes),
+                REQUEST_TIMEOUT,
+            )
+            .await;
+        let mut tally = self.tally.lock().unwrap_or_else(|p| p.into_inner());
+        match result {
+            Ok(reply) => {
+                tally.answered += 1;
+                tally.latencies.push(reply.latency);
+                if reply.status >= 500 {
+                    tally
+                        .server_errors
+                        .push(format!("{method} {path}: {}", reply.describe()));
+                }
+                Some(reply)
+            }
+            Err(Failed::Connection(_) | Failed::Timeout | Failed::Garbled(_)) => {
+                tally.cut_off += 1;
+                None
+            }
+        }
+    }
+
+    /// A request repeated until it is answered: for those that are safe to repeat.
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<Reply, String> {
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(20);
+        loop {
+            if let Some(reply) = self.once(method, path, headers, body).await {
+                return Ok(reply);
+            }
+            if started.elapsed() > RETRY_FOR {
+                return Err(format!("{method} {path}: no answer for {RETRY_FOR:?}"));
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(500));
+        }
+    }
+
+    async fn expect(&self, what: &str, reply: &Reply, status: u16) -> Result<Value, String> {
+        if reply.status == status {
+            Ok(reply.json())
+        } else {
+            Err(format!(
+                "{what}: expected {status}, got {}",
+                reply.describe()
+            ))
+        }
+    }
+
+    async fn run_flow(&mut self) -> Result<(), String> {
+        match self.dice.below(100) {
+            0..40 => self.online_login().await,
+            40..80 => self.offline_approval().await,
+            80..90 => self.cancelled_login().await,
+            _ => self.abandoned_operation().await,
+        }
+    }
+
+    /// A new login as the page makes it; returns (id, poll secret, scan code).
+    async fn new_login(&self) -> Result<(String, String, String), String> {
+        let created = self
+            .call("POST", "/api/v1/logins", &[], Some(&json!({})))
+            .await?;
+        let created = self.expect("create login", &created, 201).await?;
+        let text = |key: &str| created[key].as_str().unwrap_or_default().to_owned();
+        let qr = text("qrText");
+        let scan = qr
+            .split_once("#scan=")
+            .map(|(_, s)| s.to_owned())
+            .ok_or(format!("QR text {qr:?}"))?;
+        Ok((text("loginId"), text("pollSecret"), scan))
+    }
+
+    async fn login_state(&self, id: &str, secret: &str) -> Result<String, String> {
+        let bearer = format!("Bearer {secret}");
+        let reply = self
+            .call(
+                "GET",
+                &format!("/api/v1/logins/{id}"),
+                &[("Authorization", &bearer)],
+                None,
+            )
+            .await?;
+        let view = self.expect("poll", &reply, 200).await?;
+        Ok(view["state"].as_str().unwrap_or_default().to_owned())
+    }
+
+    /// The phone scans the page's QR: the login becomes SCANNED and shows who asks.
+    async fn attach(&self, scan: &str) -> Result<(), String> {
+        let reply = self
+            .call(
+                "POST",
+                "/api/v1/token/logins/attach",
+                &[],
+                Some(&json!({"scanCode": scan})),
+            )
+            .await?;
+        let context = self.expect("attach", &reply, 200).await?;
+        if context["state"] != "SCANNED" {
+            return Err(format!("attach: state {}", context["state"]));
+        }
+        Ok(())
+    }
+
+    async fn online_login(&mut self) -> Result<(), String> {
+        let (id, secret, scan) = self.new_login().await?;
+        self.attach(&scan).await?;
+        let body = json!({"scanCode": scan});
+        let raw = body.to_string();
+        let path = format!("/api/v1/token/logins/{id}/approve");
+        if self.dice.chance(15) {
+            let value = self
+                .token
+                .sign(LOGIN_APPROVE_URI_ID, raw.as_bytes(), WRONG_PIN)?;
+            if let Some(reply) = self
+                .once(
+                    "POST",
+                    &path,
+                    &[(AUTHORIZATION_HEADER, &value)],
+                    Some(&body),
+                )
+                .await
+            {
+                self.expect("approve with a wrong PIN", &reply, 401).await?;
+                self.counted_failure(&reply);
+            } else {
+                self.remaining = None;
+            }
+            if self.login_state(&id, &secret).await? != "SCANNED" {
+                return Err(format!("login {id} left SCANNED after a wrong PIN"));
+            }
+        } else if self.dice.chance(20) {
+            let reply = self
+                .call(
+                    "POST",
+                    &format!("/api/v1/token/logins/{id}/deny"),
+                    &[],
+                    Some(&body),
+                )
+                .await?;
+            if reply.status != 200 && self.login_state(&id, &secret).await? != "DENIED" {
+                return Err(format!("deny: {}", reply.describe()));
+            }
+            self.expectations.push(Expectation::Login {
+                id,
+                secret,
+                state: "DENIED",
+            });
+            self.finished("online login denied");
+            return Ok(());
+        }
+        // Approve with the right PIN; a cut-off approval is looked up, then signed afresh (the
+        // same signature again would be a replay, which the server rightly refuses).
+        loop {
+            let value = self.token.sign(LOGIN_APPROVE_URI_ID, raw.as_bytes(), PIN)?;
+            if let Some(reply) = self
+                .once(
+                    "POST",
+                    &path,
+                    &[(AUTHORIZATION_HEADER, &value)],
+                    Some(&body),
+                )
+                .await
+            {
+                self.expect("approve", &reply, 200).await?;
+                self.remaining = Some(5);
+                break;
+            }
+            self.remaining = None;
+            match self.login_state(&id, &secret).await?.as_str() {
+                "APPROVED" => break,
+                "SCANNED" => continue,
+                other => return Err(format!("login {id} is {other} after a cut-off approval")),
+            }
+        }
+        let bearer = format!("Bearer {secret}");
+        let auth = [("Authorization", bearer.as_str())];
+        let complete = format!("/api/v1/logins/{id}/complete");
+        loop {
+            if let Some(reply) = self.once("POST", &complete, &auth, None).await {
+                let done = self.expect("complete", &reply, 200).await?;
+                if !done["idToken"]
+                    .as_str()
+                    .is_some_and(|t| t.split('.').count() == 3)
+                {
+                    return Err(format!("complete: no identity token in {done}"));
+                }
+                break;
+            }
+            match self.login_state(&id, &secret).await?.as_str() {
+                "COMPLETED" => break,
+                "APPROVED" => continue,
+                other => return Err(format!("login {id} is {other} after a cut-off completion")),
+            }
+        }
+        // Completing twice gives a second identity token to nobody.
+        let again = self.call("POST", &complete, &auth, None).await?;
+        if again.status != 409 {
+            return Err(format!("second completion: {}", again.describe()));
+        }
+        self.expectations.push(Expectation::Login {
+            id,
+            secret,
+            state: "COMPLETED",
+        });
+        self.finished("online login completed");
+        Ok(())
+    }
+
+    async fn cancelled_login(&mut self) -> Result<(), String> {
+        let (id, secret, scan) = self.new_login().await?;
+        let scanned = self.dice.chance(50);
+        if scanned {
+            self.attach(&scan).await?;
+        }
+        let bearer = format!("Bearer {secret}");
+        let reply = self
+            .call(
+                "DELETE",
+                &format!("/api/v1/logins/{id}"),
+                &[("Authorization", &bearer)],
+                None,
+            )
+            .await?;
+        if reply.status != 200 && self.login_state(&id, &secret).await? != "CANCELED" {
+            return Err(format!("cancel: {}", reply.describe()));
+        }
+        // The phone is too late: a cancelled login cannot be approved.
+        let body = json!({"scanCode": scan});
+        let value = self
+            .token
+            .sign(LOGIN_APPROVE_URI_ID, body.to_string().as_bytes(), PIN)?;
+        let late = self
+            .call(
+                "POST",
+                &format!("/api/v1/token/logins/{id}/approve"),
+                &[(AUTHORIZATION_HEADER, &value)],
+                Some(&body),
+            )
+            .await?;
+        if late.status != 409 {
+            return Err(format!("approving a cancelled login: {}", late.describe()));
+        }
+        self.expectations.push(Expectation::Login {
+            id,
+            secret,
+            state: "CANCELED",
+        });
+        self.finished("online login cancelled");
+        Ok(())
+    }
+
+    async fn new_payment(&mut self) -> Result<(String, String), String> {
+        let cents = 100 + self.dice.below(99_900);
+        let body = json!({
+            "type": "payment",
+            "amount": format!("{}.{:02}", cents / 100, cents % 100),
+            "currency": "EUR",
+            "iban": "CZ6508000000192000145399",
+            "payee": "Soak test",
+            "user": self.name,
+        });
+        let reply = self
+            .call("POST", "/api/v1/operations", &[], Some(&body))
+            .await?;
+        let created = self.expect("create operation", &reply, 201).await?;
+        let text = |key: &str| created[key].as_str().unwrap_or_default().to_owned();
+        Ok((text("operationId"), text("payload")))
+    }
+
+    fn counted_failure(&mut self, reply: &Reply) {
+        let left = reply.json()["remainingAttempts"].as_u64();
+        if let (Some(known), Some(left)) = (self.remaining, left)
+            && left != known - 1
+        {
+            self.problem(format!(
+                "{known} attempts left, one wrong code, then {left}"
+            ));
+        }
+        self.remaining = left;
+    }
+
+    async fn offline_approval(&mut self) -> Result<(), String> {
+        let (id, payload) = self.new_payment().await?;
+        let path = format!("/api/v1/operations/{id}/verify");
+        if self.dice.chance(25) {
+            let wrong = self.token.offline_code(&payload, WRONG_PIN)?;
+            // Not repeated when cut off: a repeat would count a second failure.
+            if let Some(reply) = self
+                .once("POST", &path, &[], Some(&json!({"code": wrong})))
+                .await
+            {
+                let verdict = self.expect("verify a wrong code", &reply, 200).await?;
+                if verdict["valid"] != false {
+                    return Err(format!(
+                        "a code made with a wrong PIN was accepted: {verdict}"
+                    ));
+                }
+                self.counted_failure(&reply);
+            } else {
+                self.remaining = None;
+            }
+        }
+        let code = self.token.offline_code(&payload, PIN)?;
+        let body = json!({"code": code});
+        let reply = self.call("POST", &path, &[], Some(&body)).await?;
+        match (reply.status, reply.error_code().as_str()) {
+            (200, _) if reply.json()["valid"] == true => {}
+            // A cut-off attempt that had committed: the repeat finds it approved.
+            (409, "operation_already_approved") => {}
+            _ => return Err(format!("verify the right code: {}", reply.describe())),
+        }
+        self.remaining = Some(5);
+        if self.dice.chance(30) {
+            let replay = self.call("POST", &path, &[], Some(&body)).await?;
+            if replay.error_code() != "operation_already_approved" {
+                self.problem(format!(
+                    "operation {id} accepted a code twice: {}",
+                    replay.describe()
+                ));
+            }
+        }
+        self.expectations
+            .push(Expectation::Operation { id, approved: true });
+        self.finished("offline approval");
+        Ok(())
+    }
+
+    async fn abandoned_operation(&mut self) -> Result<(), String> {
+        let (id, _) = self.new_payment().await?;
+        self.expectations.push(Expectation::Operation {
+            id,
+            approved: false,
+        });
+        self.finished("operation abandoned");
+        Ok(())
+    }
+
+    /// Checks the final state of everything this user did.
+    async fn check(&self) -> u64 {
+        let mut checked = 0;
+        for expectation in &self.expectations {
+            checked += 1;
+            let outcome = match expectation {
+                Expectation::Operation { id, approved } => {
+                    match self
+                        .call("GET", &format!("/api/v1/operations/{id}"), &[], None)
+                        .await
+                    {
+                        Ok(reply) => {
+                            let state = reply.json()["state"]
+                                .as_str()
+                                .unwrap_or_default()
+                                .to_owned();
+                            let wanted = if *approved { "APPROVED" } else { "EXPIRED" };
+                            (state != wanted)
+                                .then(|| format!("operation {id} is {state}, not {wanted}"))
+                        }
+                        Err(e) => Some(e),
+                    }
+                }
+                Expectation::Login { id, secret, state } => {
+                    match self.login_state(id, secret).await {
+                        Ok(found) => {
+                            (found != *state).then(|| format!("login {id} is {found}, not {state}"))
+                        }
+                        Err(e) => Some(e),
+                    }
+                }
+            };
+            if let Some(problem) = outcome {
+                self.problem(problem);
+            }
+        }
+        checked
+    }
+}
+
+/// Counters of every activation as the database holds them now.
+fn counters(deployment: &Deployment) -> Result<BTreeMap<String, (i64, i64)>, String> {
+    let connection = rusqlite::Connection::open_with_flags(
+        &deployment.database,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .map_err(|e| e.to_string())?;
+    let mut statement = connection
+        .prepare("SELECT id, counter, failed_attempts FROM activations WHERE status = 'ACTIVE'")
+        .map_err(|e| e.to_string())?;
+    let rows = statement
+        .query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, (row.get(1)?, row.get(2)?)))
+        })
+        .map_err(|e| e.to_string())?;
+    rows.collect::<Result<_, _>>().map_err(|e| e.to_string())
+}
+
+/// The `qrauth serve` options for a plan: its lifetimes, and no per-address creation limit
+/// (every simulated user comes from 127.0.0.1).
+pub fn server_options(plan: &Plan) -> Vec<String> {
+    let lifetime = plan.lifetime_s.to_string();
+    [
+        "--creations-per-minute",
+        "1000000000",
+        "--login-lifetime",
+        &lifetime,
+        "--operation-lifetime",
+        &lifetime,
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+/// Runs the plan against a server started from `deployment` with `accounts`.
+pub async fn run(
+    deployment: &mut Deployment,
+    accounts: &[Account],
+    plan: &Plan,
+) -> Result<Report, String> {
+    let mut server = deployment.start().await?;
+    let client = server.client;
+    let tally = Arc::new(Mutex::new(Tally::default()));
+    let mut users = Vec::with_capacity(accounts.len());
+    for (index, account) in accounts.iter().enumerate() {
+        let token = Token::activate(&client, &account.activation_qr, &account.name).await?;
+        users.push(User {
+            name: account.name.clone(),
+            token,
+            client,
+            dice: Dice::new(plan.seed ^ (index as u64).wrapping_mul(0x2545_F491_4F6C_DD1D)),
+            tally: Arc::clone(&tally),
+            expectations: Vec::new(),
+            remaining: Some(5),
+        });
+    }
+    let deadline = Instant::now() + plan.duration;
+    let mut tasks = Vec::new();
+    for mut user in users {
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < deadline {
+                if let Err(problem) = user.run_flow().await {
+                    user.problem(problem);
+                    // Sign the activation's counter back in step before going on.
+                    user.remaining = None;
+                }
+            }
+            user
+        }));
+    }
+
+    // The kills, at random moments through the load; counters read before each kill must be
+    // there (or further on) after the restart.
+    let mut dice = Dice::new(plan.seed.rotate_left(17));
+    let mut moments: Vec<Duration> = (0..plan.kills)
+        .map(|_| {
+            plan.duration
+                .mul_f64(0.05 + 0.9 * (dice.below(10_000) as f64 / 10_000.0))
+        })
+        .collect();
+    moments.sort();
+    let started = Instant::now();
+    let mut restarts = Vec::new();
+    let mut problems = Vec::new();
+    for moment in moments {
+        tokio::time::sleep_until((started + moment).into()).await;
+        let before = counters(deployment)?;
+        server.kill().await;
+        let killed = Instant::now();
+        server = deployment.start().await?;
+        restarts.push(killed.elapsed());
+        let after = counters(deployment)?;
+        for (id, (counter, _)) in &before {
+            match after.get(id) {
+                Some((now, _)) if now >= counter => {}
+                Some((now, _)) => problems.push(format!(
+                    "activation {id}: counter {counter} before the kill, {now} after"
+                )),
+                None => problems.push(format!("activation {id} is no longer active after a kill")),
+            }
+        }
+    }
+    let mut users = Vec::new();
+    for task in tasks {
+        users.push(
+            task.await
+                .map_err(|e| format!("a user's task failed: {e}"))?,
+        );
+    }
+
+    // Abandoned operations and logins expire on their own; wait for that, then check all.
+    tokio::time::sleep(Duration::from_secs(plan.lifetime_s + 1)).await;
+    let mut checked = 0;
+    for user in &users {
+        checked += user.check().await;
+    }
+    for user in &users {
+        let counters = counters(deployment)?;
+        match counters.get(user.token.activation_id()) {
+            Some((server, _)) if (*server as u64) <= user.token.counter() => {}
+            Some((server, _)) => problems.push(format!(
+                "{}: the server's counter {server} is ahead of the token's {}",
+                user.name,
+                user.token.counter()
+            )),
+            None => problems.push(format!("{}: activation not active at the end", user.name)),
+        }
+    }
+    problems.extend(stuck(deployment)?);
+    problems.extend(approved_twice(deployment)?);
+    let panics: Vec<String> = server
+        .log_lines()
+        .into_iter()
+        .filter(|line| line.contains("panicked"))
+        .collect();
+    problems.extend(panics);
+    server.kill().await;
+
+    let mut tally = std::mem::take(&mut *tally.lock().unwrap_or_else(|p| p.into_inner()));
+    tally.latencies.sort();
+    problems.extend(tally.problems);
+    Ok(Report {
+        answered: tally.answered,
+        cut_off: tally.cut_off,
+        server_errors: tally.server_errors,
+        latencies: tally.latencies,
+        flows: tally.flows,
+        restarts,
+        problems,
+        checked,
+    })
+}
+
+/// Logins and operations that are not final although their time is up. Expiry is applied when
+/// a row is read, so a row past its expiry is EXPIRED to everyone who asks; a row whose expiry
+/// is further away than a lifetime could never leave its state.
+fn stuck(deployment: &Deployment) -> Result<Vec<String>, String> {
+    let connection = rusqlite::Connection::open_with_flags(
+        &deployment.database,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .map_err(|e| e.to_string())?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| e.to_string())?
+        .as_millis() as i64;
+    let mut found = Vec::new();
+    for sql in [
+        "SELECT 'login ' || id || ' ' || state FROM login_sessions
+         WHERE state IN ('PENDING', 'SCANNED', 'APPROVED') AND expires_ms > ?1",
+        "SELECT 'operation ' || id || ' ' || state FROM operations
+         WHERE state = 'PENDING' AND expires_ms > ?1",
+    ] {
+        let mut statement = connection.prepare(sql).map_err(|e| e.to_string())?;
+        let rows = statement
+            .query_map([now], |row| row.get::<_, String>(0))
+            .map_err(|e| e.to_string())?;
+        for row in rows {
+            found.push(format!(
+                "{} has not expired after the load",
+                row.map_err(|e| e.to_string())?
+            ));
+        }
+    }
+    Ok(found)
+}
+
+/// Operations whose approval the audit log records more than once.
+fn approved_twice(deployment: &Deployment) -> Result<Vec<String>, String> {
+    let connection = rusqlite::Connection::open_with_flags(
+        &deployment.database,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .map_err(|e| e.to_string())?;
+    let mut statement = connection
+        .prepare(
+            "SELECT substr(detail, 1, 36) AS id, count(*) FROM audit_log
+             WHERE event = 'operation.approved' GROUP BY id HAVING count(*) > 1",
+        )
+        .map_err(|e| e.to_string())?;
+    let rows = statement
+        .query_map([], |row| {
+            Ok(format!(
+                "operation {} approved {} times",
+                row.get::<_, String>(0)?,
+                row.get::<_, i64>(1)?
+            ))
+        })
+        .map_err(|e| e.to_string())?;
+    rows.collect::<Result<_, _>>().map_err(|e| e.to_string())
+}
