@@ -9,7 +9,7 @@ use axum::routing::get;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::{AppState, StorageError, VERSION};
+use crate::{AppState, StorageError, StorageFault, VERSION};
 
 pub(crate) fn routes(state: AppState) -> Router {
     Router::new()
@@ -89,13 +89,26 @@ impl IntoResponse for ApiError {
 
 impl From<StorageError> for ApiError {
     fn from(e: StorageError) -> Self {
-        // The cause is for the operator's log, not for the client.
+        // The cause is for the operator's log, not for the client. A failed write is rolled
+        // back whole, so every answer here can say that nothing changed.
         eprintln!("qrauth: {e}");
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "storage_unavailable",
-            "The server cannot reach its storage; try again shortly.",
-        )
+        match e.fault() {
+            StorageFault::Full => ApiError::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "storage_full",
+                "The server's storage is full, so nothing was changed; try again later.",
+            ),
+            StorageFault::Unwritable => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_read_only",
+                "The server cannot write to its storage, so nothing was changed; try again later.",
+            ),
+            StorageFault::Unavailable => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_unavailable",
+                "The server cannot reach its storage; try again shortly.",
+            ),
+        }
     }
 }
 

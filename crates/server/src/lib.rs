@@ -39,7 +39,7 @@ pub use activations::{ActivationError, ActivationStatus, ActivationView, NewActi
 pub use authority::{Authority, Policy};
 pub use logins::LoginState;
 pub use operations::{NewOperation, OperationDetails, OperationError, OperationRequest};
-pub use storage::{Storage, StorageError};
+pub use storage::{Storage, StorageError, StorageFault};
 pub use vault::{KEY_ENV, KeySource, Vault};
 
 /// The version every response and the health endpoint report.

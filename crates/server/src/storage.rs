@@ -106,11 +106,34 @@ pub struct Storage {
 
 /// A storage failure, with SQLite's own message for the operator's log.
 #[derive(Debug)]
-pub struct StorageError(String);
+pub struct StorageError {
+    message: String,
+    fault: StorageFault,
+}
+
+/// Why storage failed, as far as a client's answer and an operator's next step differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StorageFault {
+    /// The disk that holds the database is full: nothing can be added until space is freed.
+    Full,
+    /// The database cannot be written: a read-only or immutable file or file system, or a
+    /// failing disk. Reads may still work.
+    Unwritable,
+    /// Anything else.
+    Unavailable,
+}
 
 impl fmt::Display for StorageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "storage: {}", self.0)
+        let hint = match self.fault {
+            StorageFault::Full => " (the disk that holds the database is full: free space)",
+            StorageFault::Unwritable => {
+                " (the database cannot be written: check the file's permissions and \
+                 attributes, the file system and the disk)"
+            }
+            StorageFault::Unavailable => "",
+        };
+        write!(f, "storage: {}{hint}", self.message)
     }
 }
 
@@ -118,13 +141,31 @@ impl std::error::Error for StorageError {}
 
 impl StorageError {
     pub(crate) fn from_message(message: String) -> Self {
-        StorageError(message)
+        StorageError {
+            message,
+            fault: StorageFault::Unavailable,
+        }
+    }
+
+    /// Why it failed.
+    pub fn fault(&self) -> StorageFault {
+        self.fault
     }
 }
 
 impl From<rusqlite::Error> for StorageError {
     fn from(e: rusqlite::Error) -> Self {
-        StorageError(e.to_string())
+        let fault = match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DiskFull) => StorageFault::Full,
+            Some(rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::SystemIoFailure) => {
+                StorageFault::Unwritable
+            }
+            _ => StorageFault::Unavailable,
+        };
+        StorageError {
+            message: e.to_string(),
+            fault,
+        }
     }
 }
 
@@ -132,11 +173,13 @@ impl Storage {
     /// Opens (or creates) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self, StorageError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| StorageError(format!("cannot create {}: {e}", parent.display())))?;
+            std::fs::create_dir_all(parent).map_err(|e| {
+                StorageError::from_message(format!("cannot create {}: {e}", parent.display()))
+            })?;
         }
-        let connection = Connection::open(path)
-            .map_err(|e| StorageError(format!("cannot open {}: {e}", path.display())))?;
+        let connection = Connection::open(path).map_err(|e| {
+            StorageError::from_message(format!("cannot open {}: {e}", path.display()))
+        })?;
         Self::prepare(connection)
     }
 
@@ -174,7 +217,7 @@ impl Storage {
             work(&mut guard).map_err(StorageError::from)
         })
         .await
-        .map_err(|e| StorageError(format!("storage task failed: {e}")))?
+        .map_err(|e| StorageError::from_message(format!("storage task failed: {e}")))?
     }
 
     /// Runs `work` in one immediate transaction on the blocking pool: committed when `work`
@@ -195,7 +238,7 @@ impl Storage {
             Ok(value)
         })
         .await
-        .map_err(|e| StorageError(format!("storage task failed: {e}")))?
+        .map_err(|e| StorageError::from_message(format!("storage task failed: {e}")))?
     }
 
     /// Confirms that the database answers and its schema is current.
@@ -207,7 +250,7 @@ impl Storage {
         if version == expected {
             Ok(())
         } else {
-            Err(StorageError(format!(
+            Err(StorageError::from_message(format!(
                 "schema version {version}, expected {expected}"
             )))
         }
@@ -263,7 +306,7 @@ fn migrate(connection: &mut Connection) -> Result<(), StorageError> {
     let applied: usize =
         transaction.query_row("PRAGMA user_version", [], |row| row.get::<_, i64>(0))? as usize;
     if applied > MIGRATIONS.len() {
-        return Err(StorageError(format!(
+        return Err(StorageError::from_message(format!(
             "the database has schema version {applied}, newer than this server knows ({}); \
              run a newer qrauth",
             MIGRATIONS.len()

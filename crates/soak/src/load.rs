@@ -103,7 +103,7 @@ impl Dice {
     }
 
     /// The next number.
-    pub fn next(&mut self) -> u64 {
+    pub fn roll(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -113,12 +113,12 @@ impl Dice {
 
     /// True `percent` times in a hundred.
     pub fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
+        self.roll() % 100 < percent
     }
 
     /// A number in `0..n`.
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        self.roll() % n.max(1)
     }
 }
 
@@ -384,9 +384,9 @@ impl User {
         loop {
             if let Some(reply) = self.once("POST", &complete, &auth, None).await {
                 let done = self.expect("complete", &reply, 200).await?;
-                if !done["idToken"]
+                if done["idToken"]
                     .as_str()
-                    .is_some_and(|t| t.split('.').count() == 3)
+                    .is_none_or(|t| t.split('.').count() != 3)
                 {
                     return Err(format!("complete: no identity token in {done}"));
                 }

@@ -17,11 +17,12 @@ type Step = (&'static str, fn() -> Result<Option<String>>);
 
 /// Runs every step; each returns `None` when nothing was needed, or what it installed.
 pub fn run() -> Result {
-    let steps: [Step; 5] = [
+    let steps: [Step; 6] = [
         ("wasm32 target", wasm_target),
         ("trunk", trunk),
         ("wasm-bindgen-cli", wasm_bindgen_cli),
         ("Chromium and ChromeDriver", chromium),
+        ("libfaketime (the clock-jump test)", faketime),
         ("npm packages in web/", npm_packages),
     ];
     let started = Instant::now();
@@ -141,6 +142,17 @@ fn chromium() -> Result<Option<String>> {
     }
     apt_install(&["chromium", "chromium-driver"])?;
     Ok(Some("chromium, chromium-driver".into()))
+}
+
+/// Where Debian's libfaketime lives; the CLI's clock-jump test preloads it into the server.
+const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
+fn faketime() -> Result<Option<String>> {
+    if Path::new(LIBFAKETIME).exists() {
+        return Ok(None);
+    }
+    apt_install(&["faketime"])?;
+    Ok(Some("faketime".into()))
 }
 
 /// Installs Debian packages (as root, without questions).
