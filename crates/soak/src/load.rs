@@ -328,6 +328,7 @@ impl User {
             {
                 self.expect("approve with a wrong PIN", &reply, 401).await?;
                 self.counted_failure(&reply);
+                self.finished("wrong PIN refused (login)");
             } else {
                 self.remaining = None;
             }

@@ -8,6 +8,7 @@ mod fuzz;
 mod run;
 mod screenshots;
 mod setup;
+mod soak;
 mod test;
 
 use std::path::PathBuf;
@@ -27,6 +28,10 @@ commands:
   bench              measure every figure of docs/benchmarks.md beside its peer (native
                      Criterion, Chromium, wrk, 10 000 long-polls) and rewrite that file
   fuzz [SECONDS]     run every fuzz target in fuzz/ for SECONDS (60) each; not part of test
+  soak [--fuzz-seconds N]
+                     200 simulated users for 60 s against a release server, then again with
+                     SIGKILLs at random moments, then every fuzz target for N (300) s; not
+                     part of test (about an hour)
   screenshots        every page at 390 px and 1280 px, light and dark, in headless
                      Chromium, into docs/screenshots/
   npm                build the npm package qrauth-token into web/pkg/
@@ -54,6 +59,7 @@ fn main() -> ExitCode {
         Some("test") => test::run(&args[1..]),
         Some("bench") => bench::run(),
         Some("fuzz") => fuzz::run(&args[1..]),
+        Some("soak") => soak::run(&args[1..]),
         Some("screenshots") => screenshots::run(),
         Some("npm") => setup::run().and_then(|()| build::npm()),
         Some("dist") => setup::run().and_then(|()| build::dist(&root().join("dist"))),
