@@ -2,8 +2,12 @@
 // packages), page objects that find things by data-testid, and the evidence a failed test
 // leaves behind.
 import { test as nodeTest } from 'node:test';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { launchProfile } from '../../web/test/support/browser.mjs';
 
 import { blankPng, decodePng, pngToY4m } from '../../web/test/support/qr.mjs';
 
@@ -30,7 +34,38 @@ const openContexts = new Set();
  */
 export async function openPage(browser, { name = 'page', ...options } = {}) {
   const context = await browser.newContext(options);
-  const page = await context.newPage();
+  return watch(name, await context.newPage(), () => context.close());
+}
+
+/**
+ * Like `openPage`, but the page is a browser of its own with a profile on disk, which is where
+ * a phone keeps its token: with `diskMegabytes` on a tmpfs that size (so its storage can
+ * really fill up), with `blockSiteData` with Chromium's setting "Don't allow sites to save
+ * data" (so IndexedDB refuses to open). `page.context()` opens more tabs of the same browser.
+ */
+export async function openProfile({ name = 'page', diskMegabytes, blockSiteData = false, ...options }) {
+  const dir = mkdtempSync(join(tmpdir(), 'qrauth-profile-'));
+  if (blockSiteData) {
+    mkdirSync(join(dir, 'Default'));
+    const preferences = { profile: { default_content_setting_values: { cookies: 2 } } };
+    writeFileSync(join(dir, 'Default', 'Preferences'), JSON.stringify(preferences));
+  }
+  const context = await launchProfile(dir, {
+    ...options,
+    ...(diskMegabytes && {
+      launcher: fileURLToPath(new URL('./small-disk-chromium.sh', import.meta.url)),
+      env: { QRAUTH_SMALL_DISK: dir, QRAUTH_SMALL_DISK_MB: String(diskMegabytes) },
+    }),
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  return watch(name, page, async () => {
+    await context.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+}
+
+/** Records what `page` logs; `close` ends its context. */
+function watch(name, page, closeContext) {
   const problems = [];
   const log = [];
   const note = (line) => log.push(`${new Date().toISOString()} ${line}`);
@@ -50,11 +85,11 @@ export async function openPage(browser, { name = 'page', ...options } = {}) {
   page.on('framenavigated', (frame) => {
     if (frame === page.mainFrame()) note(`navigated to ${frame.url()}`);
   });
-  const entry = { name, page, log };
+  const entry = { name, page, log, closeContext };
   openContexts.add(entry);
   const close = async () => {
     openContexts.delete(entry);
-    await context.close();
+    await closeContext();
   };
   return { page, problems, close };
 }
@@ -74,7 +109,7 @@ export function test(name, body) {
       for (const entry of openContexts) {
         if (!before.has(entry)) {
           openContexts.delete(entry);
-          await entry.page.context().close().catch(() => {});
+          await entry.closeContext().catch(() => {});
         }
       }
       throw error;

@@ -754,3 +754,51 @@ async fn the_openapi_document_describes_every_route() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_session_planted_before_sign_in_is_never_the_one_signed_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let cookie = sign_in(&server, "alice").await;
+    let mut token = Token::activate(&server, &cookie).await;
+    // Someone who could set a cookie in the victim's browser (session fixation) plants one.
+    let planted = "Cookie: qrauth_session=planted-by-someone-else\r\n";
+    let login = server
+        .request_with("POST", "/api/v1/logins", planted)
+        .await
+        .json();
+    let (id, scan, _) = attach(&server, login["qrText"].as_str().unwrap()).await;
+    assert_eq!(approve(&server, &mut token, &id, &scan).await.status, 200);
+    let completed = server
+        .request_with(
+            "POST",
+            &format!("/api/v1/logins/{id}/complete"),
+            &format!("{}{planted}", bearer(&login["pollSecret"])),
+        )
+        .await;
+    assert_eq!(completed.status, 200, "{}", completed.text());
+    let issued = cookie_of(&completed);
+    assert!(!issued.contains("planted"), "{issued}");
+    let with_planted = server.request_with("GET", "/api/v1/session", planted).await;
+    assert_eq!(with_planted.status, 401, "{}", with_planted.text());
+    let with_issued = server.request_with("GET", "/api/v1/session", &issued).await;
+    assert_eq!(with_issued.json()["user"], "alice");
+    // The same for a password sign-in: a fresh session, whatever the browser sent.
+    let password = server
+        .json(
+            "POST",
+            "/api/v1/session",
+            planted,
+            &json!({"user": "bob", "password": PASSWORD}).to_string(),
+        )
+        .await;
+    assert!(!cookie_of(&password).contains("planted"));
+    assert_eq!(
+        server
+            .request_with("GET", "/api/v1/session", planted)
+            .await
+            .status,
+        401
+    );
+    server.stop().await;
+}

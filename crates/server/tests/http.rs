@@ -212,7 +212,17 @@ async fn bad_bodies_get_specific_errors() {
     let dir = tempfile::tempdir().unwrap();
     let server = Running::start(&dir.path().join("db.sqlite3"), None).await;
     let huge = format!(r#"{{"user":"a","password":"{}"}}"#, "x".repeat(70 * 1024));
+    // Nesting far past serde_json's depth limit (128), within the size limit: refused as
+    // malformed, not a stack overflow.
+    let deep_arrays = format!("{}{}", "[".repeat(30_000), "]".repeat(30_000));
+    let deep_objects = format!(
+        r#"{{"user":"a","password":{}1{}}}"#,
+        r#"{"a":"#.repeat(10_000),
+        "}".repeat(10_000)
+    );
     for (body, status, code) in [
+        (deep_arrays.as_str(), 400, "malformed_json"),
+        (deep_objects.as_str(), 400, "malformed_json"),
         ("{not json", 400, "malformed_json"),
         (r#"{"user":"a"}"#, 422, "invalid_request"),
         (

@@ -48,8 +48,12 @@ pub enum TokenError {
     Network(String),
     /// The server answered something that is not its API.
     BadAnswer(String),
-    /// The browser has no IndexedDB (private mode in some browsers, Node.js).
+    /// The browser has no IndexedDB, or will not open it for this page (private mode in some
+    /// browsers, site data blocked, Node.js without a polyfill).
     StorageUnavailable,
+    /// The browser's storage for this origin is full (`QuotaExceededError`): nothing was
+    /// saved, so no code was made.
+    StorageFull,
     /// IndexedDB failed (quota, blocked, corrupted record).
     Storage(String),
 }
@@ -72,6 +76,7 @@ impl TokenError {
             Self::Network(_) => "network",
             Self::BadAnswer(_) => "server_answer_invalid",
             Self::StorageUnavailable => "storage_unavailable",
+            Self::StorageFull => "storage_full",
             Self::Storage(_) => "storage_failed",
         }
     }
@@ -106,7 +111,14 @@ impl fmt::Display for TokenError {
             Self::Network(e) => write!(f, "The server could not be reached: {e}."),
             Self::BadAnswer(e) => write!(f, "The server's answer was not understood: {e}."),
             Self::StorageUnavailable => f.write_str(
-                "This browser gives the page no storage (IndexedDB), so it cannot keep a token.",
+                "This browser does not let this page keep data (IndexedDB is missing or blocked: \
+                 a private window, or site data blocked in the settings), so it cannot keep a \
+                 token.",
+            ),
+            Self::StorageFull => f.write_str(
+                "This browser's storage for this site is full, so no code was made: the token \
+                 saves its counter before it shows a code. Free some space (other sites' data) \
+                 and try again.",
             ),
             Self::Storage(e) => write!(f, "The token's storage failed: {e}."),
         }

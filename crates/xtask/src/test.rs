@@ -207,6 +207,9 @@ const E2E_USER: &str = "alice";
 /// The token's tests activate tokens for this user; a user of their own keeps the pages'
 /// "no token yet" true whatever order the files run in.
 const E2E_TOKEN_USER: &str = "bohumila";
+/// The token's storage tests (a full disk, two tabs, reloads) have a user and a token of their
+/// own, so that the counters and attempts the token story checks are not moved under it.
+const E2E_STORAGE_USER: &str = "cyril";
 
 /// Seconds a login lives in the end-to-end tests: short enough to watch one expire and be
 /// renewed, long enough for every flow that scans a sign-in QR to finish before it expires.
@@ -335,6 +338,7 @@ fn end_to_end() -> Result {
     ])?;
     let password = server.add_user(E2E_USER)?;
     let token_password = server.add_user(E2E_TOKEN_USER)?;
+    let storage_password = server.add_user(E2E_STORAGE_USER)?;
     let evidence = build::target_dir().join("e2e-evidence");
     let _ = std::fs::remove_dir_all(&evidence);
     let evidence = evidence.to_string_lossy().into_owned();
@@ -348,6 +352,8 @@ fn end_to_end() -> Result {
             ("QRAUTH_PASSWORD", &password),
             ("QRAUTH_TOKEN_USER", E2E_TOKEN_USER),
             ("QRAUTH_TOKEN_PASSWORD", &token_password),
+            ("QRAUTH_STORAGE_USER", E2E_STORAGE_USER),
+            ("QRAUTH_STORAGE_PASSWORD", &storage_password),
             ("CHROMIUM", CHROMIUM),
         ],
     )

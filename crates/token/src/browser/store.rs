@@ -33,9 +33,14 @@ impl Store {
             .filter(|f| !f.is_undefined() && !f.is_null())
             .ok_or(TokenError::StorageUnavailable)?
             .unchecked_into();
-        let request: IdbOpenDbRequest = factory
-            .open_with_u32(name, VERSION)
-            .map_err(|e| storage_error("open", &e))?;
+        // A browser that refuses to open (site data blocked, some private windows) leaves the
+        // token as unable to keep anything as one without IndexedDB.
+        let unavailable = |e: JsValue| match storage_error("open", &e) {
+            TokenError::StorageFull => TokenError::StorageFull,
+            _ => TokenError::StorageUnavailable,
+        };
+        let request: IdbOpenDbRequest =
+            factory.open_with_u32(name, VERSION).map_err(unavailable)?;
         let upgrade = Closure::once(move |event: web_sys::Event| {
             let db = event
                 .target()
@@ -54,9 +59,9 @@ impl Store {
         request.set_onupgradeneeded(None);
         drop(upgrade);
         let db = opened
-            .map_err(|e| storage_error("open", &e))?
+            .map_err(unavailable)?
             .dyn_into::<IdbDatabase>()
-            .map_err(|e| storage_error("open", &e))?;
+            .map_err(unavailable)?;
         Ok(Store { db })
     }
 
@@ -222,6 +227,12 @@ fn decode(value: JsValue) -> Result<StoredActivation, TokenError> {
 }
 
 fn storage_error(doing: &str, error: &JsValue) -> TokenError {
+    if error
+        .dyn_ref::<web_sys::DomException>()
+        .is_some_and(|e| e.name() == "QuotaExceededError")
+    {
+        return TokenError::StorageFull;
+    }
     let detail = error
         .dyn_ref::<js_sys::Error>()
         .map(|e| String::from(e.message()))
