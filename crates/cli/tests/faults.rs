@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use qrauth_soak::http::{Client, Reply};
 use qrauth_soak::load::{self, Plan};
-use qrauth_soak::server::{Deployment, PASSWORD};
+use qrauth_soak::server::{Deployment, PASSWORD, Running};
 use qrauth_soak::token::{PIN, Token};
 use serde_json::{Value, json};
 
@@ -114,6 +114,19 @@ async fn one_user(dir: &Path) -> (Deployment, String) {
     (deployment, accounts[0].activation_qr.clone())
 }
 
+/// Starts the server and activates the user's token on it.
+async fn start_with_token(deployment: &mut Deployment, activation_qr: &str) -> (Running, Token) {
+    let server = deployment.start().await.unwrap();
+    let token = Token::activate(&server.client, activation_qr, "phone")
+        .await
+        .unwrap();
+    (server, token)
+}
+
+fn strings<const N: usize>(items: [&str; N]) -> Vec<String> {
+    items.map(str::to_owned).to_vec()
+}
+
 async fn count_refusals(client: &Client, user: &str, code: &str) -> (usize, Reply) {
     // The WAL may have room left in pages it already holds: write until that is used up.
     for attempt in 0..200 {
@@ -136,7 +149,7 @@ async fn a_full_disk_refuses_changes_clearly_keeps_reads_and_recovers_when_space
     let (mut deployment, activation_qr) = one_user(&staging).await;
     // The server runs in its own mount namespace on an 8 MB tmpfs: a disk that really fills.
     deployment.database = disk.join("qrauth.sqlite3");
-    deployment.wrapper = [
+    deployment.wrapper = strings([
         "unshare",
         "--mount",
         "--propagation",
@@ -146,14 +159,9 @@ async fn a_full_disk_refuses_changes_clearly_keeps_reads_and_recovers_when_space
         "mount -t tmpfs -o size=8m tmpfs \"$0\" && cp \"$1\"/qrauth.sqlite3* \"$0\"/ && shift && exec \"$@\"",
         disk.to_str().unwrap(),
         staging.to_str().unwrap(),
-    ]
-    .map(str::to_owned)
-    .to_vec();
-    let server = deployment.start().await.unwrap();
+    ]);
+    let (server, mut token) = start_with_token(&mut deployment, &activation_qr).await;
     let client = server.client;
-    let mut token = Token::activate(&client, &activation_qr, "phone")
-        .await
-        .unwrap();
     approve_payment(&client, &mut token, "user-0").await;
     let pending = payment(&client, "user-0").await.json();
     let pid = server.pid().unwrap().to_string();
@@ -239,11 +247,8 @@ impl Drop for Immutable {
 async fn a_database_that_cannot_be_written_refuses_changes_clearly_and_recovers() {
     let dir = tempfile::tempdir().unwrap();
     let (mut deployment, activation_qr) = one_user(dir.path()).await;
-    let server = deployment.start().await.unwrap();
+    let (server, mut token) = start_with_token(&mut deployment, &activation_qr).await;
     let client = server.client;
-    let mut token = Token::activate(&client, &activation_qr, "phone")
-        .await
-        .unwrap();
     approve_payment(&client, &mut token, "user-0").await;
     let pending = payment(&client, "user-0").await.json();
     let id = pending["operationId"].as_str().unwrap();
@@ -337,21 +342,16 @@ async fn the_clock_jumping_forward_expires_what_is_due_and_nothing_else() {
     ]
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .to_vec();
-    deployment.options = [
+    deployment.options = strings([
         "--login-lifetime",
         "60",
         "--operation-lifetime",
         "300",
         "--activation-code-lifetime",
         "120",
-    ]
-    .map(str::to_owned)
-    .to_vec();
-    let server = deployment.start().await.unwrap();
+    ]);
+    let (server, mut token) = start_with_token(&mut deployment, &activation_qr).await;
     let client = server.client;
-    let mut token = Token::activate(&client, &activation_qr, "phone")
-        .await
-        .unwrap();
     let signed_in = post(
         &client,
         "/api/v1/session",

@@ -307,25 +307,34 @@ impl User {
         Ok(())
     }
 
+    /// The phone approves login `id` with `pin`, with a signature of its own (a repeated one
+    /// would be a replay); `None` when the request was cut off.
+    async fn approve_once(
+        &mut self,
+        id: &str,
+        scan: &str,
+        pin: &str,
+    ) -> Result<Option<Reply>, String> {
+        let body = json!({"scanCode": scan});
+        let value = self
+            .token
+            .sign(LOGIN_APPROVE_URI_ID, body.to_string().as_bytes(), pin)?;
+        let path = format!("/api/v1/token/logins/{id}/approve");
+        Ok(self
+            .once(
+                "POST",
+                &path,
+                &[(AUTHORIZATION_HEADER, &value)],
+                Some(&body),
+            )
+            .await)
+    }
+
     async fn online_login(&mut self) -> Result<(), String> {
         let (id, secret, scan) = self.new_login().await?;
         self.attach(&scan).await?;
-        let body = json!({"scanCode": scan});
-        let raw = body.to_string();
-        let path = format!("/api/v1/token/logins/{id}/approve");
         if self.dice.chance(15) {
-            let value = self
-                .token
-                .sign(LOGIN_APPROVE_URI_ID, raw.as_bytes(), WRONG_PIN)?;
-            if let Some(reply) = self
-                .once(
-                    "POST",
-                    &path,
-                    &[(AUTHORIZATION_HEADER, &value)],
-                    Some(&body),
-                )
-                .await
-            {
+            if let Some(reply) = self.approve_once(&id, &scan, WRONG_PIN).await? {
                 self.expect("approve with a wrong PIN", &reply, 401).await?;
                 self.counted_failure(&reply);
                 self.finished("wrong PIN refused (login)");
@@ -341,7 +350,7 @@ impl User {
                     "POST",
                     &format!("/api/v1/token/logins/{id}/deny"),
                     &[],
-                    Some(&body),
+                    Some(&json!({"scanCode": scan})),
                 )
                 .await?;
             if reply.status != 200 && self.login_state(&id, &secret).await? != "DENIED" {
@@ -358,16 +367,7 @@ impl User {
         // Approve with the right PIN; a cut-off approval is looked up, then signed afresh (the
         // same signature again would be a replay, which the server rightly refuses).
         loop {
-            let value = self.token.sign(LOGIN_APPROVE_URI_ID, raw.as_bytes(), PIN)?;
-            if let Some(reply) = self
-                .once(
-                    "POST",
-                    &path,
-                    &[(AUTHORIZATION_HEADER, &value)],
-                    Some(&body),
-                )
-                .await
-            {
+            if let Some(reply) = self.approve_once(&id, &scan, PIN).await? {
                 self.expect("approve", &reply, 200).await?;
                 self.remaining = Some(5);
                 break;
@@ -432,18 +432,16 @@ impl User {
             return Err(format!("cancel: {}", reply.describe()));
         }
         // The phone is too late: a cancelled login cannot be approved.
-        let body = json!({"scanCode": scan});
-        let value = self
-            .token
-            .sign(LOGIN_APPROVE_URI_ID, body.to_string().as_bytes(), PIN)?;
-        let late = self
-            .call(
-                "POST",
-                &format!("/api/v1/token/logins/{id}/approve"),
-                &[(AUTHORIZATION_HEADER, &value)],
-                Some(&body),
-            )
-            .await?;
+        let started = Instant::now();
+        let late = loop {
+            if let Some(reply) = self.approve_once(&id, &scan, PIN).await? {
+                break reply;
+            }
+            if started.elapsed() > RETRY_FOR {
+                return Err(format!("approve {id}: no answer for {RETRY_FOR:?}"));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
         if late.status != 409 {
             return Err(format!("approving a cancelled login: {}", late.describe()));
         }
