@@ -107,8 +107,7 @@ async fn users_under_sigkills_lose_nothing_and_see_no_server_error() {
     assert!(report.checked > 50, "{}", report.summary());
 }
 
-/// A deployment with one user whose token is activated, on `database` (moved there from where
-/// it was made by `place`, which may wrap the server).
+/// A fresh database in `dir` with one user, `user-0`, and the text of their activation QR.
 async fn one_user(dir: &Path) -> (Deployment, String) {
     let (deployment, accounts) = Deployment::create(&binary(), dir, 1).await.unwrap();
     (deployment, accounts[0].activation_qr.clone())
@@ -127,8 +126,9 @@ fn strings<const N: usize>(items: [&str; N]) -> Vec<String> {
     items.map(str::to_owned).to_vec()
 }
 
+/// Creates payments until the server refuses one with `code`; returns how many it still took
+/// (the WAL may have room left in pages it already holds) and the refusal.
 async fn count_refusals(client: &Client, user: &str, code: &str) -> (usize, Reply) {
-    // The WAL may have room left in pages it already holds: write until that is used up.
     for attempt in 0..200 {
         let reply = payment(client, user).await;
         if reply.status != 201 {

@@ -157,6 +157,18 @@ struct User {
     remaining: Option<u64>,
 }
 
+/// `reply`'s JSON when it has `status`; otherwise what went wrong.
+fn expect(what: &str, reply: &Reply, status: u16) -> Result<Value, String> {
+    if reply.status == status {
+        Ok(reply.json())
+    } else {
+        Err(format!(
+            "{what}: expected {status}, got {}",
+            reply.describe()
+        ))
+    }
+}
+
 /// How long one request waits for its answer; a server being restarted takes a moment.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long a user keeps retrying a request the kills cut off.
@@ -212,7 +224,12 @@ impl User {
                 }
                 Some(reply)
             }
-            Err(Failed::Connection(_) | Failed::Timeout | Failed::Garbled(_)) => {
+            // Not HTTP: the server answered garbage, which is its fault, not the kill's.
+            Err(Failed::Garbled(why)) => {
+                tally.server_errors.push(format!("{method} {path}: {why}"));
+                None
+            }
+            Err(Failed::Connection(_) | Failed::Timeout) => {
                 tally.cut_off += 1;
                 None
             }
@@ -241,17 +258,6 @@ impl User {
         }
     }
 
-    async fn expect(&self, what: &str, reply: &Reply, status: u16) -> Result<Value, String> {
-        if reply.status == status {
-            Ok(reply.json())
-        } else {
-            Err(format!(
-                "{what}: expected {status}, got {}",
-                reply.describe()
-            ))
-        }
-    }
-
     async fn run_flow(&mut self) -> Result<(), String> {
         match self.dice.below(100) {
             0..40 => self.online_login().await,
@@ -266,7 +272,7 @@ impl User {
         let created = self
             .call("POST", "/api/v1/logins", &[], Some(&json!({})))
             .await?;
-        let created = self.expect("create login", &created, 201).await?;
+        let created = expect("create login", &created, 201)?;
         let text = |key: &str| created[key].as_str().unwrap_or_default().to_owned();
         let qr = text("qrText");
         let scan = qr
@@ -286,7 +292,7 @@ impl User {
                 None,
             )
             .await?;
-        let view = self.expect("poll", &reply, 200).await?;
+        let view = expect("poll", &reply, 200)?;
         Ok(view["state"].as_str().unwrap_or_default().to_owned())
     }
 
@@ -300,7 +306,7 @@ impl User {
                 Some(&json!({"scanCode": scan})),
             )
             .await?;
-        let context = self.expect("attach", &reply, 200).await?;
+        let context = expect("attach", &reply, 200)?;
         if context["state"] != "SCANNED" {
             return Err(format!("attach: state {}", context["state"]));
         }
@@ -335,7 +341,7 @@ impl User {
         self.attach(&scan).await?;
         if self.dice.chance(15) {
             if let Some(reply) = self.approve_once(&id, &scan, WRONG_PIN).await? {
-                self.expect("approve with a wrong PIN", &reply, 401).await?;
+                expect("approve with a wrong PIN", &reply, 401)?;
                 self.counted_failure(&reply);
                 self.finished("wrong PIN refused (login)");
             } else {
@@ -368,7 +374,7 @@ impl User {
         // same signature again would be a replay, which the server rightly refuses).
         loop {
             if let Some(reply) = self.approve_once(&id, &scan, PIN).await? {
-                self.expect("approve", &reply, 200).await?;
+                expect("approve", &reply, 200)?;
                 self.remaining = Some(5);
                 break;
             }
@@ -384,7 +390,7 @@ impl User {
         let complete = format!("/api/v1/logins/{id}/complete");
         loop {
             if let Some(reply) = self.once("POST", &complete, &auth, None).await {
-                let done = self.expect("complete", &reply, 200).await?;
+                let done = expect("complete", &reply, 200)?;
                 if done["idToken"]
                     .as_str()
                     .is_none_or(|t| t.split('.').count() != 3)
@@ -467,7 +473,7 @@ impl User {
         let reply = self
             .call("POST", "/api/v1/operations", &[], Some(&body))
             .await?;
-        let created = self.expect("create operation", &reply, 201).await?;
+        let created = expect("create operation", &reply, 201)?;
         let text = |key: &str| created[key].as_str().unwrap_or_default().to_owned();
         Ok((text("operationId"), text("payload")))
     }
@@ -494,7 +500,7 @@ impl User {
                 .once("POST", &path, &[], Some(&json!({"code": wrong})))
                 .await
             {
-                let verdict = self.expect("verify a wrong code", &reply, 200).await?;
+                let verdict = expect("verify a wrong code", &reply, 200)?;
                 if verdict["valid"] != false {
                     return Err(format!(
                         "a code made with a wrong PIN was accepted: {verdict}"
