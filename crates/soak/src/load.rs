@@ -525,7 +525,7 @@ impl User {
             let replay = self.call("POST", &path, &[], Some(&body)).await?;
             if replay.error_code() != "operation_already_approved" {
                 self.problem(format!(
-                    "operation {id} accepted a code twice: {}",
+                    "operation {id}: its code again was not refused as already approved: {}",
                     replay.describe()
                 ));
             }
