@@ -46,7 +46,7 @@ impl Target {
             .build()
             .expect("a Tokio runtime");
         let dir = std::env::temp_dir().join(format!("qrauth-fuzz-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        remove_databases_of_ended_runs();
         let database = dir.join("qrauth.sqlite3");
         let router = runtime.block_on(async {
             let storage = Storage::open(&database).expect("the fuzz database");
@@ -166,6 +166,23 @@ impl Target {
                 .to_vec();
             (Answer { status, body }, cookie)
         })
+    }
+}
+
+/// libFuzzer ends the process with `exit`, so no run removes its own database: each removes
+/// those of runs whose process is gone.
+fn remove_databases_of_ended_runs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix("qrauth-fuzz-")) else {
+            continue;
+        };
+        if !std::path::Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 
