@@ -47,6 +47,7 @@ impl Target {
             .expect("a Tokio runtime");
         let dir = std::env::temp_dir().join(format!("qrauth-fuzz-{}", std::process::id()));
         remove_databases_of_ended_runs();
+        let _ = std::fs::remove_dir_all(&dir);
         let database = dir.join("qrauth.sqlite3");
         let router = runtime.block_on(async {
             let storage = Storage::open(&database).expect("the fuzz database");
