@@ -13,14 +13,20 @@ fuzz_target!(|text: &str| {
         assert_eq!(again.to_uncompressed(), key.to_uncompressed());
     }
     if let Ok(ctr) = CtrData::from_base64(text) {
-        assert_eq!(CtrData::from_base64(&ctr.to_base64()).unwrap().as_bytes(), ctr.as_bytes());
+        assert_eq!(
+            CtrData::from_base64(&ctr.to_base64()).unwrap().as_bytes(),
+            ctr.as_bytes()
+        );
     }
     if let Ok(key) = SecretKey::from_base64(text) {
         assert!(SecretKey::from_base64(&key.to_base64()).unwrap() == key);
     }
     if let Ok(key) = PrivateKey::from_java_bytes(text.as_bytes()) {
         let again = PrivateKey::from_java_bytes(&key.to_java_bytes()).unwrap();
-        assert_eq!(again.public_key().to_uncompressed(), key.public_key().to_uncompressed());
+        assert_eq!(
+            again.public_key().to_uncompressed(),
+            key.public_key().to_uncompressed()
+        );
     }
     let _ = PrivateKey::from_base64(text);
 });

@@ -10,6 +10,9 @@ fuzz_target!(|body: &[u8]| {
     if answer.status == 201 {
         let created: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
         let payload = created["payload"].as_str().unwrap();
-        assert!(qrauth_core::OfflinePayload::parse(payload).is_ok(), "{payload}");
+        assert!(
+            qrauth_core::OfflinePayload::parse(payload).is_ok(),
+            "{payload}"
+        );
     }
 });

@@ -5,5 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|body: &[u8]| {
-    qrauth_fuzz::target().post("/api/v1/session", &[], body).check();
+    qrauth_fuzz::target()
+        .post("/api/v1/session", &[], body)
+        .check();
 });

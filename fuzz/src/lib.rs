@@ -54,7 +54,8 @@ impl Target {
             qrauth_server::users::add_user(&storage, "alice", "correct horse battery", false)
                 .await
                 .expect("a user");
-            let mut config = ServerConfig::new("127.0.0.1:0".parse().expect("an address"), database);
+            let mut config =
+                ServerConfig::new("127.0.0.1:0".parse().expect("an address"), database);
             config.key = KeySource::Base64(qrauth_core::base64::encode(&[9u8; 32]));
             // Every input comes from one address; the per-address limit would otherwise turn
             // all but the first few into 429 before their bodies are looked at.
@@ -62,7 +63,10 @@ impl Target {
                 creations_per_minute: u32::MAX,
                 ..Policy::default()
             };
-            Server::bind(config).await.expect("the server").into_router()
+            Server::bind(config)
+                .await
+                .expect("the server")
+                .into_router()
         });
         let mut target = Target {
             runtime,
@@ -83,7 +87,11 @@ impl Target {
             json!({"user": "alice", "password": "correct horse battery"}),
         );
         let cookie = signed_in.1.expect("a session cookie");
-        let created = self.post_json("/api/v1/activations", &[("cookie", cookie.as_bytes())], json!({}));
+        let created = self.post_json(
+            "/api/v1/activations",
+            &[("cookie", cookie.as_bytes())],
+            json!({}),
+        );
         let device = qrauth_core::keys::PrivateKey::from_random(&[3u8; 32]).expect("a key");
         self.post_json(
             "/api/v1/token/activations",
@@ -103,13 +111,21 @@ impl Target {
         let login = self.post_json("/api/v1/logins", &[], json!({}));
         self.login_id = text(&login.0["loginId"]);
         let qr = text(&login.0["qrText"]);
-        self.scan_code = qr.split_once("#scan=").map(|(_, c)| c.to_owned()).unwrap_or_default();
+        self.scan_code = qr
+            .split_once("#scan=")
+            .map(|(_, c)| c.to_owned())
+            .unwrap_or_default();
         let scan = json!({"scanCode": self.scan_code});
         self.post_json("/api/v1/token/logins/attach", &[], scan);
     }
 
     /// A set-up request that must succeed: its JSON answer and any cookie it set.
-    fn post_json(&self, path: &str, headers: &[(&str, &[u8])], body: Value) -> (Value, Option<String>) {
+    fn post_json(
+        &self,
+        path: &str,
+        headers: &[(&str, &[u8])],
+        body: Value,
+    ) -> (Value, Option<String>) {
         let (answer, cookie) = self.exchange(path, headers, body.to_string().as_bytes());
         assert!(
             answer.status < 300,
@@ -202,10 +218,11 @@ impl Answer {
             String::from_utf8_lossy(&self.body)
         );
         if self.status >= 400 {
-            let value: Value =
-                serde_json::from_slice(&self.body).expect("an error answer is JSON");
+            let value: Value = serde_json::from_slice(&self.body).expect("an error answer is JSON");
             let code = value["error"]["code"].as_str().expect("an error code");
-            let message = value["error"]["message"].as_str().expect("an error message");
+            let message = value["error"]["message"]
+                .as_str()
+                .expect("an error message");
             assert!(!code.is_empty() && !message.is_empty());
         }
     }
