@@ -507,6 +507,7 @@ impl User {
                     ));
                 }
                 self.counted_failure(&reply);
+                self.finished("wrong code refused (offline)");
             } else {
                 self.remaining = None;
             }
@@ -586,13 +587,18 @@ impl User {
     }
 }
 
-/// Counters of every activation as the database holds them now.
-fn counters(deployment: &Deployment) -> Result<BTreeMap<String, (i64, i64)>, String> {
-    let connection = rusqlite::Connection::open_with_flags(
+/// The deployment's database as it is on disk, opened beside the server without writing to it.
+fn read_only(deployment: &Deployment) -> Result<rusqlite::Connection, String> {
+    rusqlite::Connection::open_with_flags(
         &deployment.database,
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| e.to_string())
+}
+
+/// Counters of every activation as the database holds them now.
+fn counters(deployment: &Deployment) -> Result<BTreeMap<String, (i64, i64)>, String> {
+    let connection = read_only(deployment)?;
     let mut statement = connection
         .prepare("SELECT id, counter, failed_attempts FROM activations WHERE status = 'ACTIVE'")
         .map_err(|e| e.to_string())?;
@@ -743,11 +749,7 @@ pub async fn run(
 /// a row is read, so a row past its expiry is EXPIRED to everyone who asks; a row whose expiry
 /// is further away than a lifetime could never leave its state.
 fn stuck(deployment: &Deployment) -> Result<Vec<String>, String> {
-    let connection = rusqlite::Connection::open_with_flags(
-        &deployment.database,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .map_err(|e| e.to_string())?;
+    let connection = read_only(deployment)?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_err(|e| e.to_string())?
@@ -775,11 +777,7 @@ fn stuck(deployment: &Deployment) -> Result<Vec<String>, String> {
 
 /// Operations whose approval the audit log records more than once.
 fn approved_twice(deployment: &Deployment) -> Result<Vec<String>, String> {
-    let connection = rusqlite::Connection::open_with_flags(
-        &deployment.database,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .map_err(|e| e.to_string())?;
+    let connection = read_only(deployment)?;
     let mut statement = connection
         .prepare(
             "SELECT substr(detail, 1, 36) AS id, count(*) FROM audit_log
