@@ -193,6 +193,13 @@ impl User {
             .or_default() += 1;
     }
 
+    /// A login this user left in `state`, to be checked at the end, and its flow counted.
+    fn login_ended(&mut self, id: String, secret: String, state: &'static str, flow: &'static str) {
+        self.expectations
+            .push(Expectation::Login { id, secret, state });
+        self.finished(flow);
+    }
+
     /// One request; `None` when it was cut off (and counted).
     async fn once(
         &self,
@@ -282,16 +289,20 @@ impl User {
         Ok((text("loginId"), text("pollSecret"), scan))
     }
 
-    async fn login_state(&self, id: &str, secret: &str) -> Result<String, String> {
+    /// The page's own request on login `id`, with its poll secret, repeated until answered.
+    async fn page_call(&self, method: &str, id: &str, secret: &str) -> Result<Reply, String> {
         let bearer = format!("Bearer {secret}");
-        let reply = self
-            .call(
-                "GET",
-                &format!("/api/v1/logins/{id}"),
-                &[("Authorization", &bearer)],
-                None,
-            )
-            .await?;
+        self.call(
+            method,
+            &format!("/api/v1/logins/{id}"),
+            &[("Authorization", &bearer)],
+            None,
+        )
+        .await
+    }
+
+    async fn login_state(&self, id: &str, secret: &str) -> Result<String, String> {
+        let reply = self.page_call("GET", id, secret).await?;
         let view = expect("poll", &reply, 200)?;
         Ok(view["state"].as_str().unwrap_or_default().to_owned())
     }
@@ -362,12 +373,7 @@ impl User {
             if reply.status != 200 && self.login_state(&id, &secret).await? != "DENIED" {
                 return Err(format!("deny: {}", reply.describe()));
             }
-            self.expectations.push(Expectation::Login {
-                id,
-                secret,
-                state: "DENIED",
-            });
-            self.finished("online login denied");
+            self.login_ended(id, secret, "DENIED", "online login denied");
             return Ok(());
         }
         // Approve with the right PIN; a cut-off approval is looked up, then signed afresh (the
@@ -410,12 +416,7 @@ impl User {
         if again.status != 409 {
             return Err(format!("second completion: {}", again.describe()));
         }
-        self.expectations.push(Expectation::Login {
-            id,
-            secret,
-            state: "COMPLETED",
-        });
-        self.finished("online login completed");
+        self.login_ended(id, secret, "COMPLETED", "online login completed");
         Ok(())
     }
 
@@ -425,15 +426,7 @@ impl User {
         if scanned {
             self.attach(&scan).await?;
         }
-        let bearer = format!("Bearer {secret}");
-        let reply = self
-            .call(
-                "DELETE",
-                &format!("/api/v1/logins/{id}"),
-                &[("Authorization", &bearer)],
-                None,
-            )
-            .await?;
+        let reply = self.page_call("DELETE", &id, &secret).await?;
         if reply.status != 200 && self.login_state(&id, &secret).await? != "CANCELED" {
             return Err(format!("cancel: {}", reply.describe()));
         }
@@ -451,12 +444,7 @@ impl User {
         if late.status != 409 {
             return Err(format!("approving a cancelled login: {}", late.describe()));
         }
-        self.expectations.push(Expectation::Login {
-            id,
-            secret,
-            state: "CANCELED",
-        });
-        self.finished("online login cancelled");
+        self.login_ended(id, secret, "CANCELED", "online login cancelled");
         Ok(())
     }
 
