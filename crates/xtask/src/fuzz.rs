@@ -40,6 +40,8 @@ const VECTOR_SEEDS: [(&[&str], &str, &str); 2] = [
 fn vector_seeds(target: &str) -> Result<Option<std::path::PathBuf>> {
     let vectors = root().join("../shared/vectors/powerauth");
     let dir = root().join("target/fuzz-seeds").join(target);
+    // Written afresh each run, so that a case taken out of a vector file leaves no seed behind.
+    let _ = std::fs::remove_dir_all(&dir);
     let mut written = 0;
     for (targets, file, pointer) in VECTOR_SEEDS {
         if !targets.contains(&target) {
