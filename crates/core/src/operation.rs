@@ -78,16 +78,16 @@ pub struct Decimal {
 }
 
 impl Decimal {
-    /// Reads `[-]digits[.digits]` or `[-].digits`; at most 30 digits.
+    /// Reads `[-]digits[.digits]` or `[-].digits`; at most 30 digits as the amount is shown
+    /// (`.5` is shown `0.5`), so that what is shown reads back.
     pub fn parse(text: &str) -> Option<Self> {
         let (negative, rest) = match text.strip_prefix('-') {
             Some(rest) => (true, rest),
             None => (false, text),
         };
         let (whole, fraction) = rest.split_once('.').unwrap_or((rest, ""));
-        let digits = whole.len() + fraction.len();
-        if digits == 0
-            || digits > 30
+        if whole.len() + fraction.len() == 0
+            || whole.len().max(1) + fraction.len() > 30
             || !whole
                 .bytes()
                 .chain(fraction.bytes())

@@ -252,6 +252,15 @@ proptest! {
     }
 
     #[test]
+    fn an_amount_reads_back_from_how_it_is_shown(text in "-?[0-9]{0,3}(\\.[0-9]{0,31})?") {
+        // The token shows `Display`; a shown amount that would not parse is one the person
+        // cannot type back or check against their bank statement.
+        if let Some(amount) = Decimal::parse(&text) {
+            prop_assert_eq!(Decimal::parse(&amount.to_string()), Some(amount), "{}", text);
+        }
+    }
+
+    #[test]
     fn operation_data_round_trips(
         amount in 1i128..10_000_000,
         scale in 0u32..=2,
