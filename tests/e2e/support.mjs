@@ -197,12 +197,20 @@ class AppPage {
     await this.codeInput.pressSequentially(text);
   }
 
-  /** Types a code, sends it and waits for the server's answer. */
+  /**
+   * Types a code, sends it and waits until the page has shown the server's answer: the response
+   * reaching the browser is not enough, the page reads it afterwards, and until then its message
+   * line is empty.
+   */
   async sendCode(text) {
     await this.typeCode(text);
     const answered = this.page.waitForResponse((r) => r.url().endsWith('/verify'));
     await this.codeSubmit.click();
     await answered;
+    // An approved code takes the field away, so a missing button is also done.
+    await this.page.waitForFunction(
+      () => document.querySelector('[data-testid="code-submit"]')?.textContent !== 'Checking…',
+    );
   }
 }
 
