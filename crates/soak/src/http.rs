@@ -17,8 +17,11 @@ pub struct Reply {
     pub headers: Vec<(String, String)>,
     /// The body, as sent.
     pub body: Vec<u8>,
-    /// From the first byte sent to the last byte read.
+    /// From the start of the connection to the last byte read.
     pub latency: Duration,
+    /// The part of `latency` spent connecting: a long one is the kernel's queue of connections
+    /// not yet accepted, not the server's work.
+    pub connecting: Duration,
 }
 
 impl Reply {
@@ -104,6 +107,7 @@ impl Client {
         let mut stream = TcpStream::connect(self.addr)
             .await
             .map_err(Failed::Connection)?;
+        let connecting = started.elapsed();
         let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.addr);
         for (name, value) in headers {
             head.push_str(&format!("{name}: {value}\r\n"));
@@ -129,6 +133,7 @@ impl Client {
             .map_err(Failed::Connection)?;
         let mut reply = parse(&raw)?;
         reply.latency = started.elapsed();
+        reply.connecting = connecting;
         Ok(reply)
     }
 }
@@ -173,5 +178,6 @@ fn parse(raw: &[u8]) -> Result<Reply, Failed> {
         headers,
         body,
         latency: Duration::ZERO,
+        connecting: Duration::ZERO,
     })
 }

@@ -40,10 +40,12 @@ pub struct Report {
     pub server_errors: Vec<String>,
     /// Latency of every answered request, sorted.
     pub latencies: Vec<Duration>,
+    /// The slowest answered requests, slowest first: where a long tail comes from.
+    pub slowest: Vec<SlowRequest>,
     /// Flows finished, by kind.
     pub flows: BTreeMap<&'static str, u64>,
-    /// SIGKILLs delivered, and how long each restart took until the server answered.
-    pub restarts: Vec<Duration>,
+    /// SIGKILLs delivered, each with the restart after it.
+    pub restarts: Vec<Restart>,
     /// Every broken promise found: lost approvals, double approvals, counters going back,
     /// states that disagree with what the user did, sessions stuck. Must be empty.
     pub problems: Vec<String>,
@@ -68,7 +70,8 @@ impl Report {
             "requests answered {}, cut off by kills {}, server errors {}\n\
              latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms\n\
              flows: {}\n\
-             kills {}, restarts answered after {:?}\n\
+             slowest: {}\n\
+             kills {}: {}\n\
              final states checked {}, problems {}",
             self.answered,
             self.cut_off,
@@ -77,11 +80,27 @@ impl Report {
             ms(self.quantile(0.99)),
             ms(self.latencies.last().copied().unwrap_or_default()),
             flows.join(", "),
+            self.slowest
+                .iter()
+                .map(|slow| format!(
+                    "{} at {:.1} s took {:.1} ms ({:.1} ms connecting)",
+                    slow.request,
+                    slow.at.as_secs_f64(),
+                    ms(slow.latency),
+                    ms(slow.connecting)
+                ))
+                .collect::<Vec<_>>()
+                .join("; "),
             self.restarts.len(),
             self.restarts
                 .iter()
-                .map(|d| format!("{} ms", d.as_millis()))
-                .collect::<Vec<_>>(),
+                .map(|restart| format!(
+                    "at {:.1} s, answering again after {} ms",
+                    restart.killed_at.as_secs_f64(),
+                    restart.answered_after.as_millis()
+                ))
+                .collect::<Vec<_>>()
+                .join("; "),
             self.checked,
             self.problems.len(),
         )
@@ -91,6 +110,31 @@ impl Report {
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
+
+/// One of the slowest requests of a run.
+#[derive(Clone, Debug)]
+pub struct SlowRequest {
+    /// Method and path, without the query.
+    pub request: String,
+    /// When it started, from the start of the load.
+    pub at: Duration,
+    /// How long until the whole answer was read.
+    pub latency: Duration,
+    /// How much of that was spent connecting.
+    pub connecting: Duration,
+}
+
+/// One SIGKILL and the start after it.
+#[derive(Clone, Copy, Debug)]
+pub struct Restart {
+    /// When the kill came, from the start of the load.
+    pub killed_at: Duration,
+    /// From the kill until the new server answered.
+    pub answered_after: Duration,
+}
+
+/// How many of the slowest requests a report lists.
+const SLOWEST_KEPT: usize = 5;
 
 /// A small deterministic generator (SplitMix64): the same seed makes the same choices.
 #[derive(Clone)]
@@ -123,14 +167,50 @@ impl Dice {
 }
 
 /// Counts shared by every user.
-#[derive(Default)]
 struct Tally {
+    /// When the load began: the moments of the slowest requests count from it.
+    began: Instant,
     answered: u64,
     cut_off: u64,
     server_errors: Vec<String>,
     latencies: Vec<Duration>,
+    slowest: Vec<SlowRequest>,
     flows: BTreeMap<&'static str, u64>,
     problems: Vec<String>,
+}
+
+impl Tally {
+    fn new() -> Self {
+        Tally {
+            began: Instant::now(),
+            answered: 0,
+            cut_off: 0,
+            server_errors: Vec::new(),
+            latencies: Vec::new(),
+            slowest: Vec::new(),
+            flows: BTreeMap::new(),
+            problems: Vec::new(),
+        }
+    }
+
+    /// Counts an answer to `method path` that took `reply.latency`.
+    fn answered(&mut self, method: &str, path: &str, reply: &Reply) {
+        self.answered += 1;
+        self.latencies.push(reply.latency);
+        let fastest_kept = self.slowest.last().map(|slow| slow.latency);
+        if self.slowest.len() < SLOWEST_KEPT || fastest_kept < Some(reply.latency) {
+            let path = path.split_once('?').map_or(path, |(path, _)| path);
+            self.slowest.push(SlowRequest {
+                request: format!("{method} {path}"),
+                at: (Instant::now() - reply.latency).saturating_duration_since(self.began),
+                latency: reply.latency,
+                connecting: reply.connecting,
+            });
+            self.slowest
+                .sort_by_key(|slow| std::cmp::Reverse(slow.latency));
+            self.slowest.truncate(SLOWEST_KEPT);
+        }
+    }
 }
 
 /// What a user expects of one thing it did, checked at the end.
@@ -222,8 +302,7 @@ impl User {
         let mut tally = self.tally.lock().unwrap_or_else(|p| p.into_inner());
         match result {
             Ok(reply) => {
-                tally.answered += 1;
-                tally.latencies.push(reply.latency);
+                tally.answered(method, path, &reply);
                 if reply.status >= 500 {
                     tally
                         .server_errors
@@ -622,7 +701,7 @@ pub async fn run(
 ) -> Result<Report, String> {
     let mut server = deployment.start().await?;
     let client = server.client;
-    let tally = Arc::new(Mutex::new(Tally::default()));
+    let tally = Arc::new(Mutex::new(Tally::new()));
     let mut users = Vec::with_capacity(accounts.len());
     for (index, account) in accounts.iter().enumerate() {
         let token = Token::activate(&client, &account.activation_qr, &account.name).await?;
@@ -636,7 +715,10 @@ pub async fn run(
             remaining: Some(5),
         });
     }
-    let deadline = Instant::now() + plan.duration;
+    // One clock for the kills and the slowest requests, so that they can be told apart.
+    let began = Instant::now();
+    tally.lock().unwrap_or_else(|p| p.into_inner()).began = began;
+    let deadline = began + plan.duration;
     let mut tasks = Vec::new();
     for mut user in users {
         tasks.push(tokio::spawn(async move {
@@ -661,16 +743,18 @@ pub async fn run(
         })
         .collect();
     moments.sort();
-    let started = Instant::now();
     let mut restarts = Vec::new();
     let mut problems = Vec::new();
     for moment in moments {
-        tokio::time::sleep_until((started + moment).into()).await;
+        tokio::time::sleep_until((began + moment).into()).await;
         let before = counters(deployment)?;
         server.kill().await;
         let killed = Instant::now();
         server = deployment.start().await?;
-        restarts.push(killed.elapsed());
+        restarts.push(Restart {
+            killed_at: killed - began,
+            answered_after: killed.elapsed(),
+        });
         let after = counters(deployment)?;
         for (id, (counter, _)) in &before {
             match after.get(id) {
@@ -718,7 +802,10 @@ pub async fn run(
     problems.extend(panics);
     server.kill().await;
 
-    let mut tally = std::mem::take(&mut *tally.lock().unwrap_or_else(|p| p.into_inner()));
+    let mut tally = std::mem::replace(
+        &mut *tally.lock().unwrap_or_else(|p| p.into_inner()),
+        Tally::new(),
+    );
     tally.latencies.sort();
     problems.extend(tally.problems);
     Ok(Report {
@@ -726,6 +813,7 @@ pub async fn run(
         cut_off: tally.cut_off,
         server_errors: tally.server_errors,
         latencies: tally.latencies,
+        slowest: tally.slowest,
         flows: tally.flows,
         restarts,
         problems,
@@ -782,4 +870,51 @@ fn approved_twice(deployment: &Deployment) -> Result<Vec<String>, String> {
         })
         .map_err(|e| e.to_string())?;
     rows.collect::<Result<_, _>>().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(latency_ms: u64) -> Reply {
+        Reply {
+            status: 200,
+            headers: Vec::new(),
+            body: Vec::new(),
+            latency: Duration::from_millis(latency_ms),
+            connecting: Duration::from_millis(latency_ms / 2),
+        }
+    }
+
+    #[test]
+    fn the_report_keeps_the_five_slowest_requests_slowest_first() {
+        let mut tally = Tally::new();
+        for (i, latency) in [30, 900, 10, 450, 70, 1200, 20, 300, 5, 600]
+            .into_iter()
+            .enumerate()
+        {
+            tally.answered(
+                "GET",
+                &format!("/api/v1/logins/{i}?wait=20"),
+                &reply(latency),
+            );
+        }
+        let kept: Vec<(u128, &str)> = tally
+            .slowest
+            .iter()
+            .map(|slow| (slow.latency.as_millis(), slow.request.as_str()))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                (1200, "GET /api/v1/logins/5"),
+                (900, "GET /api/v1/logins/1"),
+                (600, "GET /api/v1/logins/9"),
+                (450, "GET /api/v1/logins/3"),
+                (300, "GET /api/v1/logins/7"),
+            ]
+        );
+        assert_eq!(tally.answered, 10);
+        assert_eq!(tally.slowest[0].connecting, Duration::from_millis(600));
+    }
 }
