@@ -107,6 +107,70 @@ async fn users_under_sigkills_lose_nothing_and_see_no_server_error() {
     assert!(report.checked > 50, "{}", report.summary());
 }
 
+/// Clients that come back at the same moment, such as after a restart: while the server cannot
+/// accept (stopped with SIGSTOP, as a server busy for a moment is), the kernel queues every one
+/// of them, more than the usual listen queue of 128; none has its SYN dropped to be sent again a
+/// second later, and all are answered once the server goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_connections_is_queued_while_the_server_cannot_accept() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    const CLIENTS: usize = 400;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut deployment, _) = one_user(dir.path()).await;
+    let server = deployment.start().await.unwrap();
+    let addr = server.client.addr;
+    let pid = server.pid().unwrap().to_string();
+    run("kill", &["-STOP", &pid]);
+    // A queued connection completes in the kernel at once; a dropped SYN is resent after 1 s.
+    let connects = (0..CLIENTS).map(|_| {
+        tokio::spawn(async move {
+            tokio::time::timeout(
+                Duration::from_millis(700),
+                tokio::net::TcpStream::connect(addr),
+            )
+            .await
+        })
+    });
+    let mut streams = Vec::new();
+    for connect in connects.collect::<Vec<_>>() {
+        if let Ok(Ok(stream)) = connect.await.unwrap() {
+            streams.push(stream);
+        }
+    }
+    let queued = streams.len();
+    run("kill", &["-CONT", &pid]);
+    assert_eq!(
+        queued, CLIENTS,
+        "connections queued while the server was stopped (Linux caps the queue at net.core.somaxconn)"
+    );
+
+    let answers = streams.into_iter().map(|mut stream| {
+        tokio::spawn(async move {
+            stream
+                .write_all(
+                    b"GET /api/v1/health HTTP/1.1\r\nHost: qrauth\r\nConnection: close\r\n\r\n",
+                )
+                .await
+                .unwrap();
+            let mut answer = Vec::new();
+            tokio::time::timeout(WAIT, stream.read_to_end(&mut answer))
+                .await
+                .unwrap()
+                .unwrap();
+            String::from_utf8_lossy(&answer)
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        })
+    });
+    for answer in answers.collect::<Vec<_>>() {
+        assert_eq!(answer.await.unwrap(), "HTTP/1.1 200 OK");
+    }
+    server.kill().await;
+}
+
 /// A fresh database in `dir` with one user, `user-0`, and the text of their activation QR.
 async fn one_user(dir: &Path) -> (Deployment, String) {
     let (deployment, accounts) = Deployment::create(&binary(), dir, 1).await.unwrap();
