@@ -31,7 +31,7 @@ commands:
   soak [--fuzz-seconds N]
                      200 simulated users for 60 s against a release server, then again with
                      SIGKILLs at random moments, then every fuzz target for N (300) s; not
-                     part of test (about 75 minutes)
+                     part of test (about 70 minutes)
   screenshots        every page at 390 px and 1280 px, light and dark, in headless
                      Chromium, into docs/screenshots/
   npm                build the npm package qrauth-token into web/pkg/

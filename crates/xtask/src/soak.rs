@@ -1,7 +1,7 @@
 //! `cargo xtask soak [--fuzz-seconds N]`: the long checks of reliability and hostile input,
 //! not part of `test`: 200 simulated users for 60 s against a release `qrauth serve`, first
 //! undisturbed, then with SIGKILLs at random moments; then every fuzz target for N seconds
-//! (300). About 75 minutes in all, 65 of them fuzzing.
+//! (300). About 70 minutes in all, 65 of them fuzzing.
 
 use crate::run::{build_qrauth, command, status};
 use crate::{Failure, Result};
