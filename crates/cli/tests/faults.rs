@@ -113,8 +113,6 @@ async fn users_under_sigkills_lose_nothing_and_see_no_server_error() {
 /// second later, and all are answered once the server goes on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_connections_is_queued_while_the_server_cannot_accept() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
     const CLIENTS: usize = 400;
     let dir = tempfile::tempdir().unwrap();
     let (mut deployment, _) = one_user(dir.path()).await;
@@ -145,28 +143,18 @@ async fn a_burst_of_connections_is_queued_while_the_server_cannot_accept() {
         "connections queued while the server was stopped (Linux caps the queue at net.core.somaxconn)"
     );
 
-    let answers = streams.into_iter().map(|mut stream| {
+    let client = server.client;
+    let answers = streams.into_iter().map(|stream| {
         tokio::spawn(async move {
-            stream
-                .write_all(
-                    b"GET /api/v1/health HTTP/1.1\r\nHost: qrauth\r\nConnection: close\r\n\r\n",
-                )
-                .await
-                .unwrap();
-            let mut answer = Vec::new();
-            tokio::time::timeout(WAIT, stream.read_to_end(&mut answer))
+            client
+                .send_on(stream, "GET", "/api/v1/health", WAIT)
                 .await
                 .unwrap()
-                .unwrap();
-            String::from_utf8_lossy(&answer)
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .to_owned()
+                .status
         })
     });
     for answer in answers.collect::<Vec<_>>() {
-        assert_eq!(answer.await.unwrap(), "HTTP/1.1 200 OK");
+        assert_eq!(answer.await.unwrap(), 200);
     }
     server.kill().await;
 }

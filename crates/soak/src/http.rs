@@ -90,24 +90,46 @@ impl Client {
         body: Option<&[u8]>,
         timeout: Duration,
     ) -> Result<Reply, Failed> {
-        match tokio::time::timeout(timeout, self.exchange(method, path, headers, body)).await {
-            Ok(reply) => reply,
-            Err(_) => Err(Failed::Timeout),
-        }
+        within(timeout, async {
+            let started = Instant::now();
+            let stream = TcpStream::connect(self.addr)
+                .await
+                .map_err(Failed::Connection)?;
+            let connecting = started.elapsed();
+            let mut reply = self.exchange(stream, method, path, headers, body).await?;
+            reply.latency = started.elapsed();
+            reply.connecting = connecting;
+            Ok(reply)
+        })
+        .await
+    }
+
+    /// Sends one request on a connection made beforehand, such as one the kernel queued while
+    /// the server could not accept it; `latency` counts from the first byte sent.
+    pub async fn send_on(
+        &self,
+        stream: TcpStream,
+        method: &str,
+        path: &str,
+        timeout: Duration,
+    ) -> Result<Reply, Failed> {
+        within(timeout, async {
+            let started = Instant::now();
+            let mut reply = self.exchange(stream, method, path, &[], None).await?;
+            reply.latency = started.elapsed();
+            Ok(reply)
+        })
+        .await
     }
 
     async fn exchange(
         &self,
+        mut stream: TcpStream,
         method: &str,
         path: &str,
         headers: &[(&str, &str)],
         body: Option<&[u8]>,
     ) -> Result<Reply, Failed> {
-        let started = Instant::now();
-        let mut stream = TcpStream::connect(self.addr)
-            .await
-            .map_err(Failed::Connection)?;
-        let connecting = started.elapsed();
         let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.addr);
         for (name, value) in headers {
             head.push_str(&format!("{name}: {value}\r\n"));
@@ -131,11 +153,18 @@ impl Client {
             .read_to_end(&mut raw)
             .await
             .map_err(Failed::Connection)?;
-        let mut reply = parse(&raw)?;
-        reply.latency = started.elapsed();
-        reply.connecting = connecting;
-        Ok(reply)
+        parse(&raw)
     }
+}
+
+/// `exchange`'s result, or `Failed::Timeout` when it takes longer than `timeout`.
+async fn within(
+    timeout: Duration,
+    exchange: impl Future<Output = Result<Reply, Failed>>,
+) -> Result<Reply, Failed> {
+    tokio::time::timeout(timeout, exchange)
+        .await
+        .unwrap_or(Err(Failed::Timeout))
 }
 
 fn parse(raw: &[u8]) -> Result<Reply, Failed> {

@@ -180,9 +180,9 @@ struct Tally {
 }
 
 impl Tally {
-    fn new() -> Self {
+    fn new(began: Instant) -> Self {
         Tally {
-            began: Instant::now(),
+            began,
             answered: 0,
             cut_off: 0,
             server_errors: Vec::new(),
@@ -202,7 +202,11 @@ impl Tally {
             let path = path.split_once('?').map_or(path, |(path, _)| path);
             self.slowest.push(SlowRequest {
                 request: format!("{method} {path}"),
-                at: (Instant::now() - reply.latency).saturating_duration_since(self.began),
+                at: Instant::now()
+                    .checked_sub(reply.latency)
+                    .map_or(Duration::ZERO, |sent| {
+                        sent.saturating_duration_since(self.began)
+                    }),
                 latency: reply.latency,
                 connecting: reply.connecting,
             });
@@ -701,10 +705,15 @@ pub async fn run(
 ) -> Result<Report, String> {
     let mut server = deployment.start().await?;
     let client = server.client;
-    let tally = Arc::new(Mutex::new(Tally::new()));
+    let mut tokens = Vec::with_capacity(accounts.len());
+    for account in accounts {
+        tokens.push(Token::activate(&client, &account.activation_qr, &account.name).await?);
+    }
+    // One clock for the kills and the slowest requests, so that they can be told apart.
+    let began = Instant::now();
+    let tally = Arc::new(Mutex::new(Tally::new(began)));
     let mut users = Vec::with_capacity(accounts.len());
-    for (index, account) in accounts.iter().enumerate() {
-        let token = Token::activate(&client, &account.activation_qr, &account.name).await?;
+    for (index, (account, token)) in accounts.iter().zip(tokens).enumerate() {
         users.push(User {
             name: account.name.clone(),
             token,
@@ -715,9 +724,6 @@ pub async fn run(
             remaining: Some(5),
         });
     }
-    // One clock for the kills and the slowest requests, so that they can be told apart.
-    let began = Instant::now();
-    tally.lock().unwrap_or_else(|p| p.into_inner()).began = began;
     let deadline = began + plan.duration;
     let mut tasks = Vec::new();
     for mut user in users {
@@ -804,7 +810,7 @@ pub async fn run(
 
     let mut tally = std::mem::replace(
         &mut *tally.lock().unwrap_or_else(|p| p.into_inner()),
-        Tally::new(),
+        Tally::new(began),
     );
     tally.latencies.sort();
     problems.extend(tally.problems);
@@ -888,7 +894,7 @@ mod tests {
 
     #[test]
     fn the_report_keeps_the_five_slowest_requests_slowest_first() {
-        let mut tally = Tally::new();
+        let mut tally = Tally::new(Instant::now());
         for (i, latency) in [30, 900, 10, 450, 70, 1200, 20, 300, 5, 600]
             .into_iter()
             .enumerate()
