@@ -186,7 +186,7 @@ test('every app route is the app, and the page cannot be framed', async () => {
 
   // trunk's hashed files may be cached for a year; the page that names them may not.
   const html = await response.text();
-  const script = /import init, \* as bindings from '([^']+)'/.exec(html)[1];
+  const script = /data-qrauth-bundle="([^"]+)"/.exec(html)[1];
   const asset = await fetch(new URL(script, baseUrl));
   assert.equal(asset.status, 200);
   assert.equal(asset.headers.get('cache-control'), 'public, max-age=31536000, immutable');
@@ -223,3 +223,66 @@ test('while polling fails the page says it is reconnecting, then carries on', as
   await signIn.waitForState('waiting', 10000);
   await close();
 });
+
+test('the token page is its own bundle: links, reloads and the back button cross between them', async () => {
+  const { page, problems, close } = await openPage(browser, { name: 'computer' });
+  const loaded = [];
+  page.on('request', (request) => {
+    if (request.url().endsWith('.wasm')) loaded.push(new URL(request.url()).pathname);
+  });
+  const signIn = new SignInPage(page);
+  await signIn.open();
+  await signIn.waitForState('waiting');
+  assert.equal(loaded.length, 1);
+  assert.match(loaded[0], /^\/qrauth-sign-in-[0-9a-f]+_bg\.wasm$/, 'the sign-in page loads no token code');
+
+  // "Open the token on this device" is a link into the other bundle, with the sign-in link.
+  await signIn.openToken.click();
+  await tokenScreen(page).waitFor();
+  assert.equal(new URL(page.url()).pathname, '/token');
+  assert.match(loaded.at(-1), /^\/qrauth-token-page-[0-9a-f]+_bg\.wasm$/);
+
+  // The masthead's link goes back to the sign-in bundle; back and forward cross again.
+  await page.getByRole('link', { name: 'qrauth' }).click();
+  await signIn.waitForState('waiting');
+  await page.goBack();
+  await page.waitForURL((url) => url.pathname === '/token');
+  await tokenScreen(page).waitFor();
+  await page.goForward();
+  await page.waitForURL((url) => url.pathname === '/');
+  await signIn.waitForState('waiting');
+  await page.reload();
+  await signIn.waitForState('waiting');
+  // Leaving a document cuts its long-poll short; nothing else may go wrong.
+  assert.deepEqual(problems.filter((p) => !p.startsWith('request failed: ')), []);
+  await close();
+});
+
+/** Whatever the token page shows first: its home, or what it made of a sign-in link. */
+const tokenScreen = (page) =>
+  page.getByTestId('token-home').or(page.getByTestId('login-request')).or(page.getByTestId('login-refused'));
+
+test('a bundle that does not arrive says so and offers a retry that works', async () => {
+  const { page, close } = await openPage(browser, { name: 'computer' });
+  // The connection drops while the wasm downloads: only its first bytes arrive.
+  let cut = true;
+  await page.route('**/*_bg.wasm', async (route) => {
+    if (!cut) return route.continue();
+    const whole = await route.fetch();
+    const body = await whole.body();
+    await route.fulfill({ response: whole, body: body.subarray(0, body.length >> 2) });
+  });
+  const cancelled = page.waitForRequest((r) => r.method() === 'DELETE' && r.url().includes('/api/v1/logins/'));
+  await page.goto(new URL('/', baseUrl).href);
+  const failed = page.getByTestId('load-failed');
+  await failed.waitFor();
+  assert.equal(await failed.getAttribute('role'), 'alert');
+  assert.match(await failed.textContent(), /The page could not be loaded.*Check it and try again/);
+  // The login that the page asked for while it loaded is cancelled: nobody will see its QR.
+  await cancelled;
+  cut = false;
+  await page.getByTestId('load-retry').click();
+  await new SignInPage(page).waitForState('waiting');
+  await close();
+});
+

@@ -3,6 +3,7 @@
 // QRAUTH_URL, QRAUTH_USER, QRAUTH_PASSWORD, BENCH_PAYLOAD (spec §13.2's worked example),
 // BENCH_SERVER_PUBLIC (its key), BENCH_OUT (where the JSON goes), CHROMIUM.
 import { writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { launchBrowser } from '../test/support/browser.mjs';
 
 const env = (name) => {
@@ -174,6 +175,32 @@ try {
     await fresh.close();
     return shownAt;
   };
+  // What a new visitor downloads: every file the first load fetches (API answers excluded),
+  // each body gzip -9, once the page shows what it is for.
+  const pageWeight = async (path, shown) => {
+    const fresh = await browser.newContext();
+    const visit = await fresh.newPage();
+    const files = [];
+    visit.on('response', (response) => {
+      if (!new URL(response.url()).pathname.startsWith('/api/')) files.push(response);
+    });
+    await visit.goto(new URL(path, base).href);
+    await visit.locator(shown).first().waitFor({ timeout: 20000 });
+    await visit.waitForLoadState('networkidle');
+    const weights = {};
+    for (const response of files) {
+      const body = await response.body().catch(() => Buffer.alloc(0));
+      weights[new URL(response.url()).pathname] = gzipSync(body, { level: 9 }).length;
+    }
+    await fresh.close();
+    return { total: Object.values(weights).reduce((a, b) => a + b, 0), files: weights };
+  };
+  results.weight = {
+    signIn: await pageWeight('/', '[data-testid="qr"] svg'),
+    token: await pageWeight('/token', '[data-testid="token-home"]'),
+    plain: await pageWeight('/bench/plain.html', '[data-testid="qr"] svg'),
+  };
+
   const visits = { app: [], plain: [] };
   for (let round = 0; round < 15; round++) {
     visits.app.push(await firstQr('/'));

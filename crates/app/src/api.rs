@@ -1,7 +1,7 @@
 //! The pages' calls to the qrauth server, as `docs/api.md` describes them. Requests go to the
 //! page's own origin (trunk proxies `/api/` to the server; `qrauth serve --static` serves both).
 
-use qrauth_token::browser::http::{Call, json_text};
+use qrauth_token::browser::http::{Call, json_text, started_json};
 use serde::{Deserialize, Serialize};
 
 /// Why a call failed: no answer (`network`), the server's error with its code and message, or
@@ -194,7 +194,21 @@ pub async fn sign_out() -> Result<(), ApiError> {
 
 /// Starts an online QR login.
 pub async fn create_login() -> Result<LoginSession, ApiError> {
+    if let Some(started) = take_first_login() {
+        return started_json(started).await;
+    }
     Call::new(SERVER, "POST", "/logins").json().await
+}
+
+/// The request for a login that the page's start-up script (`crates/app/boot.js`) sent while
+/// the wasm loaded, so that the first QR does not wait for it; taken once.
+fn take_first_login() -> Option<js_sys::Promise> {
+    use wasm_bindgen::JsCast;
+    let window = web_sys::window()?;
+    let key = wasm_bindgen::JsValue::from_str("qrauthFirstLogin");
+    let started = js_sys::Reflect::get(&window, &key).ok()?;
+    let _ = js_sys::Reflect::delete_property(&window, &key);
+    started.dyn_into::<js_sys::Promise>().ok()
 }
 
 /// Where `login` is. With `wait`, the server answers as soon as the state differs from `known`,

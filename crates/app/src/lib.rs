@@ -1,6 +1,11 @@
 //! The qrauth single-page app: sign-in (online QR, offline code, password), the account page
-//! with token activation, payment approval, and the browser token itself (`/token`). Components live here so that
-//! wasm-bindgen-test can mount them; `main.rs` only mounts [`App`].
+//! with token activation, payment approval, and the browser token itself (`/token`).
+//!
+//! It is three bundles, one per page family, each built by trunk from its own HTML file, so that
+//! a page loads only its own code: `src/bin/sign_in.rs` mounts [`SignInApp`] (`index.html`),
+//! `src/bin/account.rs` [`AccountApp`] (`account.html`), `src/bin/token.rs` [`TokenApp`]
+//! (`token.html`). Links between them load a document; the user sees one site. Components live
+//! here so that wasm-bindgen-test can mount them.
 
 pub mod account;
 pub mod api;
@@ -19,26 +24,99 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
-/// The whole app, with its routes.
+/// The sign-in page, `/`: its own bundle, the lightest, as it is what every visitor loads first.
 #[component]
-pub fn App() -> impl IntoView {
+pub fn SignInApp() -> impl IntoView {
+    remember_document_path();
     view! {
         <Router>
-            <header class="masthead">
-                <A href="/" attr:class="brand">"qrauth"</A>
-            </header>
-            <main class="page" id="main">
-                <Routes fallback=NotFound>
+            <Frame>
+                <Routes fallback=LoadDocument>
                     <Route path=path!("/") view=sign_in::SignInPage/>
+                </Routes>
+            </Frame>
+        </Router>
+    }
+}
+
+/// The pages of a signed-in person, one bundle: `/account` (token activation) and `/approve`.
+#[component]
+pub fn AccountApp() -> impl IntoView {
+    remember_document_path();
+    view! {
+        <Router>
+            <Frame>
+                <Routes fallback=LoadDocument>
                     <Route path=path!("/account") view=account::AccountPage/>
                     <Route path=path!("/approve") view=approval::ApprovalPage/>
+                </Routes>
+            </Frame>
+        </Router>
+    }
+}
+
+/// The token page, `/token`: the only bundle with what only the token needs (camera and
+/// picture decoding, keys, IndexedDB, the PIN).
+#[component]
+pub fn TokenApp() -> impl IntoView {
+    remember_document_path();
+    view! {
+        <Router>
+            <Frame>
+                <Routes fallback=LoadDocument>
                     <Route path=path!("/token") view=token::TokenPage/>
                 </Routes>
-            </main>
-            <footer class="footer">
-                <ServerHealth/>
-            </footer>
+            </Frame>
         </Router>
+    }
+}
+
+/// What every page has around it: the masthead and the server's health.
+#[component]
+fn Frame(children: Children) -> impl IntoView {
+    view! {
+        <header class="masthead">
+            <A href="/" attr:class="brand">"qrauth"</A>
+        </header>
+        <main class="page" id="main">{children()}</main>
+        <footer class="footer">
+            <ServerHealth/>
+        </footer>
+    }
+}
+
+/// A path this bundle has no page for. When the router got there without loading a document
+/// (a link, `navigate`), it is another bundle's page: the browser loads the address for real,
+/// and the server answers with the bundle that has it (`crates/server/src/web.rs`). When this
+/// document was itself loaded for this address, the server knows no page there.
+#[component]
+fn LoadDocument() -> impl IntoView {
+    // The router's address: it renders the new route before it writes the address bar.
+    let location = leptos_router::hooks::use_location();
+    let path = location.pathname.get_untracked();
+    if DOCUMENT_PATH.get() == Some(&path) {
+        return view! { <NotFound/> }.into_any();
+    }
+    let search = location.search.get_untracked();
+    let query = if search.is_empty() {
+        String::new()
+    } else {
+        format!("?{search}")
+    };
+    let address = format!("{path}{query}{}", location.hash.get_untracked());
+    if let Some(window) = web_sys::window() {
+        // `replace`: the router puts this address in the history itself.
+        let _ = window.location().replace(&address);
+    }
+    view! { <p class="card" aria-busy="true">"Loading…"</p> }.into_any()
+}
+
+/// The path this document was loaded for, before the router moved anywhere.
+static DOCUMENT_PATH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+fn remember_document_path() {
+    if let Some(path) = web_sys::window().and_then(|w| w.location().pathname().ok()) {
+        let _ = DOCUMENT_PATH.set(path);
     }
 }
 

@@ -263,7 +263,8 @@ fn LiveLogin(login: LoginSession, renewals: RwSignal<u32>, renew: Callback<()>) 
                 </Show>
                 <p class="same-device">
                     "Already on your phone? "
-                    <a href=qr_text data-testid="open-token">
+                    // `external`: the token page is another bundle, loaded as a document.
+                    <a href=qr_text rel="external" data-testid="open-token">
                         "Open the token on this device"
                     </a>
                 </p>

@@ -15,42 +15,72 @@ use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::ServeDir;
 
-/// Trunk's output: `index.html` plus hashed scripts, wasm and styles.
+/// The app's page families, each its own bundle built by trunk from its own HTML file
+/// (`crates/app/src/lib.rs`): the paths of each but the sign-in page's. Every other path gets
+/// `index.html`, the sign-in page's bundle, which says "Page not found" where it has no page.
+pub(crate) const PAGES: [(&str, &str); 3] = [
+    ("/account", "account.html"),
+    ("/approve", "account.html"),
+    ("/token", "token.html"),
+];
+
+/// Trunk's output: `index.html`, `account.html` and `token.html`, plus hashed scripts, wasm and
+/// styles.
 pub(crate) struct StaticApp {
     dir: PathBuf,
-    index_html: Bytes,
+    sign_in_html: Bytes,
+    /// The page of each path in [`PAGES`].
+    pages: Vec<(&'static str, Bytes)>,
     inline_script_hashes: Vec<String>,
 }
 
 impl StaticApp {
-    /// Reads `dir/index.html` once; the other files are served from disk as they are asked for.
+    /// Reads the pages once; the other files are served from disk as they are asked for.
     pub(crate) fn load(dir: &Path) -> Result<Self, String> {
-        let index = dir.join("index.html");
-        let html = std::fs::read_to_string(&index).map_err(|e| {
-            format!(
-                "cannot read {}: {e} (build the app first: trunk build --release)",
-                index.display()
-            )
-        })?;
+        let read = |name: &str| {
+            let path = dir.join(name);
+            std::fs::read_to_string(&path).map_err(|e| {
+                format!(
+                    "cannot read {}: {e} (build the app first: `cargo xtask dist` runs \
+                     trunk build --release for index.html, account.html and token.html)",
+                    path.display()
+                )
+            })
+        };
+        let sign_in = read("index.html")?;
+        let mut hashes = inline_script_hashes(&sign_in);
+        let mut pages = Vec::new();
+        for (path, file) in PAGES {
+            let html = read(file)?;
+            hashes.extend(inline_script_hashes(&html));
+            pages.push((path, Bytes::from(html)));
+        }
+        hashes.sort();
+        hashes.dedup();
         Ok(StaticApp {
             dir: dir.to_owned(),
-            inline_script_hashes: inline_script_hashes(&html),
-            index_html: Bytes::from(html),
+            inline_script_hashes: hashes,
+            sign_in_html: Bytes::from(sign_in),
+            pages,
         })
     }
 
-    /// CSP sources (`'sha256-...'`) for the inline scripts of `index.html`: trunk writes the
+    /// CSP sources (`'sha256-...'`) for the inline scripts of the pages: trunk writes the
     /// start-up script inline, and hashing it lets the policy forbid every other inline script.
     pub(crate) fn inline_script_hashes(&self) -> &[String] {
         &self.inline_script_hashes
     }
 
-    /// Files from the directory; any other path without a file extension gets `index.html`, so
-    /// that the app's own routes load on a reload or a shared link.
+    /// Files from the directory; a path of [`PAGES`] gets its page, and any other path without
+    /// a file extension gets `index.html`, so that the app's own routes load on a reload or a
+    /// shared link.
     pub(crate) fn routes(self) -> Router {
-        let index_html = self.index_html;
-        let index = move |uri: Uri| {
-            let index_html = index_html.clone();
+        let (sign_in_html, pages) = (self.sign_in_html, self.pages);
+        let page = move |uri: Uri| {
+            let html = pages
+                .iter()
+                .find(|(path, _)| *path == uri.path())
+                .map_or_else(|| sign_in_html.clone(), |(_, html)| html.clone());
             async move {
                 let last_segment = uri.path().rsplit('/').next().unwrap_or_default();
                 if last_segment.contains('.') {
@@ -61,14 +91,14 @@ impl StaticApp {
                         (header::CONTENT_TYPE, "text/html; charset=utf-8"),
                         (header::CACHE_CONTROL, "no-cache"),
                     ],
-                    index_html,
+                    html,
                 )
                     .into_response()
             }
         };
         let files = ServeDir::new(self.dir)
             .append_index_html_on_directories(false)
-            .fallback(index.into_service());
+            .fallback(page.into_service());
         // The app's wasm shrinks to under half its size with gzip.
         Router::new()
             .fallback_service(files)

@@ -49,25 +49,41 @@ async fn serves_the_app_with_a_policy_that_allows_only_its_own_start_script() {
     let dir = tempfile::tempdir().unwrap();
     let dist = dir.path().join("dist");
     std::fs::create_dir(&dist).unwrap();
-    std::fs::write(
-        dist.join("index.html"),
-        "<html><head><script type=\"module\">import init from '/app-1.js';init();</script></head></html>",
-    )
-    .unwrap();
+    // One bundle per page family.
+    for (page, script) in [
+        ("index.html", "app-1.js"),
+        ("account.html", "account-1.js"),
+        ("token.html", "token-1.js"),
+    ] {
+        std::fs::write(
+            dist.join(page),
+            format!("<html><head><script type=\"module\">import init from '/{script}';init();</script></head></html>"),
+        )
+        .unwrap();
+    }
     let script_text = "export default function init() {}\n".repeat(100);
     std::fs::write(dist.join("app-1.js"), &script_text).unwrap();
     let server = Running::start(&dir.path().join("db.sqlite3"), Some(&dist)).await;
 
-    for path in ["/", "/token", "/approve/123"] {
+    for (path, bundle) in [
+        ("/", "/app-1.js"),
+        ("/approve/123", "/app-1.js"),
+        ("/account", "/account-1.js"),
+        ("/approve", "/account-1.js"),
+        ("/token", "/token-1.js"),
+        ("/token/", "/app-1.js"),
+    ] {
         let reply = server.request("GET", path).await;
         assert_eq!(reply.status, 200, "{path}");
-        assert!(reply.text().contains("import init"), "{path}");
+        assert!(reply.text().contains(bundle), "{path} loads {bundle}");
         assert_eq!(reply.header("cache-control"), "no-cache");
+        // Any page's start script may run: the policy names each, and nothing else inline.
         let csp = reply.header("content-security-policy");
         assert!(
             csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"),
             "{csp}"
         );
+        assert_eq!(csp.matches("'sha256-").count(), 3, "{csp}");
     }
     let script = server.request("GET", "/app-1.js").await;
     assert_eq!(script.status, 200);

@@ -17,7 +17,7 @@ pub mod error;
 pub mod qr;
 pub mod review;
 
-#[cfg(feature = "js")]
+#[cfg(feature = "js-page")]
 mod js;
 
 pub use activation::{CounterStanding, StoredActivation};

@@ -5,63 +5,96 @@ use std::path::{Path, PathBuf};
 use crate::run::{command, status};
 use crate::{Result, root};
 
-/// The npm package `qrauth-token`: an ES module for browsers and bundlers in `web/pkg/web`, a
-/// CommonJS build for Node in `web/pkg/node`, both size-optimized with binaryen's wasm-opt.
+/// The npm package `qrauth-token`, in two entries, each an ES module for browsers and bundlers
+/// and a CommonJS build for Node, size-optimized with binaryen's wasm-opt:
+///
+/// - `qrauth-token`, the whole package (feature `js`): `web/pkg/web`, `web/pkg/node`;
+/// - `qrauth-token/qr`, QR codes and typed codes only (feature `js-page`): `web/pkg/qr`,
+///   `web/pkg/qr-node`. Its own wasm, so that a sign-in page loads no token code.
 pub fn npm() -> Result {
-    status(
-        command("cargo").args([
-            "build",
-            "--package",
-            "qrauth-token",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--profile",
-            "wasm-release",
-        ]),
-        "cargo build (qrauth-token, wasm32)",
-    )?;
-    let wasm = target_dir().join("wasm32-unknown-unknown/wasm-release/qrauth_token.wasm");
     let pkg = root().join("web/pkg");
-    for (target, dir) in [("web", "web"), ("nodejs", "node")] {
-        let out = pkg.join(dir);
-        if out.exists() {
-            std::fs::remove_dir_all(&out)?;
-        }
+    let entries = [
+        ("js", "qrauth_token", "web", "node"),
+        ("js-page", "qrauth_token_qr", "qr", "qr-node"),
+    ];
+    for (feature, name, web_dir, node_dir) in entries {
         status(
-            command("wasm-bindgen")
-                .args(["--target", target, "--out-dir"])
-                .arg(&out)
-                .arg(&wasm),
-            &format!("wasm-bindgen --target {target}"),
+            command("cargo").args([
+                "build",
+                "--package",
+                "qrauth-token",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--profile",
+                "wasm-release",
+                "--no-default-features",
+                "--features",
+                feature,
+            ]),
+            &format!("cargo build (qrauth-token --features {feature}, wasm32)"),
         )?;
-        let module = out.join("qrauth_token_bg.wasm");
-        status(
-            command("wasm-opt")
-                .args(["-Oz", "--strip-debug", "--strip-producers", "-o"])
-                .arg(&module)
-                .arg(&module),
-            "wasm-opt -Oz",
+        let wasm = target_dir().join("wasm32-unknown-unknown/wasm-release/qrauth_token.wasm");
+        for (target, dir) in [("web", web_dir), ("nodejs", node_dir)] {
+            let out = pkg.join(dir);
+            if out.exists() {
+                std::fs::remove_dir_all(&out)?;
+            }
+            status(
+                command("wasm-bindgen")
+                    .args(["--target", target, "--out-name", name, "--out-dir"])
+                    .arg(&out)
+                    .arg(&wasm),
+                &format!("wasm-bindgen --target {target} ({name})"),
+            )?;
+            let module = out.join(format!("{name}_bg.wasm"));
+            status(
+                command("wasm-opt")
+                    .args(["-Oz", "--strip-debug", "--strip-producers", "-o"])
+                    .arg(&module)
+                    .arg(&module),
+                "wasm-opt -Oz",
+            )?;
+        }
+        // The package is an ES module package; wasm-bindgen's Node build is CommonJS.
+        std::fs::write(
+            pkg.join(node_dir).join("package.json"),
+            "{ \"type\": \"commonjs\" }\n",
         )?;
     }
-    // The package is an ES module package; wasm-bindgen's Node build is CommonJS.
-    std::fs::write(
-        pkg.join("node/package.json"),
-        "{ \"type\": \"commonjs\" }\n",
-    )?;
-    println!("npm: built web/pkg (web and node)");
+    println!("npm: built web/pkg (qrauth-token and qrauth-token/qr, each for web and node)");
     Ok(())
 }
 
-/// The app, built by trunk into `dist` with the size-tuned profile and `wasm-opt -Oz`.
+/// The app's page families: the HTML file trunk builds each from (`crates/app/src/lib.rs`).
+/// The first, the sign-in page, is `index.html`.
+const PAGES: [&str; 3] = ["index.html", "account.html", "token.html"];
+
+/// The app, built by trunk into `dist` with the size-tuned profile and `wasm-opt -Oz`: one
+/// bundle per page family, so that a page loads only its own code. trunk 0.21 empties its
+/// `--dist` on every build, so every page but the first is built beside it and moved in.
 pub fn dist(dist: &Path) -> Result {
     // trunk builds offline, so every crate must already be in cargo's cache.
     status(command("cargo").args(["fetch", "--locked"]), "cargo fetch")?;
-    status(
-        command("trunk")
-            .args(["build", "--release", "--dist"])
-            .arg(dist),
-        "trunk build --release",
-    )
+    for (index, page) in PAGES.into_iter().enumerate() {
+        let out = if index == 0 {
+            dist.to_owned()
+        } else {
+            target_dir().join("trunk-pages").join(page)
+        };
+        status(
+            command("trunk")
+                .args(["build", page, "--release", "--html-output", page, "--dist"])
+                .arg(&out),
+            &format!("trunk build --release {page}"),
+        )?;
+        if index > 0 {
+            for entry in std::fs::read_dir(&out)? {
+                let entry = entry?;
+                std::fs::rename(entry.path(), dist.join(entry.file_name()))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 pub fn target_dir() -> PathBuf {

@@ -78,10 +78,7 @@ impl<'a> Call<'a> {
     /// [`TokenError::Server`] with the server's code and message.
     pub async fn json<T: DeserializeOwned>(self) -> Result<T, TokenError> {
         let (status, text) = self.send().await?;
-        let value = js_sys::JSON::parse(&text).map_err(|_| {
-            TokenError::BadAnswer(format!("HTTP {status} with a body that is not JSON"))
-        })?;
-        serde_wasm_bindgen::from_value(value).map_err(|e| TokenError::BadAnswer(e.to_string()))
+        json_answer(status, &text)
     }
 
     /// Sends the request when no answer body is expected.
@@ -114,22 +111,41 @@ impl<'a> Call<'a> {
             init.set_body(&body.into());
         }
         let request = Request::new_with_str_and_init(&self.url, &init).map_err(network)?;
-        let response: Response = JsFuture::from(global_fetch(&request))
-            .await
-            .map_err(network)?
-            .dyn_into()
-            .map_err(network)?;
-        let text = JsFuture::from(response.text().map_err(network)?)
-            .await
-            .map_err(network)?
-            .as_string()
-            .unwrap_or_default();
-        let status = response.status();
-        if response.ok() {
-            return Ok((status, text));
-        }
-        Err(server_error(status, &text))
+        read(global_fetch(&request)).await
     }
+}
+
+/// The JSON answer of a request the page sent before the wasm ran (a `fetch` Promise, such as
+/// the sign-in page's first login from its start-up script), read as [`Call::json`] reads.
+pub async fn started_json<T: DeserializeOwned>(response: js_sys::Promise) -> Result<T, TokenError> {
+    let (status, text) = read(response).await?;
+    json_answer(status, &text)
+}
+
+/// The status and body of a `fetch`'s answer; outside 2xx, the server's error.
+async fn read(response: js_sys::Promise) -> Result<(u16, String), TokenError> {
+    let response: Response = JsFuture::from(response)
+        .await
+        .map_err(network)?
+        .dyn_into()
+        .map_err(network)?;
+    let text = JsFuture::from(response.text().map_err(network)?)
+        .await
+        .map_err(network)?
+        .as_string()
+        .unwrap_or_default();
+    let status = response.status();
+    if response.ok() {
+        return Ok((status, text));
+    }
+    Err(server_error(status, &text))
+}
+
+fn json_answer<T: DeserializeOwned>(status: u16, text: &str) -> Result<T, TokenError> {
+    let value = js_sys::JSON::parse(text).map_err(|_| {
+        TokenError::BadAnswer(format!("HTTP {status} with a body that is not JSON"))
+    })?;
+    serde_wasm_bindgen::from_value(value).map_err(|e| TokenError::BadAnswer(e.to_string()))
 }
 
 /// The server's `{"error": {"code", "message"}}`, or a description of what came instead.

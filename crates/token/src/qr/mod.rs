@@ -131,11 +131,11 @@ impl fmt::Display for QrError {
             ),
             QrError::InvalidErrorCorrection(value) => write!(
                 f,
-                "Unknown error-correction level {value:?}: use \"L\", \"M\", \"Q\" or \"H\"."
+                "Unknown error-correction level “{value}”: use “L”, “M”, “Q” or “H”."
             ),
             QrError::InvalidColour(value) => write!(
                 f,
-                "Colour {value:?} is not a hex colour such as \"#000\" or \"#1a2b3c\"."
+                "Colour “{value}” is not a hex colour such as “#000” or “#1a2b3c”."
             ),
             QrError::InvalidMargin(value) => write!(
                 f,
@@ -322,7 +322,9 @@ fn css_width(canvas: &web_sys::HtmlCanvasElement) -> u32 {
         .style()
         .get_property_value("width")
         .ok()
-        .and_then(|w| w.strip_suffix("px").and_then(|n| n.parse::<f64>().ok()))
+        // JavaScript's parseFloat: Rust's float parser would add its tables to the wasm.
+        .and_then(|w| w.strip_suffix("px").map(js_sys::Number::parse_float))
+        .filter(|w| w.is_finite())
         .map_or(0, |w| w.round() as u32);
     [laid_out, styled, canvas.width()]
         .into_iter()

@@ -1,51 +1,19 @@
-//! The JavaScript API of the npm package `qrauth-token`.
-//!
-//! Every failure reaches JavaScript as an `Error` whose `code` property is a stable identifier
-//! (`qr_too_long`, `invalid_options`, ...) and whose message a person can read.
+//! The software token of the full entry, `qrauth-token`.
 
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
-use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
+use super::{error, read_options};
 use crate::browser::{DEFAULT_DATABASE, LoginRequest, SoftwareToken};
-use crate::qr::{self, ErrorCorrection, QrMatrix, QrOptions};
 use crate::review::OfflineOperation;
-use crate::{CodeInput, CounterStanding, StoredActivation, TokenError};
-use qrauth_core::{CodeEntry, CodeError, OfflinePayload};
+use crate::{CounterStanding, StoredActivation, TokenError};
+use qrauth_core::OfflinePayload;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r##"
-/** What `normalizeCode` makes of a typed offline code. */
-export interface CodeCheck {
-  /** True when the input is a complete, well-formed code. */
-  ok: boolean;
-  /** The form to send to the server, `12345678-90123456`, or null. */
-  canonical: string | null;
-  /** The form to show, `1234-5678-9012-3456`, or null. */
-  display: string | null;
-  /** The digits typed so far in groups of four, `1234-5678-9`: for formatting as the user types. */
-  grouped: string;
-  /** How many digits are still missing (0 when complete or too long). */
-  missing: number;
-  /** Why the input is not a code, or null when it is. */
-  error: { code: "empty" | "foreign_character" | "too_few_digits" | "too_many_digits"; message: string } | null;
-}
-
-/** What `formatCodeInput` makes of a code field's value as the person types. */
-export interface CodeInput {
-  /** The digits in groups of four with dashes, `1234-5678-9`: put it back into the field. */
-  value: string;
-  /** Where the caret goes in `value`. */
-  caret: number;
-  /** Digits still missing of 16. */
-  missing: number;
-  /** True when all 16 digits are there. */
-  complete: boolean;
-}
-
 /** One field of an operation, as a person reads it. */
 export type DisplayField =
   | { kind: "amount"; amount: string; currency: string; /** `1250.00 EUR` */ value: string }
@@ -156,163 +124,7 @@ export interface ActivateOptions {
   /** How the account page will name this token; "Browser token" by default. */
   deviceName?: string;
 }
-
-/** How `renderQrSvg` draws a code. Every field is optional. */
-export interface QrOptions {
-  /** Error-correction level: "L", "M" (default), "Q" or "H". */
-  errorCorrection?: "L" | "M" | "Q" | "H";
-  /** Quiet zone in modules, 4 by default. */
-  margin?: number;
-  /** Dark modules as a hex colour, "#000000" by default. */
-  dark?: string;
-  /** Background and quiet zone as a hex colour, "#ffffff" by default. */
-  light?: string;
-  /** Width and height in CSS pixels; without it the SVG fills its container. */
-  size?: number;
-  /** Accessible name for screen readers; without it the SVG is hidden from them. */
-  label?: string;
-}
 "##;
-
-#[derive(Serialize)]
-struct CodeCheck<'a> {
-    ok: bool,
-    canonical: Option<String>,
-    display: Option<String>,
-    grouped: String,
-    missing: usize,
-    error: Option<ErrorInfo<'a>>,
-}
-
-#[derive(Serialize)]
-struct ErrorInfo<'a> {
-    code: &'a str,
-    message: String,
-}
-
-/// Reads an offline code as a person typed or pasted it (spaces, dashes, full-width digits) and
-/// says what it is: the canonical and display forms when complete, otherwise how many digits
-/// are missing or which character does not belong.
-#[wasm_bindgen(js_name = normalizeCode, unchecked_return_type = "CodeCheck")]
-pub fn normalize_code(input: &str) -> Result<JsValue, JsValue> {
-    let entry = CodeEntry::read(input);
-    let code = entry.code();
-    let check = CodeCheck {
-        ok: code.is_ok(),
-        canonical: code.ok().map(|c| c.canonical()),
-        display: code.ok().map(|c| c.display()),
-        grouped: entry.grouped(),
-        missing: entry.missing(),
-        error: code.err().map(|e: &CodeError| ErrorInfo {
-            code: e.kind(),
-            message: e.to_string(),
-        }),
-    };
-    to_js(&check)
-}
-
-/// The option names of `QrOptions` in JavaScript, as serde reads them.
-const QR_OPTION_NAMES: [&str; 6] = [
-    "errorCorrection",
-    "margin",
-    "dark",
-    "light",
-    "size",
-    "label",
-];
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct JsQrOptions {
-    error_correction: Option<String>,
-    margin: Option<u32>,
-    dark: Option<String>,
-    light: Option<String>,
-    size: Option<u32>,
-    label: Option<String>,
-}
-
-/// Draws `text` as a QR code in SVG markup, from its UTF-8 bytes in byte mode.
-///
-/// Throws an `Error` with `code` `qr_too_long`, `qr_invalid_colour`, `qr_invalid_margin`,
-/// `qr_invalid_size`, `qr_invalid_error_correction` or `invalid_options`.
-#[wasm_bindgen(js_name = renderQrSvg)]
-pub fn render_qr_svg(
-    text: &str,
-    #[wasm_bindgen(unchecked_optional_param_type = "QrOptions")] options: Option<JsValue>,
-) -> Result<String, JsValue> {
-    qr::render_qr_svg(text, &qr_options(options)?).map_err(qr_error)
-}
-
-/// Draws `text` as a QR code on a `<canvas>`, `size` CSS pixels wide (its CSS width
-/// without it), at the device's pixel ratio so that it stays sharp.
-///
-/// Throws like `renderQrSvg`, and `qr_no_canvas` when the element has no 2D context.
-#[wasm_bindgen(js_name = renderQrCanvas)]
-pub fn render_qr_canvas(
-    canvas: &web_sys::HtmlCanvasElement,
-    text: &str,
-    #[wasm_bindgen(unchecked_optional_param_type = "QrOptions")] options: Option<JsValue>,
-) -> Result<(), JsValue> {
-    let options = qr_options(options)?;
-    let ratio = js_sys::Reflect::get(&js_sys::global(), &"devicePixelRatio".into())
-        .ok()
-        .and_then(|r| r.as_f64())
-        .unwrap_or(1.0);
-    QrMatrix::encode(text, options.error_correction)
-        .and_then(|matrix| matrix.draw_on_canvas(canvas, &options, ratio))
-        .map_err(qr_error)
-}
-
-fn qr_options(options: Option<JsValue>) -> Result<QrOptions, JsValue> {
-    let options = options.unwrap_or(JsValue::UNDEFINED);
-    let given: JsQrOptions = read_options(options, &QR_OPTION_NAMES, "QR")?;
-    let defaults = QrOptions::default();
-    Ok(QrOptions {
-        error_correction: match given.error_correction {
-            Some(letter) => ErrorCorrection::from_letter(&letter).map_err(qr_error)?,
-            None => defaults.error_correction,
-        },
-        margin: given.margin.unwrap_or(defaults.margin),
-        dark: given.dark.unwrap_or(defaults.dark),
-        light: given.light.unwrap_or(defaults.light),
-        size: given.size,
-        label: given.label,
-    })
-}
-
-/// Reads an options object; `undefined` and `null` give the defaults. serde-wasm-bindgen reads
-/// only the fields it knows, so a misspelt option would be silently ignored without the check
-/// of the names.
-fn read_options<T: serde::de::DeserializeOwned + Default>(
-    options: JsValue,
-    names: &[&str],
-    what: &str,
-) -> Result<T, JsValue> {
-    if options.is_undefined() || options.is_null() {
-        return Ok(T::default());
-    }
-    let Some(object) = options.dyn_ref::<js_sys::Object>() else {
-        return Err(error(
-            "invalid_options",
-            &format!("The {what} options must be an object."),
-        ));
-    };
-    for key in js_sys::Object::keys(object) {
-        let key = key.as_string().unwrap_or_default();
-        if !names.contains(&key.as_str()) {
-            return Err(error(
-                "invalid_options",
-                &format!(
-                    "Unknown {what} option {key:?}: the options are {}.",
-                    names.join(", ")
-                ),
-            ));
-        }
-    }
-    serde_wasm_bindgen::from_value(options)
-        .map_err(|e| error("invalid_options", &format!("Invalid {what} options: {e}.")))
-}
 
 /// Reads an offline QR payload and returns the operation as a person reads it (title and
 /// message unescaped, amount with currency, IBAN grouped, date, flags). This does not check the
@@ -323,28 +135,6 @@ fn read_options<T: serde::de::DeserializeOwned + Default>(
 pub fn parse_offline_payload(text: &str) -> Result<JsValue, JsValue> {
     let payload = OfflinePayload::parse(text).map_err(|e| token_error(TokenError::Payload(e)))?;
     to_js(&OfflineOperation::of(&payload))
-}
-
-/// Formats a code field as the person types: the digits in groups of four with dashes,
-/// nothing else, at most 16 digits. Give it the field's value and caret position; put the
-/// returned `value` and `caret` back into the field.
-#[wasm_bindgen(js_name = formatCodeInput, unchecked_return_type = "CodeInput")]
-pub fn format_code_input(value: &str, caret: Option<u32>) -> Result<JsValue, JsValue> {
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct CodeInputView {
-        value: String,
-        caret: u32,
-        missing: usize,
-        complete: bool,
-    }
-    let input = CodeInput::format(value, caret.map(|c| c as usize));
-    to_js(&CodeInputView {
-        caret: u32::try_from(input.caret).unwrap_or(0),
-        value: input.value,
-        missing: input.missing,
-        complete: input.complete,
-    })
 }
 
 /// An activation on this device, as pages see it: no keys.
@@ -597,18 +387,6 @@ fn promise<T: Serialize>(
 
 fn token_error(e: TokenError) -> JsValue {
     error(e.code(), &e.to_string())
-}
-
-fn qr_error(e: qr::QrError) -> JsValue {
-    error(e.kind(), &e.to_string())
-}
-
-/// A JavaScript `Error` with a stable `code` property.
-fn error(code: &str, message: &str) -> JsValue {
-    let error = js_sys::Error::new(message);
-    // Setting a property on a fresh Error object cannot fail.
-    let _ = js_sys::Reflect::set(&error, &"code".into(), &code.into());
-    error.into()
 }
 
 /// Plain objects, as the types in the README: serde writes a struct with a flattened part

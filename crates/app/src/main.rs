@@ -1,6 +1,0 @@
-//! Mounts the qrauth app into the page.
-
-fn main() {
-    console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(qrauth_app::App);
-}

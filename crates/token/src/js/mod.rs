@@ -1,0 +1,69 @@
+//! The JavaScript API of the npm package `qrauth-token`, in two entries: `qrauth-token/qr`
+//! ([`page`]: QR codes and typed codes, what a sign-in page needs) and `qrauth-token` (both,
+//! plus [`token`]: the software token). Each is its own wasm build, so that a page that only
+//! draws QR codes loads none of the token's cryptography or storage.
+//!
+//! Every failure reaches JavaScript as an `Error` whose `code` property is a stable identifier
+//! (`qr_too_long`, `invalid_options`, ...) and whose message a person can read.
+
+mod page;
+#[cfg(feature = "js")]
+mod token;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+
+/// Reads an options object; `undefined` and `null` give the defaults. serde-wasm-bindgen reads
+/// only the fields it knows, so a misspelt option would be silently ignored without the check
+/// of the names.
+#[cfg(feature = "js")]
+pub(super) fn read_options<T: serde::de::DeserializeOwned + Default>(
+    options: JsValue,
+    names: &[&str],
+    what: &str,
+) -> Result<T, JsValue> {
+    if option_object(options.clone(), names, what)?.is_none() {
+        return Ok(T::default());
+    }
+    serde_wasm_bindgen::from_value(options)
+        .map_err(|e| error("invalid_options", &format!("Invalid {what} options: {e}.")))
+}
+
+/// The options object, `None` for `undefined` and `null`; an error for anything that is not an
+/// object or has a name that is not one of `names` (a misspelt option is never ignored).
+pub(super) fn option_object(
+    options: JsValue,
+    names: &[&str],
+    what: &str,
+) -> Result<Option<js_sys::Object>, JsValue> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(None);
+    }
+    let Ok(object) = options.dyn_into::<js_sys::Object>() else {
+        return Err(error(
+            "invalid_options",
+            &format!("The {what} options must be an object."),
+        ));
+    };
+    for key in js_sys::Object::keys(&object) {
+        let key = key.as_string().unwrap_or_default();
+        if !names.contains(&key.as_str()) {
+            return Err(error(
+                "invalid_options",
+                &format!(
+                    "Unknown {what} option “{key}”: the options are {}.",
+                    names.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(Some(object))
+}
+
+/// A JavaScript `Error` with a stable `code` property.
+pub(super) fn error(code: &str, message: &str) -> JsValue {
+    let error = js_sys::Error::new(message);
+    // Setting a property on a fresh Error object cannot fail.
+    let _ = js_sys::Reflect::set(&error, &"code".into(), &code.into());
+    error.into()
+}

@@ -1,0 +1,228 @@
+//! `qrauth-token/qr`: QR codes and typed offline codes for pages.
+//!
+//! Options and answers go through `js_sys` by hand, not serde: serde's readers and their error
+//! messages (which format floats) were two thirds of this entry's wasm.
+
+use js_sys::{Object, Reflect};
+use wasm_bindgen::prelude::*;
+
+use super::{error, option_object};
+use crate::CodeInput;
+use crate::qr::{self, ErrorCorrection, QrMatrix, QrOptions};
+use qrauth_core::CodeEntry;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r##"
+/** What `normalizeCode` makes of a typed offline code. */
+export interface CodeCheck {
+  /** True when the input is a complete, well-formed code. */
+  ok: boolean;
+  /** The form to send to the server, `12345678-90123456`, or null. */
+  canonical: string | null;
+  /** The form to show, `1234-5678-9012-3456`, or null. */
+  display: string | null;
+  /** The digits typed so far in groups of four, `1234-5678-9`: for formatting as the user types. */
+  grouped: string;
+  /** How many digits are still missing (0 when complete or too long). */
+  missing: number;
+  /** Why the input is not a code, or null when it is. */
+  error: { code: "empty" | "foreign_character" | "too_few_digits" | "too_many_digits"; message: string } | null;
+}
+
+/** What `formatCodeInput` makes of a code field's value as the person types. */
+export interface CodeInput {
+  /** The digits in groups of four with dashes, `1234-5678-9`: put it back into the field. */
+  value: string;
+  /** Where the caret goes in `value`. */
+  caret: number;
+  /** Digits still missing of 16. */
+  missing: number;
+  /** True when all 16 digits are there. */
+  complete: boolean;
+}
+
+/** How `renderQrSvg` draws a code. Every field is optional. */
+export interface QrOptions {
+  /** Error-correction level: "L", "M" (default), "Q" or "H". */
+  errorCorrection?: "L" | "M" | "Q" | "H";
+  /** Quiet zone in modules, 4 by default. */
+  margin?: number;
+  /** Dark modules as a hex colour, "#000000" by default. */
+  dark?: string;
+  /** Background and quiet zone as a hex colour, "#ffffff" by default. */
+  light?: string;
+  /** Width and height in CSS pixels; without it the SVG fills its container. */
+  size?: number;
+  /** Accessible name for screen readers; without it the SVG is hidden from them. */
+  label?: string;
+}
+"##;
+
+/// A plain JavaScript object, field by field.
+struct Fields(Object);
+
+impl Fields {
+    fn new() -> Self {
+        Fields(Object::new())
+    }
+
+    fn with(self, name: &str, value: impl Into<JsValue>) -> Self {
+        // Setting a property on a fresh plain object cannot fail.
+        let _ = Reflect::set(&self.0, &name.into(), &value.into());
+        self
+    }
+
+    fn into_js(self) -> JsValue {
+        self.0.into()
+    }
+}
+
+/// `Some(text)` as a string, `None` as `null`.
+fn or_null(text: Option<String>) -> JsValue {
+    text.map_or(JsValue::NULL, JsValue::from)
+}
+
+/// Reads an offline code as a person typed or pasted it (spaces, dashes, full-width digits) and
+/// says what it is: the canonical and display forms when complete, otherwise how many digits
+/// are missing or which character does not belong.
+#[wasm_bindgen(js_name = normalizeCode, unchecked_return_type = "CodeCheck")]
+pub fn normalize_code(input: &str) -> JsValue {
+    let entry = CodeEntry::read(input);
+    let code = entry.code();
+    let error = match code {
+        Ok(_) => JsValue::NULL,
+        Err(e) => Fields::new()
+            .with("code", e.kind())
+            .with("message", e.to_string())
+            .into_js(),
+    };
+    Fields::new()
+        .with("ok", code.is_ok())
+        .with("canonical", or_null(code.ok().map(|c| c.canonical())))
+        .with("display", or_null(code.ok().map(|c| c.display())))
+        .with("grouped", entry.grouped())
+        .with("missing", entry.missing() as u32)
+        .with("error", error)
+        .into_js()
+}
+
+/// The option names of `QrOptions` in JavaScript.
+const QR_OPTION_NAMES: [&str; 6] = [
+    "errorCorrection",
+    "margin",
+    "dark",
+    "light",
+    "size",
+    "label",
+];
+
+/// Draws `text` as a QR code in SVG markup, from its UTF-8 bytes in byte mode.
+///
+/// Throws an `Error` with `code` `qr_too_long`, `qr_invalid_colour`, `qr_invalid_margin`,
+/// `qr_invalid_size`, `qr_invalid_error_correction` or `invalid_options`.
+#[wasm_bindgen(js_name = renderQrSvg)]
+pub fn render_qr_svg(
+    text: &str,
+    #[wasm_bindgen(unchecked_optional_param_type = "QrOptions")] options: Option<JsValue>,
+) -> Result<String, JsValue> {
+    qr::render_qr_svg(text, &qr_options(options)?).map_err(qr_error)
+}
+
+/// Draws `text` as a QR code on a `<canvas>`, `size` CSS pixels wide (its CSS width
+/// without it), at the device's pixel ratio so that it stays sharp.
+///
+/// Throws like `renderQrSvg`, and `qr_no_canvas` when the element has no 2D context.
+#[wasm_bindgen(js_name = renderQrCanvas)]
+pub fn render_qr_canvas(
+    canvas: &web_sys::HtmlCanvasElement,
+    text: &str,
+    #[wasm_bindgen(unchecked_optional_param_type = "QrOptions")] options: Option<JsValue>,
+) -> Result<(), JsValue> {
+    let options = qr_options(options)?;
+    let ratio = Reflect::get(&js_sys::global(), &"devicePixelRatio".into())
+        .ok()
+        .and_then(|r| r.as_f64())
+        .unwrap_or(1.0);
+    QrMatrix::encode(text, options.error_correction)
+        .and_then(|matrix| matrix.draw_on_canvas(canvas, &options, ratio))
+        .map_err(qr_error)
+}
+
+fn qr_options(options: Option<JsValue>) -> Result<QrOptions, JsValue> {
+    let defaults = QrOptions::default();
+    let Some(given) = option_object(
+        options.unwrap_or(JsValue::UNDEFINED),
+        &QR_OPTION_NAMES,
+        "QR",
+    )?
+    else {
+        return Ok(defaults);
+    };
+    Ok(QrOptions {
+        error_correction: match text_option(&given, "errorCorrection")? {
+            Some(letter) => ErrorCorrection::from_letter(&letter).map_err(qr_error)?,
+            None => defaults.error_correction,
+        },
+        margin: whole_number_option(&given, "margin")?.unwrap_or(defaults.margin),
+        dark: text_option(&given, "dark")?.unwrap_or(defaults.dark),
+        light: text_option(&given, "light")?.unwrap_or(defaults.light),
+        size: whole_number_option(&given, "size")?,
+        label: text_option(&given, "label")?,
+    })
+}
+
+/// The option `name`: absent (`undefined` or `null`), or the value.
+fn option_value(options: &Object, name: &str) -> Option<JsValue> {
+    Reflect::get(options, &name.into())
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+fn text_option(options: &Object, name: &str) -> Result<Option<String>, JsValue> {
+    option_value(options, name)
+        .map(|v| {
+            v.as_string().ok_or_else(|| {
+                error(
+                    "invalid_options",
+                    &format!("Invalid QR options: `{name}` must be a string."),
+                )
+            })
+        })
+        .transpose()
+}
+
+fn whole_number_option(options: &Object, name: &str) -> Result<Option<u32>, JsValue> {
+    option_value(options, name)
+        .map(|v| {
+            v.as_f64()
+                .filter(|n| n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(n))
+                .map(|n| n as u32)
+                .ok_or_else(|| {
+                    error(
+                        "invalid_options",
+                        &format!(
+                            "Invalid QR options: `{name}` must be a whole number of 0 or more."
+                        ),
+                    )
+                })
+        })
+        .transpose()
+}
+
+/// Formats a code field as the person types: the digits in groups of four with dashes,
+/// nothing else, at most 16 digits. Give it the field's value and caret position; put the
+/// returned `value` and `caret` back into the field.
+#[wasm_bindgen(js_name = formatCodeInput, unchecked_return_type = "CodeInput")]
+pub fn format_code_input(value: &str, caret: Option<u32>) -> JsValue {
+    let input = CodeInput::format(value, caret.map(|c| c as usize));
+    Fields::new()
+        .with("value", input.value)
+        .with("caret", u32::try_from(input.caret).unwrap_or(0))
+        .with("missing", input.missing as u32)
+        .with("complete", input.complete)
+        .into_js()
+}
+
+pub(super) fn qr_error(e: qr::QrError) -> JsValue {
+    error(e.kind(), &e.to_string())
+}
