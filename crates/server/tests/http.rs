@@ -98,6 +98,30 @@ async fn serves_the_app_with_a_policy_that_allows_only_its_own_start_script() {
         .await;
     assert_eq!(compressed.header("content-encoding"), "gzip");
     assert!(compressed.body.len() < script_text.len() / 4);
+    // A file built with its gzip beside it (`cargo xtask dist`) is sent as that file, with the
+    // original's type, not compressed again on every request.
+    let wasm = dist.join("app-1_bg.wasm");
+    std::fs::write(&wasm, b"\0asm\x01\0\0\0".repeat(200)).unwrap();
+    let gzipped = std::process::Command::new("gzip")
+        .args(["-9", "-k"])
+        .arg(&wasm)
+        .status()
+        .unwrap();
+    assert!(gzipped.success());
+    let stored = std::fs::read(dist.join("app-1_bg.wasm.gz")).unwrap();
+    let sent = server
+        .request_with("GET", "/app-1_bg.wasm", "Accept-Encoding: gzip\r\n")
+        .await;
+    assert_eq!(sent.status, 200);
+    assert_eq!(sent.header("content-encoding"), "gzip");
+    assert_eq!(sent.header("content-type"), "application/wasm");
+    assert_eq!(sent.body, stored, "the stored gzip, byte for byte");
+    let plain = server.request("GET", "/app-1_bg.wasm").await;
+    assert_eq!(
+        plain.body.len(),
+        1600,
+        "uncompressed for a client that takes no gzip"
+    );
     assert_eq!(server.request("GET", "/missing.js").await.status, 404);
     assert_eq!(server.request("GET", "/api/v1/health").await.status, 200);
     assert_eq!(

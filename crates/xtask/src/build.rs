@@ -70,7 +70,8 @@ pub fn npm() -> Result {
 const PAGES: [&str; 3] = ["index.html", "account.html", "token.html"];
 
 /// The app, built by trunk into `dist` with the size-tuned profile and `wasm-opt -Oz`: one
-/// bundle per page family, so that a page loads only its own code. trunk 0.21 empties its
+/// bundle per page family, so that a page loads only its own code, and each built file's gzip
+/// beside it. trunk 0.21 empties its
 /// `--dist` on every build, so every page but the first is built beside it and moved in.
 pub fn dist(dist: &Path) -> Result {
     // trunk builds offline, so every crate must already be in cargo's cache.
@@ -92,6 +93,19 @@ pub fn dist(dist: &Path) -> Result {
                 let entry = entry?;
                 std::fs::rename(entry.path(), dist.join(entry.file_name()))?;
             }
+        }
+    }
+    // `qrauth serve --static` sends these instead of compressing on every request.
+    for entry in std::fs::read_dir(dist)? {
+        let path = entry?.path();
+        let built = path
+            .extension()
+            .is_some_and(|ext| ["wasm", "js", "css"].iter().any(|e| ext == *e));
+        if built {
+            status(
+                command("gzip").args(["-9", "--keep", "--force"]).arg(&path),
+                "gzip -9",
+            )?;
         }
     }
     Ok(())
