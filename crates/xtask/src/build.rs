@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::run::{command, status};
-use crate::{Result, root};
+use crate::{Failure, Result, root};
 
 /// The npm package `qrauth-token`, in two entries, each an ES module for browsers and bundlers
 /// and a CommonJS build for Node, size-optimized with binaryen's wasm-opt:
@@ -65,21 +65,36 @@ pub fn npm() -> Result {
     Ok(())
 }
 
-/// The app's page families: the HTML file trunk builds each from (`crates/app/src/lib.rs`).
-/// The first, the sign-in page, is `index.html`.
-const PAGES: [&str; 3] = ["index.html", "account.html", "token.html"];
+/// The app's page families (`crates/app/src/lib.rs`): the HTML file trunk builds each from, and
+/// the binary it names. `index.html`, the sign-in page's, is the one written by hand; the others
+/// are written from it here, differing only in the binary, so that every page has one head.
+const PAGES: [(&str, &str); 3] = [
+    ("index.html", "qrauth-sign-in"),
+    ("account.html", "qrauth-account"),
+    ("token.html", "qrauth-token-page"),
+];
 
 /// The app, built by trunk into `dist` with the size-tuned profile and `wasm-opt -Oz`: one
 /// bundle per page family, so that a page loads only its own code, and each built file's gzip
-/// beside it. trunk 0.21 empties its
-/// `--dist` on every build, so every page but the first is built beside it and moved in.
+/// beside it. trunk 0.21 empties its `--dist` on every build, so every page but the first is
+/// built beside it and moved in.
 pub fn dist(dist: &Path) -> Result {
     // trunk builds offline, so every crate must already be in cargo's cache.
     status(command("cargo").args(["fetch", "--locked"]), "cargo fetch")?;
-    for (index, page) in PAGES.into_iter().enumerate() {
+    let template = std::fs::read_to_string(root().join(PAGES[0].0))?;
+    let named = format!("data-bin=\"{}\"", PAGES[0].1);
+    if !template.contains(&named) {
+        return Err(Failure(format!("index.html does not say {named}")));
+    }
+    for (index, (page, binary)) in PAGES.into_iter().enumerate() {
         let out = if index == 0 {
             dist.to_owned()
         } else {
+            // Beside index.html, so that its paths (crates/app/...) mean the same.
+            std::fs::write(
+                root().join(page),
+                template.replace(&named, &format!("data-bin=\"{binary}\"")),
+            )?;
             target_dir().join("trunk-pages").join(page)
         };
         status(
