@@ -20,8 +20,8 @@ usage: cargo xtask <command> [options]
 commands:
   setup              install what is missing: wasm32 target, trunk, wasm-bindgen-cli,
                      Chromium and its driver, the npm packages in web/
-  demo [--port P]    set up, then serve the app with trunk on 127.0.0.1:P (8080) and the
-                     API with `qrauth serve` on 127.0.0.1:8081; Ctrl-C stops both
+  demo [--port P]    set up, build the app (as dist), then serve it and the API with one
+                     `qrauth serve` on 127.0.0.1:P (8080); Ctrl-C stops it
   test               set up, then run every check: format, clippy, native tests, wasm
                      tests in headless Chromium, Node tests of the npm package, end-to-end
                      browser tests against the real server
@@ -34,8 +34,10 @@ commands:
                      part of test (about 70 minutes)
   screenshots        every page at 390 px and 1280 px, light and dark, in headless
                      Chromium, into docs/screenshots/
-  npm                build the npm package qrauth-token into web/pkg/
-  dist               build the app into dist/ (trunk build --release)
+  npm                build the npm package qrauth-token (and its entry qrauth-token/qr)
+                     into web/pkg/
+  dist               build the app's three bundles into dist/ (trunk build --release of
+                     index.html, account.html, token.html), each file's gzip beside it
 ";
 
 /// A failure that ends the command, with what to do about it.
