@@ -8,8 +8,15 @@ const bundle = { js: script.dataset.qrauthBundle, wasm: script.dataset.qrauthWas
 // after: the app takes this answer as its first login (crates/app/src/api.rs, create_login).
 // It is the same request the app makes: no cookies, no body.
 const signingIn = location.pathname === '/' && !new URLSearchParams(location.search).has('with');
+// The answer is kept as `{ status, text }`, and also left beside the Promise once it is here, so
+// that an app that starts after it shows the QR in its first render (api::first_login).
 if (signingIn) {
-  window.qrauthFirstLogin = fetch('/api/v1/logins', { method: 'POST', credentials: 'omit' });
+  window.qrauthFirstLogin = fetch('/api/v1/logins', { method: 'POST', credentials: 'omit' })
+    .then(async (response) => {
+      const answer = { status: response.status, text: await response.text() };
+      window.qrauthFirstLoginAnswer = answer;
+      return answer;
+    });
 }
 
 try {
@@ -25,8 +32,10 @@ try {
 async function abandonFirstLogin() {
   const started = window.qrauthFirstLogin;
   delete window.qrauthFirstLogin;
+  delete window.qrauthFirstLoginAnswer;
   try {
-    const login = await (await started)?.json();
+    const answer = await started;
+    const login = answer && JSON.parse(answer.text);
     if (login?.loginId) {
       await fetch(`/api/v1/logins/${encodeURIComponent(login.loginId)}`, {
         method: 'DELETE',

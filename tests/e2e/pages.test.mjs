@@ -245,11 +245,12 @@ test('the token page is its own bundle: links, reloads and the back button cross
   // The masthead's link goes back to the sign-in bundle; back and forward cross again.
   await page.getByRole('link', { name: 'qrauth' }).click();
   await signIn.waitForState('waiting');
-  await page.goBack();
-  await page.waitForURL((url) => url.pathname === '/token');
+  // `commit`: a page the browser keeps in its back-forward cache fires no new `load`.
+  await page.goBack({ waitUntil: 'commit' });
+  await page.waitForURL((url) => url.pathname === '/token', { waitUntil: 'commit' });
   await tokenScreen(page).waitFor();
-  await page.goForward();
-  await page.waitForURL((url) => url.pathname === '/');
+  await page.goForward({ waitUntil: 'commit' });
+  await page.waitForURL((url) => url.pathname === '/', { waitUntil: 'commit' });
   await signIn.waitForState('waiting');
   await page.reload();
   await signIn.waitForState('waiting');

@@ -1,8 +1,9 @@
 //! The pages' calls to the qrauth server, as `docs/api.md` describes them. Requests go to the
 //! page's own origin (trunk proxies `/api/` to the server; `qrauth serve --static` serves both).
 
-use qrauth_token::browser::http::{Call, json_text, started_json};
+use qrauth_token::browser::http::{Call, answered_json, json_text, started_json};
 use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsCast;
 
 /// Why a call failed: no answer (`network`), the server's error with its code and message, or
 /// an answer the API does not promise.
@@ -194,21 +195,31 @@ pub async fn sign_out() -> Result<(), ApiError> {
 
 /// Starts an online QR login.
 pub async fn create_login() -> Result<LoginSession, ApiError> {
-    if let Some(started) = take_first_login() {
+    if let Some(started) =
+        take_page_global("qrauthFirstLogin").and_then(|s| s.dyn_into::<js_sys::Promise>().ok())
+    {
+        let _ = take_page_global("qrauthFirstLoginAnswer");
         return started_json(started).await;
     }
     Call::new(SERVER, "POST", "/logins").json().await
 }
 
-/// The request for a login that the page's start-up script (`crates/app/boot.js`) sent while
-/// the wasm loaded, so that the first QR does not wait for it; taken once.
-fn take_first_login() -> Option<js_sys::Promise> {
-    use wasm_bindgen::JsCast;
+/// The login that the page's start-up script (`crates/app/boot.js`) asked for while the wasm
+/// loaded, when its answer is already here: the sign-in page shows its QR in its first render.
+/// Taken once; `None` when it is not here (yet), and [`create_login`] waits for it instead.
+pub fn first_login() -> Option<Result<LoginSession, ApiError>> {
+    let answer = take_page_global("qrauthFirstLoginAnswer")?;
+    let _ = take_page_global("qrauthFirstLogin");
+    Some(answered_json(&answer))
+}
+
+/// Takes `name` off `window`, where the start-up script leaves what it started.
+fn take_page_global(name: &str) -> Option<wasm_bindgen::JsValue> {
     let window = web_sys::window()?;
-    let key = wasm_bindgen::JsValue::from_str("qrauthFirstLogin");
-    let started = js_sys::Reflect::get(&window, &key).ok()?;
+    let key = wasm_bindgen::JsValue::from_str(name);
+    let value = js_sys::Reflect::get(&window, &key).ok()?;
     let _ = js_sys::Reflect::delete_property(&window, &key);
-    started.dyn_into::<js_sys::Promise>().ok()
+    (!value.is_undefined()).then_some(value)
 }
 
 /// Where `login` is. With `wait`, the server answers as soon as the state differs from `known`,

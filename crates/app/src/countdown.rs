@@ -181,7 +181,21 @@ where
     T: Send + Sync + 'static,
     Fut: Future<Output = Result<T, ApiError>> + 'static,
 {
-    let (answer, set_answer) = signal(None);
+    renewable_from(None, make)
+}
+
+/// [`renewable`], starting with `first` when there is one already (the sign-in page's first
+/// login, asked for while the app loaded): `make` runs only on renewals then.
+pub fn renewable_from<T, Fut>(
+    first: Option<Result<T, ApiError>>,
+    make: impl Fn() -> Fut + Send + Sync + 'static,
+) -> (ReadSignal<Option<Result<T, ApiError>>>, Callback<()>)
+where
+    T: Send + Sync + 'static,
+    Fut: Future<Output = Result<T, ApiError>> + 'static,
+{
+    let started = first.is_some();
+    let (answer, set_answer) = signal(first);
     let latest = Arc::new(AtomicU64::new(0));
     let renew = Callback::new(move |()| {
         let run = latest.fetch_add(1, Ordering::Relaxed) + 1;
@@ -197,7 +211,9 @@ where
             }
         });
     });
-    renew.run(());
+    if !started {
+        renew.run(());
+    }
     (answer, renew)
 }
 

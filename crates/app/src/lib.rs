@@ -104,10 +104,17 @@ fn LoadDocument() -> impl IntoView {
         format!("?{search}")
     };
     let address = format!("{path}{query}{}", location.hash.get_untracked());
-    if let Some(window) = web_sys::window() {
-        // `replace`: the router puts this address in the history itself.
-        let _ = window.location().replace(&address);
-    }
+    // After the router has written this address into the history (it does so once the view is
+    // built), so that `replace` swaps exactly that entry for the new document: loading at once
+    // raced with the router's own entry, and the back button could skip a page.
+    set_timeout(
+        move || {
+            if let Some(window) = web_sys::window() {
+                let _ = window.location().replace(&address);
+            }
+        },
+        std::time::Duration::ZERO,
+    );
     view! { <p class="card" aria-busy="true">"Loading…"</p> }.into_any()
 }
 

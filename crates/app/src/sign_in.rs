@@ -11,7 +11,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::{self, ApiError, LoginSession, LoginState, LoginStatus};
 use crate::clock::{PageVisibility, use_clock};
-use crate::countdown::{ExpiringQr, RenewButton, Unavailable, renewable};
+use crate::countdown::{ExpiringQr, RenewButton, Unavailable, renewable, renewable_from};
 use crate::offline::OfflineCodeEntry;
 use crate::poll::{PollEvent, PollPlan, poll_until_final};
 
@@ -174,7 +174,7 @@ impl LoginProgress {
 /// An online login: the QR and its state, renewed on expiry.
 #[component]
 pub fn ScanWithPhone() -> impl IntoView {
-    let (login, renew) = renewable(api::create_login);
+    let (login, renew) = renewable_from(api::first_login(), api::create_login);
     let renewals = RwSignal::new(0);
     view! {
         {move || match login.get() {

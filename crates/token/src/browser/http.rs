@@ -115,10 +115,28 @@ impl<'a> Call<'a> {
     }
 }
 
-/// The JSON answer of a request the page sent before the wasm ran (a `fetch` Promise, such as
-/// the sign-in page's first login from its start-up script), read as [`Call::json`] reads.
-pub async fn started_json<T: DeserializeOwned>(response: js_sys::Promise) -> Result<T, TokenError> {
-    let (status, text) = read(response).await?;
+/// The JSON answer of a request the page sent before the wasm ran, such as the sign-in page's
+/// first login from its start-up script: a Promise of `{ status, text }`, read as
+/// [`Call::json`] reads an answer.
+pub async fn started_json<T: DeserializeOwned>(started: js_sys::Promise) -> Result<T, TokenError> {
+    let answer = JsFuture::from(started).await.map_err(network)?;
+    answered_json(&answer)
+}
+
+/// The same for an answer that is already here, `{ status, text }`.
+pub fn answered_json<T: DeserializeOwned>(answer: &JsValue) -> Result<T, TokenError> {
+    let field = |name: &str| js_sys::Reflect::get(answer, &name.into()).ok();
+    let status = field("status")
+        .and_then(|s| s.as_f64())
+        .and_then(|s| u16::try_from(s as u32).ok());
+    let (Some(status), Some(text)) = (status, field("text").and_then(|t| t.as_string())) else {
+        return Err(TokenError::BadAnswer(
+            "an answer without status or text".into(),
+        ));
+    };
+    if !(200..300).contains(&status) {
+        return Err(server_error(status, &text));
+    }
     json_answer(status, &text)
 }
 
