@@ -1,7 +1,7 @@
 //! The pages' calls to the qrauth server, as `docs/api.md` describes them. Requests go to the
 //! page's own origin (trunk proxies `/api/` to the server; `qrauth serve --static` serves both).
 
-use qrauth_token::browser::http::{Call, answered_json, json_text, started_json};
+use qrauth_token::browser::http::{self, Call, answered_json, json_text};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast;
 
@@ -199,7 +199,7 @@ pub async fn create_login() -> Result<LoginSession, ApiError> {
         take_page_global("qrauthFirstLogin").and_then(|s| s.dyn_into::<js_sys::Promise>().ok())
     {
         let _ = take_page_global("qrauthFirstLoginAnswer");
-        return started_json(started).await;
+        return first_login_from(&http::started(started).await?);
     }
     Call::new(SERVER, "POST", "/logins").json().await
 }
@@ -210,7 +210,24 @@ pub async fn create_login() -> Result<LoginSession, ApiError> {
 pub fn first_login() -> Option<Result<LoginSession, ApiError>> {
     let answer = take_page_global("qrauthFirstLoginAnswer")?;
     let _ = take_page_global("qrauthFirstLogin");
-    Some(answered_json(&answer))
+    Some(first_login_from(&answer))
+}
+
+/// The start-up script's answer as a login, its lifetime counted from when the answer came
+/// (`receivedAt`, on the page's monotonic clock) rather than from when the app read it.
+fn first_login_from(answer: &wasm_bindgen::JsValue) -> Result<LoginSession, ApiError> {
+    let mut login: LoginSession = answered_json(answer)?;
+    let received = js_sys::Reflect::get(answer, &"receivedAt".into())
+        .ok()
+        .and_then(|r| r.as_f64());
+    let now = web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now());
+    if let (Some(received), Some(now)) = (received, now) {
+        let age = (now - received).max(0.0) as u64;
+        login.expires_in_ms = login.expires_in_ms.saturating_sub(age);
+    }
+    Ok(login)
 }
 
 /// Takes `name` off `window`, where the start-up script leaves what it started.

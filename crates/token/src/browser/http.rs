@@ -115,15 +115,14 @@ impl<'a> Call<'a> {
     }
 }
 
-/// The JSON answer of a request the page sent before the wasm ran, such as the sign-in page's
-/// first login from its start-up script: a Promise of `{ status, text }`, read as
-/// [`Call::json`] reads an answer.
-pub async fn started_json<T: DeserializeOwned>(started: js_sys::Promise) -> Result<T, TokenError> {
-    let answer = JsFuture::from(started).await.map_err(network)?;
-    answered_json(&answer)
+/// What a request the page sent before the wasm ran resolved to (such as the sign-in page's
+/// first login from its start-up script: `{ status, text }`, read with [`answered_json`]).
+pub async fn started(request: js_sys::Promise) -> Result<JsValue, TokenError> {
+    JsFuture::from(request).await.map_err(network)
 }
 
-/// The same for an answer that is already here, `{ status, text }`.
+/// The JSON of an answer that the page's own script received, `{ status, text }`, read as
+/// [`Call::json`] reads an answer.
 pub fn answered_json<T: DeserializeOwned>(answer: &JsValue) -> Result<T, TokenError> {
     let field = |name: &str| js_sys::Reflect::get(answer, &name.into()).ok();
     let status = field("status")
