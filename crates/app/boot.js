@@ -8,8 +8,9 @@ const bundle = { js: script.dataset.qrauthBundle, wasm: script.dataset.qrauthWas
 // after: the app takes this answer as its first login (crates/app/src/api.rs, create_login).
 // It is the same request the app makes: no cookies, no body.
 const signingIn = location.pathname === '/' && !new URLSearchParams(location.search).has('with');
-// The answer is kept as `{ status, text, receivedAt }`, and also left beside the Promise once it is here, so
-// that an app that starts after it shows the QR in its first render (api::first_login).
+// The answer is kept as `{ status, text, receivedAt }`, and also left beside the Promise once
+// it is here, so that an app that starts after it shows the QR in its first render
+// (api::first_login).
 if (signingIn) {
   window.qrauthFirstLogin = fetch('/api/v1/logins', { method: 'POST', credentials: 'omit' })
     .then(async (response) => {

@@ -1,5 +1,5 @@
 //! The pages' calls to the qrauth server, as `docs/api.md` describes them. Requests go to the
-//! page's own origin (trunk proxies `/api/` to the server; `qrauth serve --static` serves both).
+//! page's own origin (`qrauth serve --static` serves the pages and the API together).
 
 use qrauth_token::browser::http::{self, Call, answered_json, json_text};
 use serde::{Deserialize, Serialize};

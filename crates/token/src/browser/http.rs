@@ -133,9 +133,7 @@ pub fn answered_json<T: DeserializeOwned>(answer: &JsValue) -> Result<T, TokenEr
             "an answer without status or text".into(),
         ));
     };
-    if !(200..300).contains(&status) {
-        return Err(server_error(status, &text));
-    }
+    let (status, text) = checked(status, text)?;
     json_answer(status, &text)
 }
 
@@ -151,11 +149,16 @@ async fn read(response: js_sys::Promise) -> Result<(u16, String), TokenError> {
         .map_err(network)?
         .as_string()
         .unwrap_or_default();
-    let status = response.status();
-    if response.ok() {
-        return Ok((status, text));
+    checked(response.status(), text)
+}
+
+/// The answer, or outside 2xx the server's error: the rule for every answer, whoever fetched it.
+fn checked(status: u16, text: String) -> Result<(u16, String), TokenError> {
+    if (200..300).contains(&status) {
+        Ok((status, text))
+    } else {
+        Err(server_error(status, &text))
     }
-    Err(server_error(status, &text))
 }
 
 fn json_answer<T: DeserializeOwned>(status: u16, text: &str) -> Result<T, TokenError> {
