@@ -232,9 +232,164 @@ pub fn fingerprint(device: &PublicKey, activation_id: &str, server: &PublicKey) 
     format!("{:08}", value % 100_000_000)
 }
 
+/// The life of an activation, with PowerAuth's names.
+///
+/// ```text
+/// CREATED -> ACTIVE <-> BLOCKED
+/// CREATED | ACTIVE | BLOCKED -> REMOVED      (final)
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "SCREAMING_SNAKE_CASE")
+)]
+pub enum ActivationStatus {
+    /// The code was issued; no token has committed yet.
+    Created,
+    /// A token holds the keys and may sign.
+    Active,
+    /// Too many failed signatures; nothing it signs is accepted.
+    Blocked,
+    /// Removed by its user or the token, or its code expired unused.
+    Removed,
+}
+
+impl ActivationStatus {
+    /// Every status.
+    pub const ALL: [ActivationStatus; 4] =
+        [Self::Created, Self::Active, Self::Blocked, Self::Removed];
+
+    /// The name the API uses, `ACTIVE`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "CREATED",
+            Self::Active => "ACTIVE",
+            Self::Blocked => "BLOCKED",
+            Self::Removed => "REMOVED",
+        }
+    }
+
+    /// The status named `name` (as [`Self::as_str`] writes it).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == name)
+    }
+
+    /// The status at `now_ms` of an activation stored with this status whose code expires at
+    /// `code_expires_at_ms`: a code nobody committed in time is as good as removed.
+    pub fn at(self, code_expires_at_ms: i64, now_ms: i64) -> Self {
+        if self == Self::Created && code_expires_at_ms <= now_ms {
+            Self::Removed
+        } else {
+            self
+        }
+    }
+
+    /// The status after `step`, or `None` when the step does not apply: a token commits only to
+    /// a created activation, only an operator unblocks, and a removed one stays removed.
+    pub fn after(self, step: ActivationStep) -> Option<Self> {
+        use ActivationStatus::{Active, Blocked, Created, Removed};
+        match (step, self) {
+            (ActivationStep::Commit, Created) => Some(Active),
+            (ActivationStep::Block, Active) => Some(Blocked),
+            (ActivationStep::Unblock, Blocked) => Some(Active),
+            (ActivationStep::Remove, Created | Active | Blocked) => Some(Removed),
+            _ => None,
+        }
+    }
+}
+
+/// What happens to an activation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ActivationStep {
+    /// A token committed its public key with the code.
+    Commit,
+    /// The last allowed signature failed.
+    Block,
+    /// An operator lifted the block.
+    Unblock,
+    /// Its user or its token removed it, or its code expired.
+    Remove,
+}
+
+/// Why an activation was blocked, as PowerAuth names it.
+pub const MAX_FAILED_ATTEMPTS: &str = "MAX_FAILED_ATTEMPTS";
+
+/// The failed signatures of an activation against its limit (spec §7.2: PowerAuth blocks after
+/// 5 by default). A good signature resets them; the failure that reaches the limit blocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FailedAttempts {
+    /// Failed signatures since the last good one.
+    pub failed: u32,
+    /// Failed signatures allowed before the activation is blocked.
+    pub max: u32,
+}
+
+impl FailedAttempts {
+    /// What is left before the activation is blocked.
+    pub fn remaining(self) -> u32 {
+        self.max.saturating_sub(self.failed)
+    }
+
+    /// One more failure; the activation is blocked when this is true of the result.
+    pub fn after_failure(self) -> Self {
+        FailedAttempts {
+            failed: self.failed.saturating_add(1),
+            max: self.max,
+        }
+    }
+
+    /// Whether no attempt is left, so the activation is blocked.
+    pub fn exhausted(self) -> bool {
+        self.failed >= self.max
+    }
+
+    /// After a good signature.
+    pub fn reset(self) -> Self {
+        FailedAttempts {
+            failed: 0,
+            max: self.max,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn activation_steps_go_where_the_life_cycle_says() {
+        use ActivationStatus::*;
+        use ActivationStep::*;
+        let table = [
+            (Created, [Some(Active), None, None, Some(Removed)]),
+            (Active, [None, Some(Blocked), None, Some(Removed)]),
+            (Blocked, [None, None, Some(Active), Some(Removed)]),
+            (Removed, [None, None, None, None]),
+        ];
+        for (status, expected) in table {
+            for (step, want) in [Commit, Block, Unblock, Remove].into_iter().zip(expected) {
+                assert_eq!(status.after(step), want, "{status:?} + {step:?}");
+            }
+            assert_eq!(ActivationStatus::from_name(status.as_str()), Some(status));
+        }
+        assert_eq!(Created.at(1_000, 999), Created);
+        assert_eq!(Created.at(1_000, 1_000), Removed);
+        assert_eq!(Active.at(1_000, 5_000), Active);
+    }
+
+    #[test]
+    fn the_fifth_failure_blocks_and_a_good_signature_resets() {
+        let mut attempts = FailedAttempts { failed: 0, max: 5 };
+        for left in (0..5).rev() {
+            assert!(!attempts.exhausted());
+            attempts = attempts.after_failure();
+            assert_eq!(attempts.remaining(), left);
+        }
+        assert!(attempts.exhausted());
+        assert_eq!(attempts.after_failure().remaining(), 0);
+        assert_eq!(attempts.reset(), FailedAttempts { failed: 0, max: 5 });
+    }
 
     #[test]
     fn crc16_arc_check_value() {

@@ -18,12 +18,14 @@ pub mod operation;
 pub mod payload;
 pub mod signature;
 pub mod totp;
+#[cfg(feature = "wire")]
+pub mod wire;
 
-pub use activation::{ActivationCode, fingerprint};
+pub use activation::{ActivationCode, ActivationStatus, FailedAttempts, fingerprint};
 pub use code::{AuthCode, CodeEntry, CodeError};
 pub use counter::CtrData;
 pub use keys::{DerivedKeys, KeyError, PinProtectedKey, PrivateKey, PublicKey, SecretKey};
-pub use login::LoginState;
+pub use login::{LoginRefusal, LoginState, LoginStep};
 pub use operation::{Field, OperationData};
 pub use payload::{Flags, KeyType, OfflinePayload};
 pub use signature::{FactorKeys, FactorType, SignatureFormat, SignatureMatch};

@@ -72,6 +72,82 @@ impl LoginState {
     pub fn is_open(self) -> bool {
         matches!(self, Self::Pending | Self::Scanned)
     }
+
+    /// A session in this state expires when its time is up: the open ones, and an approved one
+    /// that its page did not complete in time. Final states stay as they are. Reads and the
+    /// server's sweep both apply this one rule.
+    pub fn expires(self) -> bool {
+        self.is_open() || self == Self::Approved
+    }
+
+    /// The state at `now_ms` of a session stored in this state with the expiry `expires_at_ms`.
+    pub fn at(self, expires_at_ms: i64, now_ms: i64) -> Self {
+        if self.expires() && expires_at_ms <= now_ms {
+            Self::Expired
+        } else {
+            self
+        }
+    }
+
+    /// The state after `step`, or why the step is refused. Attaching again to a scanned session
+    /// answers the same, so a token that retries a scan is not turned away.
+    pub fn after(self, step: LoginStep) -> Result<Self, LoginRefusal> {
+        use LoginState::{Approved, Canceled, Completed, Denied, Expired, Pending, Scanned};
+        let next = match (step, self) {
+            (_, Expired) => return Err(LoginRefusal::Expired),
+            (LoginStep::Attach, Pending | Scanned) => Scanned,
+            (LoginStep::Approve, Scanned) => Approved,
+            (LoginStep::Deny, Scanned) => Denied,
+            (LoginStep::Cancel, Pending | Scanned) => Canceled,
+            (LoginStep::Complete, Approved) => Completed,
+            (LoginStep::Complete, Completed) => return Err(LoginRefusal::AlreadyCompleted),
+            (step, state) => return Err(LoginRefusal::WrongState { state, step }),
+        };
+        Ok(next)
+    }
+}
+
+/// What someone asks of a login session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginStep {
+    /// A token scanned the QR.
+    Attach,
+    /// The person approved on the token, with a signature.
+    Approve,
+    /// The person refused on the token.
+    Deny,
+    /// The page gave up waiting.
+    Cancel,
+    /// The page takes the identity token of an approved session.
+    Complete,
+}
+
+impl LoginStep {
+    /// What the step needs, in words for an error message.
+    pub fn requirement(self) -> &'static str {
+        match self {
+            Self::Attach => "it no longer waits for a token",
+            Self::Approve | Self::Deny => "only a scanned login can be approved or denied",
+            Self::Cancel => "only a waiting login can be cancelled",
+            Self::Complete => "only an approved login can be completed",
+        }
+    }
+}
+
+/// Why a login session refused a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginRefusal {
+    /// Its time is up.
+    Expired,
+    /// It was completed already: the identity token is handed out once.
+    AlreadyCompleted,
+    /// The step does not apply in this state.
+    WrongState {
+        /// Where the session stands.
+        state: LoginState,
+        /// What was asked.
+        step: LoginStep,
+    },
 }
 
 /// A short description of a browser from its User-Agent, as people know it: `Chrome 131 on
@@ -132,6 +208,100 @@ mod tests {
             assert_eq!(LoginState::from_name(state.as_str()), Some(state));
         }
         assert_eq!(LoginState::from_name("pending"), None);
+    }
+
+    #[test]
+    fn every_step_from_every_state_goes_where_the_state_machine_says() {
+        use LoginState::*;
+        use LoginStep::*;
+        let wrong = |state, step| Err(LoginRefusal::WrongState { state, step });
+        let table: [(LoginState, [Result<LoginState, LoginRefusal>; 5]); 7] = [
+            //          Attach                Approve                Deny                  Cancel                 Complete
+            (
+                Pending,
+                [
+                    Ok(Scanned),
+                    wrong(Pending, Approve),
+                    wrong(Pending, Deny),
+                    Ok(Canceled),
+                    wrong(Pending, Complete),
+                ],
+            ),
+            (
+                Scanned,
+                [
+                    Ok(Scanned),
+                    Ok(Approved),
+                    Ok(Denied),
+                    Ok(Canceled),
+                    wrong(Scanned, Complete),
+                ],
+            ),
+            (
+                Approved,
+                [
+                    wrong(Approved, Attach),
+                    wrong(Approved, Approve),
+                    wrong(Approved, Deny),
+                    wrong(Approved, Cancel),
+                    Ok(Completed),
+                ],
+            ),
+            (
+                Completed,
+                [
+                    wrong(Completed, Attach),
+                    wrong(Completed, Approve),
+                    wrong(Completed, Deny),
+                    wrong(Completed, Cancel),
+                    Err(LoginRefusal::AlreadyCompleted),
+                ],
+            ),
+            (
+                Denied,
+                [
+                    wrong(Denied, Attach),
+                    wrong(Denied, Approve),
+                    wrong(Denied, Deny),
+                    wrong(Denied, Cancel),
+                    wrong(Denied, Complete),
+                ],
+            ),
+            (Expired, [Err(LoginRefusal::Expired); 5]),
+            (
+                Canceled,
+                [
+                    wrong(Canceled, Attach),
+                    wrong(Canceled, Approve),
+                    wrong(Canceled, Deny),
+                    wrong(Canceled, Cancel),
+                    wrong(Canceled, Complete),
+                ],
+            ),
+        ];
+        for (state, expected) in table {
+            for (step, want) in [Attach, Approve, Deny, Cancel, Complete]
+                .into_iter()
+                .zip(expected)
+            {
+                assert_eq!(state.after(step), want, "{state:?} + {step:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn open_and_approved_sessions_expire_when_due_and_final_ones_never() {
+        for state in LoginState::ALL {
+            assert_eq!(state.at(1_000, 999), state, "{state:?} before its expiry");
+            let due = state.at(1_000, 1_000);
+            if state.expires() {
+                assert_eq!(due, LoginState::Expired, "{state:?}");
+            } else {
+                assert_eq!(due, state, "{state:?}");
+            }
+        }
+        assert!(LoginState::Approved.expires());
+        assert!(!LoginState::Completed.expires());
     }
 
     #[test]

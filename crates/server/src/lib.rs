@@ -10,36 +10,29 @@
 //! # Ok(()) }
 //! ```
 
-mod activations;
-mod api;
-mod authority;
-mod identity;
-mod limits;
-mod logins;
-mod operations;
-mod retention;
+mod flows;
+mod http;
 pub mod secrets;
-mod session;
-mod signed;
-mod storage;
-pub mod users;
+mod store;
 mod vault;
-mod web;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use tokio::net::{TcpListener, TcpSocket};
 
-pub use activations::{ActivationError, ActivationStatus, ActivationView, NewActivation};
-pub use authority::{Authority, Policy};
-pub use logins::LoginState;
-pub use operations::{NewOperation, OperationDetails, OperationError, OperationRequest};
-pub use storage::{Storage, StorageError, StorageFault};
+pub use flows::attempts::SignatureError;
+pub use flows::{
+    ActivationError, Authority, LoginError, OperationDetails, OperationError, OperationRequest,
+    Policy, users,
+};
+pub use http::{COOKIE, SIGN_IN_ATTEMPTS_PER_MINUTE};
+pub use qrauth_core::wire::{ActivationView, NewActivation, NewOperation};
+pub use qrauth_core::{ActivationStatus, LoginState};
+pub use store::{Storage, StorageError, StorageFault};
 pub use vault::{KEY_ENV, KeySource, Vault};
 
 /// The version every response and the health endpoint report.
@@ -79,88 +72,24 @@ impl ServerConfig {
 }
 
 /// Why the server could not start or stopped with an error.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     /// The database could not be opened or migrated.
-    Storage(StorageError),
+    #[error("{0}")]
+    Storage(#[from] StorageError),
     /// The storage key is unusable or does not open this database's keys.
+    #[error("storage key: {0}")]
     Key(StorageError),
     /// The static directory has no usable `index.html`.
+    #[error("static files: {0}")]
     StaticFiles(String),
     /// An allowed origin is not of the form `scheme://host[:port]`.
+    #[error("allowed origin: {0}")]
     Origin(String),
     /// The address could not be bound, or the listener failed.
-    Io(std::io::Error),
+    #[error("network: {0}")]
+    Io(#[from] std::io::Error),
 }
-
-impl std::fmt::Display for ServeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ServeError::Storage(e) => write!(f, "{e}"),
-            ServeError::Key(e) => write!(f, "storage key: {e}"),
-            ServeError::StaticFiles(e) => write!(f, "static files: {e}"),
-            ServeError::Origin(e) => write!(f, "allowed origin: {e}"),
-            ServeError::Io(e) => write!(f, "network: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for ServeError {}
-
-impl From<StorageError> for ServeError {
-    fn from(e: StorageError) -> Self {
-        ServeError::Storage(e)
-    }
-}
-
-impl From<std::io::Error> for ServeError {
-    fn from(e: std::io::Error) -> Self {
-        ServeError::Io(e)
-    }
-}
-
-/// Shared by every request.
-#[derive(Clone)]
-pub(crate) struct AppState {
-    pub(crate) authority: Authority,
-    /// Password sign-in attempts per client address.
-    pub(crate) sign_in_limit: Arc<limits::RateLimit>,
-    /// Requests per client address to the endpoints that create things.
-    pub(crate) creation_limit: Arc<limits::RateLimit>,
-    /// Wakes long-polls of login sessions.
-    pub(crate) login_watch: Arc<logins::LoginWatch>,
-}
-
-impl AppState {
-    /// Takes one request from `client`'s creation budget, or answers 429 (audited).
-    pub(crate) async fn check_creation_limit(
-        &self,
-        client: SocketAddr,
-    ) -> Result<(), api::ApiError> {
-        if let Err(wait) = self.creation_limit.check(client.ip()) {
-            self.authority
-                .storage
-                .audit("rate_limited", format!("client {}", client.ip()))
-                .await?;
-            return Err(api::ApiError::rate_limited(wait));
-        }
-        Ok(())
-    }
-
-    /// Starts a browser session for `user_id` and returns its `Set-Cookie` value.
-    pub(crate) async fn start_browser_session(&self, user_id: i64) -> Result<String, StorageError> {
-        let token = users::start_session(&self.authority.storage, user_id).await?;
-        Ok(session::cookie(
-            &token,
-            users::SESSION_LIFETIME_MS / 1000,
-            self.authority.policy.secure_cookies,
-        ))
-    }
-}
-
-/// Password sign-in attempts allowed per client address: a burst of this many, refilled over a
-/// minute. Argon2 makes each attempt cost the server too, so this also bounds that work.
-pub const SIGN_IN_ATTEMPTS_PER_MINUTE: u32 = 10;
 
 /// Connections the kernel may hold for the server before it accepts them (Linux lowers it to
 /// `net.core.somaxconn`). The usual 128 is fewer than the clients that come back at once after
@@ -183,27 +112,12 @@ impl Server {
         let authority = Authority::open(storage.clone(), vault, config.policy.clone())
             .await
             .map_err(ServeError::Key)?;
-        let cors = web::cors(&config.policy.allowed_origins).map_err(ServeError::Origin)?;
+        let cors = http::web::cors(&config.policy.allowed_origins).map_err(ServeError::Origin)?;
         let static_app = match &config.static_dir {
-            Some(dir) => Some(web::StaticApp::load(dir).map_err(ServeError::StaticFiles)?),
+            Some(dir) => Some(http::web::StaticApp::load(dir).map_err(ServeError::StaticFiles)?),
             None => None,
         };
-        let router = router(
-            AppState {
-                sign_in_limit: Arc::new(limits::RateLimit::new(
-                    SIGN_IN_ATTEMPTS_PER_MINUTE,
-                    std::time::Duration::from_secs(60),
-                )),
-                creation_limit: Arc::new(limits::RateLimit::new(
-                    config.policy.creations_per_minute,
-                    std::time::Duration::from_secs(60),
-                )),
-                login_watch: Arc::default(),
-                authority,
-            },
-            static_app,
-            cors,
-        );
+        let router = router(http::AppState::new(authority), static_app, cors);
         let socket = if config.listen.is_ipv4() {
             TcpSocket::new_v4()?
         } else {
@@ -243,7 +157,7 @@ impl Server {
         self.storage
             .audit("server.started", format!("version {VERSION} on {addr}"))
             .await?;
-        let sweeper = tokio::spawn(retention::run(self.storage.clone()));
+        let sweeper = tokio::spawn(flows::retention::run(self.storage.clone()));
         let served = axum::serve(
             self.listener,
             self.router
@@ -259,23 +173,24 @@ impl Server {
 }
 
 fn router(
-    state: AppState,
-    static_app: Option<web::StaticApp>,
+    state: http::AppState,
+    static_app: Option<http::web::StaticApp>,
     cors: Option<tower_http::cors::CorsLayer>,
 ) -> Router {
-    let mut v1 = api::routes(state);
+    let mut v1 = http::routes(state);
     if let Some(cors) = cors {
         v1 = v1.layer(cors);
     }
     let api = Router::new()
         .nest("/api/v1", v1)
-        .route("/api/{*rest}", axum::routing::any(api::not_found));
+        .route("/api/{*rest}", axum::routing::any(http::not_found));
     let (router, inline_scripts) = match static_app {
         Some(app) => {
             let hashes = app.inline_script_hashes().to_vec();
             (api.merge(app.routes()), hashes)
         }
-        None => (api.fallback(api::not_found), Vec::new()),
+        None => (api.fallback(http::not_found), Vec::new()),
     };
-    web::with_security_headers(router, &inline_scripts).layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+    http::web::with_security_headers(router, &inline_scripts)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }

@@ -3,7 +3,7 @@
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-use crate::storage::StorageError;
+use crate::store::StorageError;
 
 /// Random bytes from the operating system.
 pub fn random<const N: usize>() -> Result<[u8; N], StorageError> {

@@ -12,7 +12,7 @@ use aes_gcm::aead::{Aead, Payload};
 use aes_gcm::{Aes256Gcm, KeyInit, Nonce};
 use zeroize::Zeroizing;
 
-use crate::storage::StorageError;
+use crate::store::StorageError;
 
 /// The environment variable that may hold the storage key (Base64 of 32 bytes).
 pub const KEY_ENV: &str = "QRAUTH_STORAGE_KEY";

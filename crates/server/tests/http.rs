@@ -149,17 +149,8 @@ async fn state_survives_a_restart() {
     assert_eq!(server.request("GET", "/api/v1/health").await.status, 200);
     server.stop().await;
     let storage = Storage::open(&database).unwrap();
-    let starts: i64 = storage
-        .with(|c| {
-            c.query_row(
-                "SELECT count(*) FROM audit_log WHERE event = 'server.started'",
-                [],
-                |r| r.get(0),
-            )
-        })
-        .await
-        .unwrap();
-    assert_eq!(starts, 2);
+    let starts = storage.audit_details("server.started").await.unwrap();
+    assert_eq!(starts.len(), 2, "{starts:?}");
 }
 
 /// A fresh database in `dir` with the user alice, password "correct horse battery".

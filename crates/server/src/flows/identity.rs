@@ -5,38 +5,24 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use qrauth_core::FactorType;
 use qrauth_core::keys::{PrivateKey, PublicKey};
+use qrauth_core::wire::Jwk;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 /// How long an identity token is valid: long enough to hand it to a backend, no longer.
 pub const IDENTITY_TOKEN_LIFETIME_S: i64 = 300;
 
-/// A public key as a JWK (RFC 7517), with the key id tokens name in their header.
-#[derive(Clone, Debug, Serialize)]
-pub struct Jwk {
-    kty: &'static str,
-    crv: &'static str,
-    x: String,
-    y: String,
-    #[serde(rename = "use")]
-    usage: &'static str,
-    alg: &'static str,
-    kid: String,
-}
-
-impl Jwk {
-    /// The JWK of a P-256 signing key.
-    pub fn of(key: &PublicKey) -> Self {
-        let point = key.to_uncompressed();
-        Jwk {
-            kty: "EC",
-            crv: "P-256",
-            x: URL_SAFE_NO_PAD.encode(&point[1..33]),
-            y: URL_SAFE_NO_PAD.encode(&point[33..65]),
-            usage: "sig",
-            alg: "ES256",
-            kid: key_id(key),
-        }
+/// The JWK of a P-256 signing key, with the key id tokens name in their header.
+pub(crate) fn jwk(key: &PublicKey) -> Jwk {
+    let point = key.to_uncompressed();
+    Jwk {
+        kty: "EC".into(),
+        crv: "P-256".into(),
+        x: URL_SAFE_NO_PAD.encode(&point[1..33]),
+        y: URL_SAFE_NO_PAD.encode(&point[33..65]),
+        usage: "sig".into(),
+        alg: "ES256".into(),
+        kid: key_id(key),
     }
 }
 
@@ -86,7 +72,7 @@ impl<'a> Claims<'a> {
         activation: &'a str,
         factors: FactorType,
         now_ms: i64,
-    ) -> Result<Self, crate::StorageError> {
+    ) -> Result<Self, crate::store::StorageError> {
         let iat = now_ms / 1000;
         Ok(Claims {
             iss: issuer,

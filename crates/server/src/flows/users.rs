@@ -4,48 +4,33 @@
 //! token in an HttpOnly cookie; the database keeps only its SHA-256, so a leaked database opens
 //! no session.
 
-use std::fmt;
-
+use crate::store::{Storage, StorageError, now_ms};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use rusqlite::{OptionalExtension, params};
-
-use crate::storage::{Storage, StorageError, now_ms};
 
 /// How long a browser session lasts.
 pub const SESSION_LIFETIME_MS: i64 = 12 * 60 * 60 * 1000;
 
 /// Why a user could not be added or signed in.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum UserError {
     /// The name is empty, too long or has characters other than letters, digits and `._-@`.
+    #[error("a user name has 1 to 64 letters, digits and the characters . _ - @")]
     InvalidName,
     /// Fewer than 8 characters, or more than 1024.
+    #[error("a password has 8 to 1024 characters")]
     WeakPassword,
     /// A user of this name exists (and replacing was not asked for).
+    #[error("a user of this name exists")]
     Exists,
     /// The database failed.
-    Storage(StorageError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
 }
 
-impl fmt::Display for UserError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            UserError::InvalidName => {
-                f.write_str("a user name has 1 to 64 letters, digits and the characters . _ - @")
-            }
-            UserError::WeakPassword => f.write_str("a password has 8 to 1024 characters"),
-            UserError::Exists => f.write_str("a user of this name exists"),
-            UserError::Storage(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for UserError {}
-
-impl From<StorageError> for UserError {
-    fn from(e: StorageError) -> Self {
-        UserError::Storage(e)
+impl crate::store::Outcome for UserError {
+    fn rolls_back(&self) -> bool {
+        matches!(self, UserError::Storage(_))
     }
 }
 
@@ -90,22 +75,15 @@ pub async fn add_user(
         .map_err(|e| StorageError::from_message(format!("hashing failed: {e}")))??;
     let name = name.to_owned();
     let created = now_ms();
-    let inserted = storage
-        .with(move |c| {
-            let sql = if replace {
-                "INSERT INTO users (name, password_hash, created_ms) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(name) DO UPDATE SET password_hash = excluded.password_hash"
+    storage
+        .transaction(move |tx| {
+            if tx.insert_user(&name, &hash, created, replace)? {
+                Ok(())
             } else {
-                "INSERT INTO users (name, password_hash, created_ms) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(name) DO NOTHING"
-            };
-            c.execute(sql, params![name, hash, created])
+                Err(UserError::Exists)
+            }
         })
-        .await?;
-    if inserted == 0 {
-        return Err(UserError::Exists);
-    }
-    Ok(())
+        .await
 }
 
 /// The user's id when `password` is theirs. Unknown names cost as much as wrong passwords.
@@ -115,15 +93,8 @@ pub async fn check_password(
     password: &str,
 ) -> Result<Option<i64>, StorageError> {
     let lookup = name.to_owned();
-    let row: Option<(i64, String)> = storage
-        .with(move |c| {
-            c.query_row(
-                "SELECT id, password_hash FROM users WHERE name = ?1",
-                [lookup],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-        })
+    let row = storage
+        .transaction(move |tx| tx.password_hash(&lookup))
         .await?;
     let (id, hash) = match row {
         Some((id, hash)) => (Some(id), hash),
@@ -150,12 +121,8 @@ pub async fn start_session(storage: &Storage, user_id: i64) -> Result<String, St
     let hash = crate::secrets::secret_hash(&token);
     let now = now_ms();
     storage
-        .with(move |c| {
-            c.execute(
-                "INSERT INTO web_sessions (token_hash, user_id, created_ms, expires_ms)
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![hash, user_id, now, now + SESSION_LIFETIME_MS],
-            )
+        .transaction(move |tx| {
+            tx.insert_web_session(&hash, user_id, now, now + SESSION_LIFETIME_MS)
         })
         .await?;
     Ok(token)
@@ -166,15 +133,7 @@ pub async fn session_user(storage: &Storage, token: &str) -> Result<Option<Strin
     let hash = crate::secrets::secret_hash(token);
     let now = now_ms();
     storage
-        .with(move |c| {
-            c.query_row(
-                "SELECT users.name FROM web_sessions JOIN users ON users.id = web_sessions.user_id
-                 WHERE token_hash = ?1 AND expires_ms > ?2",
-                params![hash, now],
-                |r| r.get(0),
-            )
-            .optional()
-        })
+        .transaction(move |tx| tx.web_session_user(&hash, now))
         .await
 }
 
@@ -182,9 +141,6 @@ pub async fn session_user(storage: &Storage, token: &str) -> Result<Option<Strin
 pub async fn end_session(storage: &Storage, token: &str) -> Result<(), StorageError> {
     let hash = crate::secrets::secret_hash(token);
     storage
-        .with(move |c| {
-            c.execute("DELETE FROM web_sessions WHERE token_hash = ?1", [hash])
-                .map(drop)
-        })
+        .transaction(move |tx| tx.delete_web_session(&hash))
         .await
 }

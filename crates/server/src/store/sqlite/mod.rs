@@ -1,14 +1,22 @@
-//! Durable state in one embedded SQLite file.
+//! The SQLite backend: one embedded file, nothing to install.
 //!
-//! SQLite needs nothing installed, survives restarts, and with WAL lets readers proceed while a
-//! write commits. All access goes through one connection on the blocking pool, which serializes
-//! writes: the counters and attempt limits of later issues rely on that.
+//! SQLite survives restarts and, with WAL, lets readers proceed while a write commits. All
+//! access goes through one connection, which serializes writers: the counters and attempt
+//! limits rely on that. Every statement of this backend is in this folder, one file per table.
 
-use std::fmt;
+mod activations;
+mod application;
+mod audit;
+mod logins;
+mod operations;
+mod users;
+
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+use super::{Backend, StorageError, StorageFault, Tx};
 
 /// Schema changes, applied in order at start-up; `PRAGMA user_version` records how many ran.
 /// Append only: a released migration never changes.
@@ -98,60 +106,15 @@ const MIGRATIONS: &[&str] = &[
     );",
 ];
 
-/// The server's database.
-#[derive(Clone)]
-pub struct Storage {
-    connection: Arc<Mutex<Connection>>,
+/// One SQLite file behind one connection.
+pub(crate) struct Sqlite {
+    connection: Mutex<Connection>,
+    /// Opened only to read, beside a server that writes: transactions take no write lock.
+    read_only: bool,
 }
 
-/// A storage failure, with SQLite's own message for the operator's log.
-#[derive(Debug)]
-pub struct StorageError {
-    message: String,
-    fault: StorageFault,
-}
-
-/// Why storage failed, as far as a client's answer and an operator's next step differ.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StorageFault {
-    /// The disk that holds the database is full: nothing can be added until space is freed.
-    Full,
-    /// The database cannot be written: a read-only or immutable file or file system, or a
-    /// failing disk. Reads may still work.
-    Unwritable,
-    /// Anything else.
-    Unavailable,
-}
-
-impl fmt::Display for StorageError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let hint = match self.fault {
-            StorageFault::Full => " (the disk that holds the database is full: free space)",
-            StorageFault::Unwritable => {
-                " (the database cannot be written: check the file's permissions and \
-                 attributes, the file system and the disk)"
-            }
-            StorageFault::Unavailable => "",
-        };
-        write!(f, "storage: {}{hint}", self.message)
-    }
-}
-
-impl std::error::Error for StorageError {}
-
-impl StorageError {
-    pub(crate) fn from_message(message: String) -> Self {
-        StorageError {
-            message,
-            fault: StorageFault::Unavailable,
-        }
-    }
-
-    /// Why it failed.
-    pub fn fault(&self) -> StorageFault {
-        self.fault
-    }
-}
+/// A transaction of [`Sqlite`], with every table's interface.
+pub(crate) struct SqliteTx<'a>(&'a rusqlite::Transaction<'a>);
 
 impl From<rusqlite::Error> for StorageError {
     fn from(e: rusqlite::Error) -> Self {
@@ -162,16 +125,12 @@ impl From<rusqlite::Error> for StorageError {
             }
             _ => StorageFault::Unavailable,
         };
-        StorageError {
-            message: e.to_string(),
-            fault,
-        }
+        StorageError::with_fault(e.to_string(), fault)
     }
 }
 
-impl Storage {
-    /// Opens (or creates) the database at `path` and brings its schema up to date.
-    pub fn open(path: &Path) -> Result<Self, StorageError> {
+impl Sqlite {
+    pub(crate) fn open(path: &Path) -> Result<Self, StorageError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| {
                 StorageError::from_message(format!("cannot create {}: {e}", parent.display()))
@@ -183,8 +142,19 @@ impl Storage {
         Self::prepare(connection)
     }
 
-    /// A private database that lives as long as the value: for tests and trials.
-    pub fn in_memory() -> Result<Self, StorageError> {
+    pub(crate) fn open_read_only(path: &Path) -> Result<Self, StorageError> {
+        let connection = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| {
+                StorageError::from_message(format!("cannot open {}: {e}", path.display()))
+            })?;
+        connection.execute_batch("PRAGMA busy_timeout = 5000;")?;
+        Ok(Sqlite {
+            connection: Mutex::new(connection),
+            read_only: true,
+        })
+    }
+
+    pub(crate) fn in_memory() -> Result<Self, StorageError> {
         Self::prepare(Connection::open_in_memory()?)
     }
 
@@ -198,107 +168,42 @@ impl Storage {
              PRAGMA busy_timeout = 5000;",
         )?;
         migrate(&mut connection)?;
-        Ok(Storage {
-            connection: Arc::new(Mutex::new(connection)),
+        Ok(Sqlite {
+            connection: Mutex::new(connection),
+            read_only: false,
         })
     }
 
-    /// Runs `work` on the connection on tokio's blocking pool.
-    pub async fn with<T, F>(&self, work: F) -> Result<T, StorageError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, rusqlite::Error> + Send + 'static,
-    {
-        let connection = Arc::clone(&self.connection);
-        tokio::task::spawn_blocking(move || {
-            // A panic while holding the lock leaves SQLite itself consistent (the transaction
-            // rolls back), so a poisoned lock is safe to reuse.
-            let mut guard = connection.lock().unwrap_or_else(|p| p.into_inner());
-            work(&mut guard).map_err(StorageError::from)
-        })
-        .await
-        .map_err(|e| StorageError::from_message(format!("storage task failed: {e}")))?
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite itself consistent (the transaction
+        // rolls back), so a poisoned lock is safe to reuse.
+        self.connection.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
 
-    /// Runs `work` in one immediate transaction on the blocking pool: committed when `work`
-    /// returns `Ok` (whatever the outcome inside it, such as a counted failed attempt), rolled
-    /// back on `Err`. One connection serializes these, so a read-check-write inside is atomic.
-    pub async fn transaction<T, F>(&self, work: F) -> Result<T, StorageError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StorageError> + Send + 'static,
-    {
-        let connection = Arc::clone(&self.connection);
-        tokio::task::spawn_blocking(move || {
-            let mut guard = connection.lock().unwrap_or_else(|p| p.into_inner());
-            let transaction =
-                guard.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let value = work(&transaction)?;
-            transaction.commit()?;
-            Ok(value)
-        })
-        .await
-        .map_err(|e| StorageError::from_message(format!("storage task failed: {e}")))?
-    }
-
-    /// Confirms that the database answers and its schema is current.
-    pub async fn check(&self) -> Result<(), StorageError> {
-        let expected = MIGRATIONS.len() as i64;
-        let version = self
-            .with(|c| c.query_row("PRAGMA user_version", [], |row| row.get::<_, i64>(0)))
-            .await?;
-        if version == expected {
-            Ok(())
+impl Backend for Sqlite {
+    fn transaction(&self, work: &mut dyn FnMut(&mut dyn Tx) -> bool) -> Result<(), StorageError> {
+        let mut connection = self.lock();
+        // Immediate: the write lock is taken at the start, so a read-check-write is atomic and
+        // never fails half-way with SQLITE_BUSY.
+        let behavior = if self.read_only {
+            TransactionBehavior::Deferred
         } else {
-            Err(StorageError::from_message(format!(
-                "schema version {version}, expected {expected}"
-            )))
+            TransactionBehavior::Immediate
+        };
+        let transaction = connection.transaction_with_behavior(behavior)?;
+        if work(&mut SqliteTx(&transaction)) {
+            transaction.commit()?;
         }
+        Ok(())
     }
 
-    /// Appends an event to the audit log.
-    pub async fn audit(&self, event: &'static str, detail: String) -> Result<(), StorageError> {
-        let at_ms = now_ms();
-        self.with(move |c| record_at(c, at_ms, event, &detail))
-            .await
+    fn schema_versions(&self) -> Result<(i64, i64), StorageError> {
+        let version = self
+            .lock()
+            .query_row("PRAGMA user_version", [], |row| row.get::<_, i64>(0))?;
+        Ok((version, MIGRATIONS.len() as i64))
     }
-
-    /// The newest audit event, if any: (event, detail).
-    pub async fn last_audit_event(&self) -> Result<Option<(String, String)>, StorageError> {
-        self.with(|c| {
-            c.query_row(
-                "SELECT event, detail FROM audit_log ORDER BY id DESC LIMIT 1",
-                [],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()
-        })
-        .await
-    }
-}
-
-/// Appends an event to the audit log inside the caller's transaction, so the event and the
-/// change it records commit together.
-pub(crate) fn record(
-    connection: &Connection,
-    event: &'static str,
-    detail: &str,
-) -> Result<(), rusqlite::Error> {
-    record_at(connection, now_ms(), event, detail)
-}
-
-fn record_at(
-    connection: &Connection,
-    at_ms: i64,
-    event: &'static str,
-    detail: &str,
-) -> Result<(), rusqlite::Error> {
-    connection
-        .execute(
-            "INSERT INTO audit_log (at_ms, event, detail) VALUES (?1, ?2, ?3)",
-            params![at_ms, event, detail],
-        )
-        .map(drop)
 }
 
 fn migrate(connection: &mut Connection) -> Result<(), StorageError> {
@@ -320,17 +225,26 @@ fn migrate(connection: &mut Connection) -> Result<(), StorageError> {
     Ok(())
 }
 
-/// Milliseconds since the Unix epoch.
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+/// `'A', 'B'`: the names of `values` as an SQL list, for the rules core states as predicates
+/// over an enum (which states expire, which are final).
+fn sql_list<T: Copy>(
+    values: &[T],
+    keep: impl Fn(T) -> bool,
+    name: impl Fn(T) -> &'static str,
+) -> String {
+    values
+        .iter()
+        .copied()
+        .filter(|v| keep(*v))
+        .map(|v| format!("'{}'", name(v)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Storage;
 
     #[tokio::test]
     async fn schema_is_migrated_once_and_data_survives_reopening() {
@@ -347,9 +261,9 @@ mod tests {
             reopened.last_audit_event().await.unwrap(),
             Some(("test.event".into(), "first".into()))
         );
-        let mode: String = reopened
-            .with(|c| c.query_row("PRAGMA journal_mode", [], |r| r.get(0)))
-            .await
+        let mode: String = Connection::open(&path)
+            .unwrap()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
     }

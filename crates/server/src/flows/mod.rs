@@ -1,15 +1,31 @@
-//! The server's keys and rules: what every flow needs besides the database.
+//! What the server does, one method per flow on [`Authority`], the server's domain type: login
+//! create/poll/cancel/complete/attach/approve/deny (`logins`), activation
+//! create/commit/remove/unblock (`activations`), operation create/verify (`operations`), and
+//! password sign-in (`users`). Each flow is one transaction of the store and ends in a value or
+//! a domain error such as [`LoginError`]; nothing here knows HTTP. Failed signatures are counted
+//! in `attempts`, the one place where an activation's counter and attempts move.
 
+pub(crate) mod activations;
+pub(crate) mod attempts;
+pub(crate) mod identity;
+pub(crate) mod logins;
+pub(crate) mod operations;
+pub(crate) mod retention;
+pub mod users;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use qrauth_core::keys::PrivateKey;
-
-use crate::identity::Jwk;
-use rusqlite::{OptionalExtension, params};
+use qrauth_core::wire::Jwk;
 
 use crate::secrets::random;
-use crate::storage::{Storage, StorageError, now_ms};
+use crate::store::{SealedApplicationKeys, Storage, StorageError, now_ms};
 use crate::vault::Vault;
+
+pub use activations::ActivationError;
+pub use logins::LoginError;
+pub use operations::{OperationDetails, OperationError, OperationRequest};
 
 /// Lifetimes and limits an operator may change.
 #[derive(Clone, Debug)]
@@ -101,19 +117,24 @@ pub(crate) fn seal_private(
     vault.seal(binding, &bytes)
 }
 
+/// The vault binding of an activation's server key.
+pub(crate) fn activation_binding(activation_id: &str) -> String {
+    format!("activation:{activation_id}")
+}
+
 pub(crate) fn open_activation_key(
     vault: &Vault,
     activation_id: &str,
     sealed: &[u8],
 ) -> Result<PrivateKey, StorageError> {
-    open_private(vault, &format!("activation:{activation_id}"), sealed)
+    open_private(vault, &activation_binding(activation_id), sealed)
 }
 
 impl ApplicationKeys {
     fn new(master: PrivateKey, identity: PrivateKey, application_secret: String) -> Self {
         ApplicationKeys {
             master_public: master.public_key().to_base64(),
-            identity_jwk: Jwk::of(&identity.public_key()),
+            identity_jwk: identity::jwk(&identity.public_key()),
             master,
             identity,
             application_secret,
@@ -121,26 +142,16 @@ impl ApplicationKeys {
     }
 
     /// Reads the keys, or makes and stores them on the first start.
-    pub(crate) async fn load_or_create(
-        storage: &Storage,
-        vault: &Vault,
-    ) -> Result<Self, StorageError> {
+    async fn load_or_create(storage: &Storage, vault: &Vault) -> Result<Self, StorageError> {
         let vault = vault.clone();
         storage
             .transaction(move |tx| {
-                let row: Option<(Vec<u8>, Vec<u8>, Vec<u8>)> = tx
-                    .query_row(
-                        "SELECT master_private_sealed, identity_private_sealed,
-                                application_secret_sealed FROM application WHERE id = 1",
-                        [],
-                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                    )
-                    .optional()?;
-                if let Some((master, identity, secret)) = row {
-                    let secret = vault.open_sealed("application:secret", &secret)?;
+                if let Some(sealed) = tx.application_keys()? {
+                    let secret =
+                        vault.open_sealed("application:secret", &sealed.application_secret)?;
                     return Ok(ApplicationKeys::new(
-                        open_private(&vault, "application:master", &master)?,
-                        open_private(&vault, "application:identity", &identity)?,
+                        open_private(&vault, "application:master", &sealed.master_private)?,
+                        open_private(&vault, "application:identity", &sealed.identity_private)?,
                         String::from_utf8_lossy(&secret).into_owned(),
                     ));
                 }
@@ -149,18 +160,20 @@ impl ApplicationKeys {
                     new_private_key()?,
                     qrauth_core::base64::encode(&random::<16>()?),
                 );
-                tx.execute(
-                    "INSERT INTO application (id, master_private_sealed, master_public,
-                        identity_private_sealed, identity_public, application_secret_sealed,
-                        created_ms) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![
-                        seal_private(&vault, "application:master", &keys.master)?,
-                        keys.master_public,
-                        seal_private(&vault, "application:identity", &keys.identity)?,
-                        keys.identity.public_key().to_base64(),
-                        vault.seal("application:secret", keys.application_secret.as_bytes())?,
-                        now_ms()
-                    ],
+                tx.insert_application_keys(
+                    &SealedApplicationKeys {
+                        master_private: seal_private(&vault, "application:master", &keys.master)?,
+                        master_public: keys.master_public.clone(),
+                        identity_private: seal_private(
+                            &vault,
+                            "application:identity",
+                            &keys.identity,
+                        )?,
+                        identity_public: keys.identity.public_key().to_base64(),
+                        application_secret: vault
+                            .seal("application:secret", keys.application_secret.as_bytes())?,
+                    },
+                    now_ms(),
                 )?;
                 Ok(keys)
             })
@@ -174,8 +187,10 @@ impl ApplicationKeys {
 pub struct Authority {
     pub(crate) storage: Storage,
     pub(crate) vault: Vault,
-    pub(crate) keys: std::sync::Arc<ApplicationKeys>,
-    pub(crate) policy: std::sync::Arc<Policy>,
+    pub(crate) keys: Arc<ApplicationKeys>,
+    pub(crate) policy: Arc<Policy>,
+    /// Wakes long-polls of login sessions.
+    pub(crate) login_watch: Arc<logins::LoginWatch>,
 }
 
 impl Authority {
@@ -189,8 +204,35 @@ impl Authority {
         Ok(Authority {
             storage,
             vault,
-            keys: std::sync::Arc::new(keys),
-            policy: std::sync::Arc::new(policy),
+            keys: Arc::new(keys),
+            policy: Arc::new(policy),
+            login_watch: Arc::default(),
         })
     }
+
+    /// The policy it acts by.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The storage it acts on.
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
+    /// What a token needs before it activates.
+    pub fn application_info(&self) -> qrauth_core::wire::ApplicationInfo {
+        qrauth_core::wire::ApplicationInfo {
+            service_name: self.policy.service_name.clone(),
+            master_public_key: self.keys.master_public.clone(),
+            lookahead: self.policy.lookahead,
+            max_failed_attempts: self.policy.max_failed_attempts,
+            identity_key: self.keys.identity_jwk.clone(),
+        }
+    }
+}
+
+/// Milliseconds left until `at_ms`, 0 once past: the `…InMs` of every answer.
+pub(crate) fn ms_until(at_ms: i64, now_ms: i64) -> u64 {
+    u64::try_from(at_ms - now_ms).unwrap_or(0)
 }

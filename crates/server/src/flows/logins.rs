@@ -1,0 +1,431 @@
+//! Online QR login (passwordless): the page creates a session and polls it with its poll
+//! secret; a token attaches by the scan code in the QR, shows who is asking, and approves with
+//! a signature or denies; the page completes the approved session once and gets an identity
+//! token. The transitions are core's ([`LoginState::after`]); this module applies them to the
+//! stored session and wakes the page's long-poll.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use qrauth_core::signature::LOGIN_APPROVE_URI_ID;
+use qrauth_core::wire::{LoginCompleted, LoginCreated, LoginView, Requester, TokenLoginView};
+use qrauth_core::{LoginRefusal, LoginState, LoginStep};
+use subtle::ConstantTimeEq;
+use tokio::sync::watch;
+
+use super::attempts::{SignatureError, SignedRequest};
+use super::{Authority, ms_until};
+use crate::secrets::{random_secret, random_uuid, secret_hash};
+use crate::store::{LoginRow, NewLoginRow, StorageError, Tx, now_ms};
+
+/// Time a page has to complete a login once it is approved.
+const COMPLETION_GRACE_MS: i64 = 60_000;
+
+/// Why a login step was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// No session of that id.
+    #[error("no such login session")]
+    NotFound,
+    /// The poll secret is not this session's.
+    #[error("the poll secret does not belong to this login")]
+    WrongPollSecret,
+    /// The scan code is not a session waiting here.
+    #[error("the scan code is not a login waiting here")]
+    UnknownScanCode,
+    /// The session's state does not allow the step.
+    #[error("{0:?}")]
+    Refused(LoginRefusal),
+    /// The approval's signature was refused.
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+    /// The database failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl crate::store::Outcome for LoginError {
+    fn rolls_back(&self) -> bool {
+        matches!(
+            self,
+            LoginError::Storage(_) | LoginError::Signature(SignatureError::Storage(_))
+        )
+    }
+}
+
+/// Wakes long-polls when a login changes. Waiters hold a receiver, never a database
+/// connection; senders are dropped when the last waiter leaves.
+#[derive(Default)]
+pub(crate) struct LoginWatch {
+    senders: Mutex<HashMap<String, watch::Sender<()>>>,
+}
+
+impl LoginWatch {
+    fn subscribe(&self, id: &str) -> watch::Receiver<()> {
+        let mut senders = self.senders.lock().unwrap_or_else(|p| p.into_inner());
+        senders
+            .entry(id.to_owned())
+            .or_insert_with(|| watch::channel(()).0)
+            .subscribe()
+    }
+
+    fn notify(&self, id: &str) {
+        let senders = self.senders.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(sender) = senders.get(id) {
+            sender.send_replace(());
+        }
+    }
+
+    fn release(&self, id: &str) {
+        let mut senders = self.senders.lock().unwrap_or_else(|p| p.into_inner());
+        if senders.get(id).is_some_and(|s| s.receiver_count() == 0) {
+            senders.remove(id);
+        }
+    }
+}
+
+/// Who asks for a new login.
+pub(crate) struct LoginRequester {
+    /// The page's origin, for the QR link.
+    pub(crate) origin: String,
+    /// The browser's address as the server saw it.
+    pub(crate) address: String,
+    /// Its User-Agent.
+    pub(crate) agent: String,
+}
+
+/// An approved login, completed: the page's answer and whose browser session to start.
+pub(crate) struct Completion {
+    pub(crate) completed: LoginCompleted,
+    pub(crate) user_id: i64,
+}
+
+fn check_hash(stored: &[u8], presented: &str) -> bool {
+    bool::from(stored.ct_eq(&secret_hash(presented)))
+}
+
+/// Reads session `id` with its expiry applied, writing the expiry down when it just happened.
+fn load(tx: &mut dyn Tx, id: &str) -> Result<Option<LoginRow>, StorageError> {
+    let Some(mut row) = tx.login(id)? else {
+        return Ok(None);
+    };
+    let now = now_ms();
+    let state = row.state.at(row.expires_ms, now);
+    if state != row.state {
+        tx.set_login_state(id, state, now)?;
+        tx.record("login.expired", id)?;
+        row.state = state;
+    }
+    Ok(Some(row))
+}
+
+/// Session `id` for its page, which proves itself with the poll secret.
+fn page_login(tx: &mut dyn Tx, id: &str, poll_secret: &str) -> Result<LoginRow, LoginError> {
+    let row = load(tx, id)?.ok_or(LoginError::NotFound)?;
+    if !check_hash(&row.poll_secret_hash, poll_secret) {
+        return Err(LoginError::WrongPollSecret);
+    }
+    Ok(row)
+}
+
+/// Session `id` for a token, which proves itself with the scan code.
+fn token_login(tx: &mut dyn Tx, id: &str, scan_code: &str) -> Result<LoginRow, LoginError> {
+    let row = load(tx, id)?.ok_or(LoginError::NotFound)?;
+    if !check_hash(&row.scan_code_hash, scan_code) {
+        return Err(LoginError::UnknownScanCode);
+    }
+    Ok(row)
+}
+
+/// Applies `step` to `row` by core's state machine, writing the new state and its audit event
+/// (with `detail`) when the state changed.
+fn step(
+    tx: &mut dyn Tx,
+    id: &str,
+    row: &LoginRow,
+    step: LoginStep,
+    detail: &str,
+) -> Result<LoginState, LoginError> {
+    let next = row.state.after(step).map_err(LoginError::Refused)?;
+    if next != row.state {
+        tx.set_login_state(id, next, now_ms())?;
+        let event = match next {
+            LoginState::Scanned => "login.scanned",
+            LoginState::Denied => "login.denied",
+            LoginState::Canceled => "login.canceled",
+            LoginState::Completed => "login.completed",
+            _ => "login.changed",
+        };
+        tx.record(event, detail)?;
+    }
+    Ok(next)
+}
+
+fn page_view(id: &str, row: &LoginRow, state: LoginState, now: i64) -> LoginView {
+    LoginView {
+        login_id: id.to_owned(),
+        state,
+        expires_at: row.expires_ms,
+        expires_in_ms: ms_until(row.expires_ms, now),
+    }
+}
+
+impl Authority {
+    /// A new login session for the page of `requester`.
+    pub(crate) async fn create_login(
+        &self,
+        requester: LoginRequester,
+    ) -> Result<LoginCreated, LoginError> {
+        let id = random_uuid()?;
+        let poll_secret = random_secret()?;
+        let scan_code = random_secret()?;
+        let now = now_ms();
+        let policy = &self.policy;
+        let expires_at = now + policy.login_lifetime.as_millis() as i64;
+        let (row_id, service) = (id.clone(), policy.service_name.clone());
+        let (poll_hash, scan_hash) = (secret_hash(&poll_secret), secret_hash(&scan_code));
+        let address = requester.address;
+        let agent: String = requester.agent.chars().take(512).collect();
+        self.storage
+            .transaction(move |tx| {
+                tx.insert_login(&NewLoginRow {
+                    id: &row_id,
+                    poll_secret_hash: &poll_hash,
+                    scan_code_hash: &scan_hash,
+                    service: &service,
+                    requester_address: &address,
+                    requester_agent: &agent,
+                    created_ms: now,
+                    expires_ms: expires_at,
+                })?;
+                tx.record("login.created", &format!("{row_id} from {address}"))
+            })
+            .await?;
+        Ok(LoginCreated {
+            qr_text: format!("{}/token#scan={scan_code}", requester.origin),
+            login_id: id,
+            poll_secret,
+            state: LoginState::Pending,
+            expires_at,
+            expires_in_ms: ms_until(expires_at, now),
+            poll_interval_ms: policy.poll_interval.as_millis() as u64,
+            long_poll_max_seconds: policy.max_long_poll.as_secs(),
+        })
+    }
+
+    async fn login_view(&self, id: &str, poll_secret: &str) -> Result<LoginView, LoginError> {
+        let (id, secret) = (id.to_owned(), poll_secret.to_owned());
+        self.storage
+            .transaction(move |tx| -> Result<_, LoginError> {
+                let row = page_login(tx, &id, &secret)?;
+                Ok(page_view(&id, &row, row.state, now_ms()))
+            })
+            .await
+    }
+
+    /// The state of login `id` now, or as soon as it differs from `known` within `wait` (at
+    /// most the policy's longest long-poll).
+    pub(crate) async fn poll_login(
+        &self,
+        id: &str,
+        poll_secret: &str,
+        wait: Duration,
+        known: Option<LoginState>,
+    ) -> Result<LoginView, LoginError> {
+        let wait = wait.min(self.policy.max_long_poll);
+        // Subscribe before reading, so a change between the read and the wait is not missed.
+        let mut changes = self.login_watch.subscribe(id);
+        let first = self.login_view(id, poll_secret).await;
+        let result = match &first {
+            Ok(view)
+                if !wait.is_zero()
+                    && !view.state.is_final()
+                    && known.is_none_or(|k| k == view.state) =>
+            {
+                let until_expiry = Duration::from_millis(view.expires_in_ms + 50);
+                let _ = tokio::time::timeout(wait.min(until_expiry), changes.changed()).await;
+                self.login_view(id, poll_secret).await
+            }
+            _ => first,
+        };
+        drop(changes);
+        self.login_watch.release(id);
+        result
+    }
+
+    /// The page gives up waiting: an open login becomes CANCELED.
+    pub(crate) async fn cancel_login(
+        &self,
+        id: &str,
+        poll_secret: &str,
+    ) -> Result<LoginView, LoginError> {
+        let (row_id, secret) = (id.to_owned(), poll_secret.to_owned());
+        let view = self
+            .storage
+            .transaction(move |tx| -> Result<_, LoginError> {
+                let row = page_login(tx, &row_id, &secret)?;
+                let state = step(tx, &row_id, &row, LoginStep::Cancel, &row_id)?;
+                Ok(LoginView {
+                    expires_in_ms: 0,
+                    ..page_view(&row_id, &row, state, now_ms())
+                })
+            })
+            .await?;
+        self.login_watch.notify(id);
+        Ok(view)
+    }
+
+    /// The identity token of an approved login, exactly once, issued by `issuer`.
+    pub(crate) async fn complete_login(
+        &self,
+        id: &str,
+        poll_secret: &str,
+        issuer: String,
+    ) -> Result<Completion, LoginError> {
+        let authority = self.clone();
+        let (row_id, secret) = (id.to_owned(), poll_secret.to_owned());
+        let completion = self
+            .storage
+            .transaction(move |tx| -> Result<_, LoginError> {
+                let row = page_login(tx, &row_id, &secret)?;
+                row.state
+                    .after(LoginStep::Complete)
+                    .map_err(LoginError::Refused)?;
+                let Some((user_id, activation, factors)) = &row.approver else {
+                    return Err(StorageError::bad_row(
+                        "login",
+                        &row_id,
+                        "approved without approver",
+                    )
+                    .into());
+                };
+                let user = tx.user_name(*user_id)?.ok_or_else(|| {
+                    StorageError::bad_row("login", &row_id, "its approver's user is gone")
+                })?;
+                let claims = super::identity::Claims::new(
+                    &issuer,
+                    &user,
+                    &row_id,
+                    activation,
+                    *factors,
+                    now_ms(),
+                )?;
+                let id_token = super::identity::sign(
+                    &authority.keys.identity,
+                    &authority.keys.identity_jwk,
+                    &claims,
+                );
+                let detail = format!("{row_id} user {user:?}");
+                step(tx, &row_id, &row, LoginStep::Complete, &detail)?;
+                Ok(Completion {
+                    completed: LoginCompleted {
+                        login_id: row_id.clone(),
+                        user,
+                        factors: factors.name().to_owned(),
+                        id_token,
+                    },
+                    user_id: *user_id,
+                })
+            })
+            .await?;
+        self.login_watch.notify(id);
+        Ok(completion)
+    }
+
+    /// A token scanned a login QR: the login becomes SCANNED (attaching again while it is
+    /// SCANNED answers the same) and the token learns who is asking.
+    pub(crate) async fn attach_login(&self, scan_code: &str) -> Result<Requester, LoginError> {
+        let hash = secret_hash(scan_code);
+        let requester = self
+            .storage
+            .transaction(move |tx| -> Result<_, LoginError> {
+                let id = tx
+                    .login_by_scan_code(&hash)?
+                    .ok_or(LoginError::UnknownScanCode)?;
+                let row = load(tx, &id)?.ok_or(LoginError::UnknownScanCode)?;
+                let state = step(tx, &id, &row, LoginStep::Attach, &id)?;
+                Ok(Requester {
+                    login_id: id,
+                    state,
+                    service: row.service,
+                    browser: qrauth_core::login::describe_browser(&row.agent),
+                    address: row.address,
+                    requested_at: row.created_ms,
+                    expires_at: row.expires_ms,
+                    expires_in_ms: ms_until(row.expires_ms, now_ms()),
+                })
+            })
+            .await?;
+        self.login_watch.notify(&requester.login_id);
+        Ok(requester)
+    }
+
+    /// The person approved on the token: the login becomes APPROVED for the signing
+    /// activation's user, once the signature of `body` checks out.
+    pub(crate) async fn approve_login(
+        &self,
+        id: &str,
+        scan_code: String,
+        signed: SignedRequest,
+        body: Vec<u8>,
+    ) -> Result<TokenLoginView, LoginError> {
+        let authority = self.clone();
+        let row_id = id.to_owned();
+        let view = self
+            .storage
+            .transaction(move |tx| -> Result<_, LoginError> {
+                let row = token_login(tx, &row_id, &scan_code)?;
+                let next = row
+                    .state
+                    .after(LoginStep::Approve)
+                    .map_err(LoginError::Refused)?;
+                let signer =
+                    authority.check_signed_request(tx, &signed, LOGIN_APPROVE_URI_ID, &body)?;
+                let now = now_ms();
+                tx.approve_login(
+                    &row_id,
+                    (signer.user_id, &signer.activation_id, signer.factors),
+                    now + COMPLETION_GRACE_MS,
+                    now,
+                )?;
+                tx.record(
+                    "login.approved",
+                    &format!(
+                        "{row_id} by {} user {:?}",
+                        signer.activation_id, signer.user
+                    ),
+                )?;
+                Ok(TokenLoginView {
+                    login_id: row_id.clone(),
+                    state: next,
+                })
+            })
+            .await?;
+        self.login_watch.notify(id);
+        Ok(view)
+    }
+
+    /// The person refused on the token. Needs no signature: whoever holds the scan code may
+    /// refuse, and refusing grants nothing.
+    pub(crate) async fn deny_login(
+        &self,
+        id: &str,
+        scan_code: String,
+    ) -> Result<TokenLoginView, LoginError> {
+        let row_id = id.to_owned();
+        let view = self
+            .storage
+            .transaction(move |tx| -> Result<_, LoginError> {
+                let row = token_login(tx, &row_id, &scan_code)?;
+                let state = step(tx, &row_id, &row, LoginStep::Deny, &row_id)?;
+                Ok(TokenLoginView {
+                    login_id: row_id.clone(),
+                    state,
+                })
+            })
+            .await?;
+        self.login_watch.notify(id);
+        Ok(view)
+    }
+}

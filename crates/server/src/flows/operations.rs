@@ -1,0 +1,450 @@
+//! Offline operations (spec §4, §7): a payment or a login the person approves by typing the
+//! code their token computes from the operation's QR. Personalized (key type 1, signed with
+//! the activation's server key) when the user has an active activation, otherwise signed with
+//! the master key (key type 0). An operation is approved at most once.
+
+use qrauth_core::operation::{Date, Decimal};
+use qrauth_core::payload::{KeyType, PayloadContent, build_payload};
+use qrauth_core::signature::{DEFAULT_COMPONENT_LENGTH, OFFLINE_URI_ID, offline_message};
+use qrauth_core::wire::{NewOperation, OperationState, OperationView, Verdict};
+use qrauth_core::{ActivationStatus, AuthCode, CodeError, Field, Flags, OperationData};
+
+use super::attempts::SignatureError;
+use super::{Authority, ms_until, open_activation_key};
+use crate::secrets::{random, random_uuid};
+use crate::store::{NewOperationRow, StorageError, now_ms};
+
+/// What is to be approved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OperationDetails {
+    /// A payment to an account.
+    Payment {
+        /// The amount as written, such as `1250.00`: positive, at most two decimals.
+        amount: String,
+        /// ISO 4217, such as `EUR`.
+        currency: String,
+        /// The payee's IBAN; spaces are ignored.
+        iban: String,
+        /// Who is paid, at most 70 characters: the title becomes "Payment to {payee}".
+        payee: Option<String>,
+        /// A note for the payer, at most 140 characters.
+        note: Option<String>,
+    },
+    /// Signing in.
+    Login,
+}
+
+/// A request for an operation.
+#[derive(Clone, Debug)]
+pub struct OperationRequest {
+    /// Whose token approves it.
+    pub user: String,
+    /// What it is.
+    pub details: OperationDetails,
+    /// Flags for the token (B, X, F, C).
+    pub flags: Flags,
+}
+
+/// Why an operation could not be made or approved.
+#[derive(Debug, thiserror::Error)]
+pub enum OperationError {
+    /// A field is not valid; the message says which and why.
+    #[error("{0}")]
+    InvalidField(String),
+    /// No operation of that id.
+    #[error("no such operation")]
+    NotFound,
+    /// A code was accepted already.
+    #[error("this operation was already approved")]
+    AlreadyApproved,
+    /// Its time is up.
+    #[error("this operation has expired")]
+    Expired,
+    /// The typed text is not a code.
+    #[error("{0}")]
+    InvalidCode(CodeError),
+    /// The database failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl crate::store::Outcome for OperationError {
+    fn rolls_back(&self) -> bool {
+        matches!(self, OperationError::Storage(_))
+    }
+}
+
+/// Checks an IBAN's length, characters and ISO 13616 check digits (mod 97).
+fn valid_iban(iban: &str) -> bool {
+    let bytes = iban.as_bytes();
+    if !(15..=34).contains(&bytes.len())
+        || !bytes[..2].iter().all(u8::is_ascii_uppercase)
+        || !bytes[2..4].iter().all(u8::is_ascii_digit)
+        || !bytes.iter().all(u8::is_ascii_alphanumeric)
+    {
+        return false;
+    }
+    let rearranged = bytes[4..].iter().chain(&bytes[..4]);
+    let remainder = rearranged.fold(0u32, |acc, &b| {
+        if b.is_ascii_digit() {
+            (acc * 10 + u32::from(b - b'0')) % 97
+        } else {
+            (acc * 100 + u32::from(b.to_ascii_uppercase() - b'A' + 10)) % 97
+        }
+    });
+    remainder == 1
+}
+
+/// Today's date in UTC.
+fn today() -> Option<Date> {
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let days = now_ms().div_euclid(86_400_000);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    Date::new(
+        u16::try_from(year).ok()?,
+        u8::try_from(month).ok()?,
+        u8::try_from(day).ok()?,
+    )
+}
+
+/// An optional text field, trimmed, at most `max` characters, on one line: the token shows it
+/// as it is, so control characters have no place in it.
+fn text_field<'a>(
+    name: &str,
+    value: &'a Option<String>,
+    max: usize,
+) -> Result<Option<&'a str>, OperationError> {
+    let Some(value) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if value.chars().count() > max {
+        return Err(OperationError::InvalidField(format!(
+            "{name}: at most {max} characters"
+        )));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(OperationError::InvalidField(format!(
+            "{name}: one line of text, without control characters"
+        )));
+    }
+    Ok(Some(value))
+}
+
+/// The title, message and operation data of a request.
+fn describe(
+    details: &OperationDetails,
+    user: &str,
+    service: &str,
+) -> Result<(String, String, String), OperationError> {
+    let invalid = |m: String| OperationError::InvalidField(m);
+    match details {
+        OperationDetails::Payment {
+            amount,
+            currency,
+            iban,
+            payee,
+            note,
+        } => {
+            let amount_value = Decimal::parse(amount.trim())
+                .filter(|d| d.units > 0 && d.scale <= 2)
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "amount {amount:?}: write a positive amount with at most two decimals, such as 1250.00"
+                    ))
+                })?;
+            let currency = currency.trim().to_ascii_uppercase();
+            if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+                return Err(invalid(format!(
+                    "currency {currency:?}: use a three-letter ISO 4217 code, such as EUR"
+                )));
+            }
+            let iban: String = iban
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect::<String>()
+                .to_ascii_uppercase();
+            if !valid_iban(&iban) {
+                return Err(invalid(format!(
+                    "iban {iban:?}: not a valid IBAN (country, check digits, account)"
+                )));
+            }
+            let payee = text_field("payee", payee, 70)?;
+            let note = text_field("note", note, 140)?;
+            let date =
+                today().ok_or_else(|| invalid("the server's clock is out of range".into()))?;
+            let fields = [
+                Field::Amount {
+                    amount: amount_value,
+                    currency: currency.clone(),
+                },
+                Field::Iban {
+                    iban: iban.clone(),
+                    bic: None,
+                },
+                Field::Empty,
+                Field::Date(date),
+                note.map_or(Field::Empty, |n| Field::Note(n.to_owned())),
+            ];
+            let data = OperationData::build('A', 1, &fields)
+                .map_err(|e| invalid(format!("operation data: {e}")))?;
+            Ok((
+                payee.map_or_else(|| "Payment".into(), |p| format!("Payment to {p}")),
+                format!(
+                    "Pay {} {currency} to {}",
+                    amount.trim(),
+                    Field::grouped_iban(&iban)
+                ),
+                data,
+            ))
+        }
+        OperationDetails::Login => Ok((
+            "Sign in".into(),
+            format!("Sign in to {service} as {user}"),
+            "A2".into(),
+        )),
+    }
+}
+
+impl Authority {
+    /// Makes an offline operation and its signed payload.
+    pub async fn create_operation(
+        &self,
+        request: OperationRequest,
+    ) -> Result<NewOperation, OperationError> {
+        if !super::users::valid_name(&request.user) {
+            return Err(OperationError::InvalidField(format!(
+                "user {:?}: not a user name",
+                request.user
+            )));
+        }
+        let (title, message, operation_data) =
+            describe(&request.details, &request.user, &self.policy.service_name)?;
+        let id = random_uuid()?;
+        let nonce = random::<16>()?;
+        let nonce_text = qrauth_core::base64::encode(&nonce);
+        let now = now_ms();
+        let expires_at = now + self.policy.operation_lifetime.as_millis() as i64;
+        let kind = match request.details {
+            OperationDetails::Payment { .. } => "payment",
+            OperationDetails::Login => "login",
+        };
+        let authority = self.clone();
+        let (row_id, row_nonce) = (id.clone(), nonce_text.clone());
+        let (payload, key_type) = self
+            .storage
+            .transaction(move |tx| -> Result<_, OperationError> {
+                let content = PayloadContent {
+                    operation_id: row_id.clone(),
+                    title,
+                    message,
+                    operation_data: operation_data.clone(),
+                    flags: request.flags,
+                    totp: None,
+                };
+                let (payload, key_type, activation_id) = match tx
+                    .newest_active_activation(&request.user)?
+                {
+                    Some((activation_id, sealed)) => {
+                        let key = open_activation_key(&authority.vault, &activation_id, &sealed)?;
+                        let payload = build_payload(&content, &nonce, KeyType::Personalized, &key);
+                        (payload, 1u8, Some(activation_id))
+                    }
+                    None => (
+                        build_payload(&content, &nonce, KeyType::Master, &authority.keys.master),
+                        0u8,
+                        None,
+                    ),
+                };
+                let payload = payload.map_err(|e| OperationError::InvalidField(e.to_string()))?;
+                tx.insert_operation(&NewOperationRow {
+                    id: &row_id,
+                    kind,
+                    user: &request.user,
+                    activation_id: activation_id.as_deref(),
+                    key_type,
+                    payload: &payload,
+                    nonce: &row_nonce,
+                    operation_data: &operation_data,
+                    allow_biometry: request.flags.biometry,
+                    created_ms: now,
+                    expires_ms: expires_at,
+                })?;
+                tx.record(
+                    "operation.created",
+                    &format!(
+                        "{row_id} {kind} for user {:?} key type {key_type}",
+                        request.user
+                    ),
+                )?;
+                Ok((payload, key_type))
+            })
+            .await?;
+        Ok(NewOperation {
+            operation_id: id,
+            kind: kind.to_owned(),
+            payload,
+            nonce: nonce_text,
+            key_type,
+            expires_at,
+            expires_in_ms: ms_until(expires_at, now),
+        })
+    }
+
+    /// The operation `id`.
+    pub(crate) async fn operation(&self, id: &str) -> Result<OperationView, OperationError> {
+        let id = id.to_owned();
+        self.storage
+            .transaction(move |tx| -> Result<_, OperationError> {
+                let now = now_ms();
+                let row = tx.operation(&id, now)?.ok_or(OperationError::NotFound)?;
+                Ok(OperationView {
+                    operation_id: id,
+                    kind: row.kind,
+                    user: row.user,
+                    state: row.state,
+                    payload: row.payload,
+                    nonce: row.nonce,
+                    key_type: row.key_type,
+                    expires_at: row.expires_ms,
+                    expires_in_ms: ms_until(row.expires_ms, now),
+                })
+            })
+            .await
+    }
+
+    /// Checks a code for operation `id` in any shape a person types it. A malformed code is
+    /// refused without counting; a wrong one counts one failed attempt against the activation.
+    /// A valid code for a login operation also names the user to sign in (`Some(user id)`).
+    pub(crate) async fn verify_operation(
+        &self,
+        id: &str,
+        typed: &str,
+    ) -> Result<(Verdict, Option<i64>), OperationError> {
+        let code = AuthCode::parse(typed).map_err(OperationError::InvalidCode)?;
+        let authority = self.clone();
+        let id = id.to_owned();
+        self.storage
+            .transaction(move |tx| -> Result<_, OperationError> {
+                let row = tx
+                    .operation(&id, now_ms())?
+                    .ok_or(OperationError::NotFound)?;
+                match row.state {
+                    OperationState::Pending => {}
+                    OperationState::Approved => return Err(OperationError::AlreadyApproved),
+                    OperationState::Expired => return Err(OperationError::Expired),
+                }
+                // Key type 0 operations learn the activation now: the user's active one.
+                let activation_id = match row.activation_id.clone() {
+                    Some(id) => Some(id),
+                    None => tx.newest_active_activation(&row.user)?.map(|(id, _)| id),
+                };
+                let Some(activation_id) = activation_id else {
+                    tx.record("operation.no_activation", &id)?;
+                    return Ok((
+                        Verdict {
+                            valid: false,
+                            operation_state: OperationState::Pending,
+                            remaining_attempts: 0,
+                            activation_status: None,
+                            blocked_reason: None,
+                            factors: None,
+                            user: None,
+                        },
+                        None,
+                    ));
+                };
+                let nonce = qrauth_core::base64::decode(&row.nonce)
+                    .ok()
+                    .and_then(|b| <[u8; 16]>::try_from(b).ok())
+                    .ok_or_else(|| StorageError::bad_row("operation", &id, "nonce"))?;
+                let message =
+                    offline_message(OFFLINE_URI_ID, &nonce, &id, &row.operation_data, None);
+                let checked = authority.verify_counting_attempts(
+                    tx,
+                    &activation_id,
+                    |keys, ctr, lookahead| {
+                        qrauth_core::signature::verify_offline_code(
+                            &code.canonical(),
+                            keys,
+                            ctr,
+                            &message,
+                            row.allow_biometry,
+                            DEFAULT_COMPONENT_LENGTH,
+                            lookahead,
+                        )
+                        .ok()
+                        .flatten()
+                    },
+                );
+                match checked {
+                    Ok(signer) if signer.user == row.user => {
+                        tx.approve_operation(&id, signer.factors, now_ms())?;
+                        tx.record("operation.approved", &format!("{id} by {activation_id}"))?;
+                        let login = row.kind == "login";
+                        Ok((
+                            Verdict {
+                                valid: true,
+                                operation_state: OperationState::Approved,
+                                remaining_attempts: signer.remaining_attempts,
+                                activation_status: Some(ActivationStatus::Active),
+                                blocked_reason: None,
+                                factors: Some(signer.factors.name().to_owned()),
+                                user: login.then(|| signer.user.clone()),
+                            },
+                            login.then_some(signer.user_id),
+                        ))
+                    }
+                    Ok(_) | Err(SignatureError::UnknownActivation) => Err(StorageError::bad_row(
+                        "operation",
+                        &id,
+                        format!("activation {activation_id} is not the user's"),
+                    )
+                    .into()),
+                    Err(
+                        SignatureError::Invalid(standing) | SignatureError::NotActive(standing),
+                    ) => Ok((
+                        Verdict {
+                            valid: false,
+                            operation_state: OperationState::Pending,
+                            remaining_attempts: standing.remaining_attempts,
+                            activation_status: Some(standing.status),
+                            blocked_reason: standing.blocked_reason,
+                            factors: None,
+                            user: None,
+                        },
+                        None,
+                    )),
+                    Err(SignatureError::Storage(e)) => Err(e.into()),
+                }
+            })
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ibans_are_checked_by_their_check_digits() {
+        assert!(valid_iban("CZ6508000000192000145399"));
+        assert!(valid_iban("DE89370400440532013000"));
+        assert!(!valid_iban("DE89370400440532013001"));
+        assert!(!valid_iban("DE8937040044"));
+        assert!(!valid_iban("XX89370400440532013000!"));
+    }
+
+    #[test]
+    fn today_is_a_real_date() {
+        let date = today().unwrap();
+        assert!(date.year >= 2024);
+    }
+}

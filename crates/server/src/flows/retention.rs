@@ -1,0 +1,158 @@
+//! What the server forgets, and when: expired codes and sessions are closed, and finished
+//! records are deleted after a while, so the tables stay the size of current use. The audit log
+//! keeps the history.
+
+use std::time::Duration;
+
+use crate::store::{Storage, StorageError, now_ms};
+
+/// How often the sweep runs.
+pub(crate) const SWEEP_EVERY: Duration = Duration::from_secs(600);
+/// Finished login sessions are kept this long (for support questions), then deleted.
+const LOGIN_RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
+/// Operations are kept this long after they expire, then deleted.
+const OPERATION_RETENTION_MS: i64 = 30 * 24 * 60 * 60 * 1000;
+
+/// Rows each sweep changed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Swept {
+    pub(crate) codes_expired: usize,
+    pub(crate) logins_expired: usize,
+    pub(crate) logins_deleted: usize,
+    pub(crate) operations_deleted: usize,
+    pub(crate) web_sessions_deleted: usize,
+}
+
+/// One sweep at `now` (ms since the epoch).
+pub(crate) async fn sweep(storage: &Storage, now: i64) -> Result<Swept, StorageError> {
+    storage
+        .transaction(move |tx| {
+            let swept = Swept {
+                codes_expired: tx.remove_expired_codes(now)?,
+                logins_expired: tx.expire_due_logins(now)?,
+                logins_deleted: tx.delete_final_logins(now - LOGIN_RETENTION_MS)?,
+                operations_deleted: tx.delete_expired_operations(now - OPERATION_RETENTION_MS)?,
+                web_sessions_deleted: tx.delete_ended_web_sessions(now)?,
+            };
+            if swept != Swept::default() {
+                tx.record("retention.swept", &format!("{swept:?}"))?;
+            }
+            Ok(swept)
+        })
+        .await
+}
+
+/// Sweeps every [`SWEEP_EVERY`] until the task is dropped; a failed sweep is logged and retried
+/// at the next tick.
+pub(crate) async fn run(storage: Storage) {
+    let mut ticks = tokio::time::interval(SWEEP_EVERY);
+    loop {
+        ticks.tick().await;
+        if let Err(e) = sweep(&storage, now_ms()).await {
+            eprintln!("qrauth: retention sweep failed: {e}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{NewActivationRow, NewLoginRow, NewOperationRow};
+    use qrauth_core::LoginState;
+
+    #[tokio::test]
+    async fn expires_what_is_due_and_deletes_only_old_finished_records() {
+        let storage = Storage::in_memory().unwrap();
+        let now = 10 * OPERATION_RETENTION_MS;
+        storage
+            .transaction(move |tx| {
+                assert!(tx.insert_user("a", "x", 0, false)?);
+                let user_id = tx.user_id("a")?.unwrap();
+                for (id, state, expires, updated) in [
+                    ("open-due", LoginState::Pending, now - 1, now - 10),
+                    ("open-later", LoginState::Scanned, now + 60_000, now),
+                    (
+                        "done-old",
+                        LoginState::Completed,
+                        now,
+                        now - LOGIN_RETENTION_MS - 1,
+                    ),
+                    ("done-recent", LoginState::Denied, now, now - 1000),
+                ] {
+                    tx.insert_login(&NewLoginRow {
+                        id,
+                        poll_secret_hash: &[0],
+                        scan_code_hash: id.as_bytes(),
+                        service: "s",
+                        requester_address: "a",
+                        requester_agent: "b",
+                        created_ms: 0,
+                        expires_ms: expires,
+                    })?;
+                    tx.set_login_state(id, state, updated)?;
+                }
+                for (id, expires) in [
+                    ("op-old", now - OPERATION_RETENTION_MS - 1),
+                    ("op-new", now - 1),
+                ] {
+                    tx.insert_operation(&NewOperationRow {
+                        id,
+                        kind: "login",
+                        user: "a",
+                        activation_id: None,
+                        key_type: 0,
+                        payload: "p",
+                        nonce: "n",
+                        operation_data: "A2",
+                        allow_biometry: false,
+                        created_ms: 0,
+                        expires_ms: expires,
+                    })?;
+                }
+                tx.insert_activation(&NewActivationRow {
+                    id: "act",
+                    user_id,
+                    code_hash: &[1],
+                    code_expires_ms: now - 1,
+                    server_private_sealed: &[0],
+                    server_public: "k",
+                    ctr_data: &[0],
+                    max_failed_attempts: 5,
+                    created_ms: 0,
+                })?;
+                Ok::<_, StorageError>(())
+            })
+            .await
+            .unwrap();
+        let swept = sweep(&storage, now).await.unwrap();
+        assert_eq!(
+            swept,
+            Swept {
+                codes_expired: 1,
+                logins_expired: 1,
+                logins_deleted: 1,
+                operations_deleted: 1,
+                web_sessions_deleted: 0,
+            }
+        );
+        let states = storage
+            .transaction(|tx| {
+                ["done-old", "done-recent", "open-due", "open-later"]
+                    .into_iter()
+                    .map(|id| Ok((id, tx.login(id)?.map(|row| row.state))))
+                    .collect::<Result<Vec<_>, StorageError>>()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            states,
+            [
+                ("done-old", None),
+                ("done-recent", Some(LoginState::Denied)),
+                ("open-due", Some(LoginState::Expired)),
+                ("open-later", Some(LoginState::Scanned)),
+            ]
+        );
+        assert_eq!(sweep(&storage, now).await.unwrap(), Swept::default());
+    }
+}

@@ -1,0 +1,277 @@
+//! What handlers take from a request: JSON bodies with their own error codes, the poll
+//! secret, the signed-in user, the token's signature header, the origin for QR links.
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use qrauth_core::FactorType;
+use qrauth_core::signature::AUTHORIZATION_HEADER;
+use serde::de::DeserializeOwned;
+
+use super::{ApiError, AppState};
+use crate::flows::attempts::SignedRequest;
+use crate::flows::users;
+
+/// A JSON request body; every way it can be wrong becomes an [`ApiError`] with its own code.
+pub(crate) struct ApiJson<T>(pub T);
+
+/// A JSON request body together with its exact bytes, for requests whose signature covers them.
+pub(crate) struct SignedJson<T> {
+    pub(crate) value: T,
+    pub(crate) raw: axum::body::Bytes,
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for SignedJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = request
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| {
+                let v = v.trim();
+                v.eq_ignore_ascii_case("application/json")
+                    || (v.starts_with("application/") && v.ends_with("+json"))
+            });
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send the body as JSON with Content-Type: application/json.",
+            ));
+        }
+        let raw = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "body_too_large",
+                        format!("The body is larger than {} bytes.", crate::MAX_BODY_BYTES),
+                    )
+                } else {
+                    ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.body_text())
+                }
+            })?;
+        // Through a JSON value first: serde would also read a struct from an array.
+        let value: serde_json::Value = serde_json::from_slice(&raw).map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                "The body is not valid JSON.",
+            )
+        })?;
+        if !value.is_object() {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_request",
+                "The body must be a JSON object.",
+            ));
+        }
+        let value = serde_json::from_value(value).map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_request",
+                format!("The request does not have the expected fields: {e}"),
+            )
+        })?;
+        Ok(SignedJson { value, raw })
+    }
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        SignedJson::from_request(request, state)
+            .await
+            .map(|body| ApiJson(body.value))
+    }
+}
+
+fn bad_header(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_authorization", message)
+}
+
+/// Reads `PowerAuth pa_activation_id="…", pa_nonce="…", pa_signature_type="…",
+/// pa_signature="…", pa_version="3.1"`. `allowed` lists the signature types the endpoint
+/// accepts; another is refused before any key is touched.
+pub(crate) fn signed_request(
+    headers: &HeaderMap,
+    allowed: &[FactorType],
+) -> Result<SignedRequest, ApiError> {
+    let value = headers
+        .get(AUTHORIZATION_HEADER)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "signature_required",
+                "This request must be signed by a token (X-PowerAuth-Authorization).",
+            )
+        })?
+        .to_str()
+        .map_err(|_| bad_header("The authorization header is not ASCII."))?;
+    let rest = value
+        .strip_prefix("PowerAuth ")
+        .ok_or_else(|| bad_header("The authorization header must start with \"PowerAuth \"."))?;
+    let mut activation_id = None;
+    let mut nonce = None;
+    let mut factors = None;
+    let mut signature = None;
+    let mut version = None;
+    for part in rest.split(',') {
+        let (name, quoted) = part
+            .trim()
+            .split_once('=')
+            .ok_or_else(|| bad_header(format!("{:?} is not name=\"value\".", part.trim())))?;
+        let text = quoted
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .ok_or_else(|| bad_header(format!("The value of {name} must be quoted.")))?
+            .to_owned();
+        match name {
+            "pa_activation_id" => activation_id = Some(text),
+            "pa_nonce" => nonce = Some(text),
+            "pa_signature_type" => factors = Some(text),
+            "pa_signature" => signature = Some(text),
+            "pa_version" => version = Some(text),
+            // PowerAuth clients also send pa_application_key; this server has one
+            // application, so it carries nothing to check.
+            "pa_application_key" => {}
+            other => return Err(bad_header(format!("Unknown parameter {other}."))),
+        }
+    }
+    let missing = |name: &str| bad_header(format!("The header has no {name}."));
+    if version.as_deref() != Some("3.1") {
+        return Err(bad_header(
+            "pa_version must be \"3.1\" (Base64 signatures of protocol 3.1).",
+        ));
+    }
+    let nonce_text = nonce.ok_or_else(|| missing("pa_nonce"))?;
+    let nonce_bytes = qrauth_core::base64::decode(&nonce_text)
+        .ok()
+        .and_then(|b| <[u8; 16]>::try_from(b).ok())
+        .ok_or_else(|| bad_header("pa_nonce must be Base64 of 16 random bytes."))?;
+    let factor_name = factors.ok_or_else(|| missing("pa_signature_type"))?;
+    let factors = FactorType::from_name(&factor_name)
+        .ok_or_else(|| bad_header(format!("Unknown signature type {factor_name:?}.")))?;
+    if !allowed.contains(&factors) {
+        let names: Vec<_> = allowed.iter().map(|f| f.name().to_lowercase()).collect();
+        return Err(bad_header(format!(
+            "This request needs a signature of type {}.",
+            names.join(" or ")
+        )));
+    }
+    Ok(SignedRequest {
+        activation_id: activation_id.ok_or_else(|| missing("pa_activation_id"))?,
+        nonce: nonce_bytes,
+        factors,
+        signature: signature.ok_or_else(|| missing("pa_signature"))?,
+    })
+}
+
+/// The poll secret from `Authorization: Bearer …`: the page's proof that a login is its own.
+pub(crate) struct PollSecret(pub(crate) String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PollSecret {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .map(PollSecret)
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "poll_secret_required",
+                    "Send the login's poll secret as Authorization: Bearer <pollSecret>.",
+                )
+            })
+    }
+}
+
+/// The cookie that carries a browser session.
+pub const COOKIE: &str = "qrauth_session";
+
+/// The session token from the request's cookies, if any.
+pub(crate) fn session_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value)
+}
+
+/// The `Set-Cookie` value for a session token: HttpOnly (no script reads it), SameSite=Strict
+/// (no other site sends it), and Secure when the server is behind TLS.
+pub(crate) fn cookie(token: &str, max_age_s: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age_s}{secure}")
+}
+
+/// The user of the browser session in the request's cookie, or 401.
+pub(crate) struct SignedInUser(pub(crate) String);
+
+impl SignedInUser {
+    /// The user, or `None` when the request has no live session.
+    pub(crate) async fn optional(
+        state: &AppState,
+        headers: &HeaderMap,
+    ) -> Result<Option<String>, ApiError> {
+        match session_token(headers) {
+            Some(token) => Ok(users::session_user(&state.authority.storage, token).await?),
+            None => Ok(None),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for SignedInUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Self::optional(state, &parts.headers)
+            .await?
+            .map(SignedInUser)
+            .ok_or_else(ApiError::not_signed_in)
+    }
+}
+
+/// The origin to put in QR links and identity tokens: the configured one, or the `Host` the
+/// browser used.
+pub(crate) fn origin(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+    let policy = state.authority.policy();
+    if let Some(origin) = &policy.public_origin {
+        return Ok(origin.trim_end_matches('/').to_owned());
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        })
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_host",
+                "The Host header is missing or not a host name.",
+            )
+        })?;
+    let scheme = if policy.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    Ok(format!("{scheme}://{host}"))
+}

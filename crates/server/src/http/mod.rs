@@ -1,0 +1,192 @@
+//! The HTTP API under `/api/v1` (`docs/api.md` is its reference) and the static app: axum
+//! extractors (`extract`), thin handlers that call one flow each, and the one place that turns
+//! the flows' errors into answers (`error`). Failures are logged by middleware, not by
+//! handlers.
+
+mod activations;
+mod error;
+mod extract;
+mod limits;
+mod logins;
+mod operations;
+mod session;
+pub(crate) mod web;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use qrauth_core::wire::Health;
+
+pub(crate) use error::ApiError;
+pub use extract::COOKIE;
+
+use crate::VERSION;
+use crate::flows::Authority;
+
+/// Password sign-in attempts allowed per client address: a burst of this many, refilled over a
+/// minute. Argon2 makes each attempt cost the server too, so this also bounds that work.
+pub const SIGN_IN_ATTEMPTS_PER_MINUTE: u32 = 10;
+
+/// Shared by every request.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub(crate) authority: Authority,
+    /// Password sign-in attempts per client address.
+    sign_in_limit: Arc<limits::RateLimit>,
+    /// Requests per client address to the endpoints that create things.
+    creation_limit: Arc<limits::RateLimit>,
+}
+
+impl AppState {
+    pub(crate) fn new(authority: Authority) -> Self {
+        AppState {
+            sign_in_limit: Arc::new(limits::RateLimit::new(
+                SIGN_IN_ATTEMPTS_PER_MINUTE,
+                Duration::from_secs(60),
+            )),
+            creation_limit: Arc::new(limits::RateLimit::new(
+                authority.policy().creations_per_minute,
+                Duration::from_secs(60),
+            )),
+            authority,
+        }
+    }
+
+    /// Takes one request from `client`'s creation budget, or answers 429 (audited).
+    async fn check_creation_limit(&self, client: SocketAddr) -> Result<(), ApiError> {
+        check_limit(
+            &self.authority,
+            &self.creation_limit,
+            "rate_limited",
+            client,
+        )
+        .await
+    }
+
+    /// Takes one password attempt from `client`'s budget, or answers 429 (audited).
+    async fn check_sign_in_limit(&self, client: SocketAddr) -> Result<(), ApiError> {
+        check_limit(
+            &self.authority,
+            &self.sign_in_limit,
+            "session.rate_limited",
+            client,
+        )
+        .await
+    }
+
+    /// Starts a browser session for `user_id` and returns its `Set-Cookie` value.
+    async fn start_browser_session(&self, user_id: i64) -> Result<String, ApiError> {
+        let storage = self.authority.storage();
+        let token = crate::flows::users::start_session(storage, user_id).await?;
+        Ok(extract::cookie(
+            &token,
+            crate::flows::users::SESSION_LIFETIME_MS / 1000,
+            self.authority.policy().secure_cookies,
+        ))
+    }
+}
+
+async fn check_limit(
+    authority: &Authority,
+    limit: &limits::RateLimit,
+    event: &'static str,
+    client: SocketAddr,
+) -> Result<(), ApiError> {
+    if let Err(wait) = limit.check(client.ip()) {
+        authority
+            .storage()
+            .audit(event, format!("client {}", client.ip()))
+            .await?;
+        return Err(ApiError::rate_limited(wait));
+    }
+    Ok(())
+}
+
+pub(crate) fn routes(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/live", get(live))
+        .route("/openapi.json", get(openapi))
+        .route("/jwks.json", get(jwks))
+        .merge(session::routes())
+        .merge(activations::routes())
+        .merge(logins::routes())
+        .merge(operations::routes())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(middleware::from_fn(log_failures))
+}
+
+/// Writes the cause of a failed answer to the operator's log; the client saw only its code.
+async fn log_failures(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if let Some(error::FailureCause(cause)) = response.extensions().get() {
+        eprintln!("qrauth: {cause}");
+    }
+    response
+}
+
+pub(crate) async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "No such endpoint: see docs/api.md.",
+    )
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "This endpoint does not take that method.",
+    )
+}
+
+/// `GET /api/v1/live`: the process answers HTTP. It reads nothing, so a liveness probe (or a
+/// load test's baseline) measures the server alone; `/health` also asks the database.
+async fn live() -> impl IntoResponse {
+    Json(serde_json::json!({ "status": "live" }))
+}
+
+/// `GET /api/v1/health`: whether the server and its database answer, and its version.
+async fn health(State(state): State<AppState>) -> impl IntoResponse {
+    let health = |status: &str| Health {
+        status: status.to_owned(),
+        version: VERSION.to_owned(),
+        storage: status.to_owned(),
+    };
+    match state.authority.storage().check().await {
+        Ok(()) => (StatusCode::OK, Json(health("ok"))),
+        Err(e) => {
+            eprintln!("qrauth: health check failed: {e}");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(health("unavailable")))
+        }
+    }
+}
+
+/// The OpenAPI description of this API, kept beside the code it describes.
+const OPENAPI: &str = include_str!("../../openapi.json");
+
+/// `GET /api/v1/openapi.json`.
+async fn openapi() -> impl IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI,
+    )
+}
+
+/// `GET /api/v1/jwks.json`: the key that signs identity tokens.
+async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
+    Json(serde_json::json!({
+        "keys": [&state.authority.application_info().identity_key]
+    }))
+}

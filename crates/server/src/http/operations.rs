@@ -1,0 +1,102 @@
+//! Offline operations: `/operations` (flows/operations.rs).
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use qrauth_core::Flags;
+use qrauth_core::wire::{CreateOperation, OperationView, VerifyRequest};
+
+use super::extract::{ApiJson, SignedInUser};
+use super::{ApiError, AppState};
+use crate::flows::{OperationDetails, OperationRequest};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/operations", post(create))
+        .route("/operations/{id}", get(show))
+        .route("/operations/{id}/verify", post(verify))
+}
+
+/// `POST /api/v1/operations`: a payment or login operation for the signed-in user or the
+/// user named in the body.
+async fn create(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<CreateOperation>,
+) -> Result<Response, ApiError> {
+    state.check_creation_limit(client).await?;
+    let (details, user, flags) = match body {
+        CreateOperation::Payment {
+            amount,
+            currency,
+            iban,
+            payee,
+            note,
+            user,
+            flags,
+        } => (
+            OperationDetails::Payment {
+                amount,
+                currency,
+                iban,
+                payee,
+                note,
+            },
+            user,
+            flags,
+        ),
+        CreateOperation::Login { user, flags } => (OperationDetails::Login, user, flags),
+    };
+    let flags = Flags::from_letters(flags.as_deref().unwrap_or_default()).map_err(|c| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+            format!("flags: {c:?} is not one of B, X, F, C."),
+        )
+    })?;
+    let user = match user {
+        Some(user) => user,
+        None => SignedInUser::optional(&state, &headers)
+            .await?
+            .ok_or_else(ApiError::not_signed_in)?,
+    };
+    let created = state
+        .authority
+        .create_operation(OperationRequest {
+            user,
+            details,
+            flags,
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+/// `GET /api/v1/operations/{id}`.
+async fn show(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<OperationView>, ApiError> {
+    Ok(Json(state.authority.operation(&id).await?))
+}
+
+/// `POST /api/v1/operations/{id}/verify {"code"}`: checks a typed code in any shape a person
+/// types it; a valid code for a login operation also starts a browser session.
+async fn verify(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<VerifyRequest>,
+) -> Result<Response, ApiError> {
+    let (verdict, user_id) = state.authority.verify_operation(&id, &body.code).await?;
+    match user_id {
+        Some(user_id) => {
+            let cookie = state.start_browser_session(user_id).await?;
+            Ok(([(header::SET_COOKIE, cookie)], Json(verdict)).into_response())
+        }
+        None => Ok(Json(verdict).into_response()),
+    }
+}

@@ -1,0 +1,62 @@
+//! `/api/v1/session`: password sign-in for the first factor, as an HttpOnly cookie
+//! (flows/users.rs).
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use qrauth_core::wire::{PasswordSignIn, SignedIn};
+
+use super::extract::{ApiJson, SignedInUser, cookie, session_token};
+use super::{ApiError, AppState};
+use crate::flows::users;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route("/session", post(sign_in).get(current).delete(sign_out))
+}
+
+/// `POST /api/v1/session {"user", "password"}`.
+async fn sign_in(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ApiJson(body): ApiJson<PasswordSignIn>,
+) -> Result<Response, ApiError> {
+    state.check_sign_in_limit(client).await?;
+    let storage = state.authority.storage();
+    let Some(user_id) = users::check_password(storage, &body.user, &body.password).await? else {
+        storage
+            .audit("session.sign_in_failed", format!("user {:?}", body.user))
+            .await?;
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "Wrong user name or password.",
+        ));
+    };
+    let cookie = state.start_browser_session(user_id).await?;
+    storage
+        .audit("session.signed_in", format!("user {:?}", body.user))
+        .await?;
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        Json(SignedIn { user: body.user }),
+    )
+        .into_response())
+}
+
+/// `GET /api/v1/session`: who is signed in.
+async fn current(SignedInUser(user): SignedInUser) -> Json<SignedIn> {
+    Json(SignedIn { user })
+}
+
+/// `DELETE /api/v1/session`: signs out.
+async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    if let Some(token) = session_token(&headers) {
+        users::end_session(state.authority.storage(), token).await?;
+    }
+    let expired = cookie("", 0, state.authority.policy().secure_cookies);
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, expired)]).into_response())
+}
