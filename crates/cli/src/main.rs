@@ -13,8 +13,7 @@ use qrauth_core::code::CodeFormat;
 use qrauth_core::conformance::{self, VectorKind};
 use qrauth_core::{AuthCode, OfflinePayload, PublicKey};
 use qrauth_server::{
-    Authority, KeySource, OperationDetails, OperationRequest, Policy, Server, ServerConfig,
-    VERSION, Vault,
+    Authority, CreateOperation, KeySource, Policy, Server, ServerConfig, VERSION, Vault,
 };
 
 #[derive(Parser)]
@@ -457,32 +456,29 @@ async fn create_operation(
     kind: OperationKind,
     database: &Database,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let flags = qrauth_core::Flags::from_letters(flags)
+    qrauth_core::Flags::from_letters(flags)
         .map_err(|c| format!("--flags: {c:?} is not one of B, X, F, C"))?;
-    let details = match kind {
+    let (user, flags) = (Some(user), Some(flags.to_owned()));
+    let request = match kind {
         OperationKind::Payment {
             amount,
             currency,
             iban,
             payee,
             note,
-        } => OperationDetails::Payment {
+        } => CreateOperation::Payment {
             amount,
             currency,
             iban,
             payee,
             note,
+            user,
+            flags,
         },
-        OperationKind::Login => OperationDetails::Login,
+        OperationKind::Login => CreateOperation::Login { user, flags },
     };
     let authority = database.authority(Policy::default()).await?;
-    let created = authority
-        .create_operation(OperationRequest {
-            user,
-            details,
-            flags,
-        })
-        .await?;
+    let created = authority.create_operation(request, None).await?;
     println!("{}", terminal_qr(&created.payload)?);
     println!("operation id  {}", created.operation_id);
     println!(

@@ -25,12 +25,9 @@ use axum::extract::DefaultBodyLimit;
 use tokio::net::{TcpListener, TcpSocket};
 
 pub use flows::attempts::SignatureError;
-pub use flows::{
-    ActivationError, Authority, LoginError, OperationDetails, OperationError, OperationRequest,
-    Policy, users,
-};
+pub use flows::{ActivationError, Authority, LoginError, OperationError, Policy, users};
 pub use http::{COOKIE, SIGN_IN_ATTEMPTS_PER_MINUTE};
-pub use qrauth_core::wire::{ActivationView, NewActivation, NewOperation};
+pub use qrauth_core::wire::{ActivationView, CreateOperation, NewActivation, NewOperation};
 pub use qrauth_core::{ActivationStatus, LoginState};
 pub use store::{Storage, StorageError, StorageFault};
 pub use vault::{KEY_ENV, KeySource, Vault};

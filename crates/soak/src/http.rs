@@ -30,12 +30,17 @@ impl Reply {
         serde_json::from_slice(&self.body).unwrap_or(Value::Null)
     }
 
+    /// The body as the API's answer of type `T` (`qrauth_core::wire`).
+    pub fn answer<T: serde::de::DeserializeOwned>(&self) -> Result<T, String> {
+        serde_json::from_slice(&self.body)
+            .map_err(|e| format!("{e} in {}", String::from_utf8_lossy(&self.body)))
+    }
+
     /// The API's error code, for a refusal.
     pub fn error_code(&self) -> String {
-        self.json()["error"]["code"]
-            .as_str()
+        self.answer::<qrauth_core::wire::ErrorBody>()
+            .map(|body| body.error.code)
             .unwrap_or_default()
-            .to_owned()
     }
 
     /// A header's value.

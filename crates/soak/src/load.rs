@@ -6,8 +6,17 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use qrauth_core::LoginState;
 use qrauth_core::signature::{AUTHORIZATION_HEADER, LOGIN_APPROVE_URI_ID};
+use qrauth_core::wire::{
+    CreateOperation, ErrorBody, LoginCompleted, LoginCreated, LoginView, NewOperation,
+    OperationState, OperationView, Requester, ScanCode, TokenLoginView, Verdict, VerifyRequest,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+
+use qrauth_server::Storage;
 
 use crate::http::{Client, Failed, Reply};
 use crate::server::{Account, Deployment};
@@ -225,7 +234,7 @@ enum Expectation {
     Login {
         id: String,
         secret: String,
-        state: &'static str,
+        state: LoginState,
     },
 }
 
@@ -241,16 +250,33 @@ struct User {
     remaining: Option<u64>,
 }
 
-/// `reply`'s JSON when it has `status`; otherwise what went wrong.
-fn expect(what: &str, reply: &Reply, status: u16) -> Result<Value, String> {
+/// `reply`'s answer when it has `status`; otherwise what went wrong.
+fn expect<T: DeserializeOwned>(what: &str, reply: &Reply, status: u16) -> Result<T, String> {
     if reply.status == status {
-        Ok(reply.json())
+        reply.answer().map_err(|e| format!("{what}: {e}"))
     } else {
         Err(format!(
             "{what}: expected {status}, got {}",
             reply.describe()
         ))
     }
+}
+
+/// A request body as the API takes it.
+fn wire_body(body: &impl Serialize) -> Value {
+    serde_json::to_value(body).unwrap_or(Value::Null)
+}
+
+fn scan_code(scan: &str) -> Value {
+    wire_body(&ScanCode {
+        scan_code: scan.to_owned(),
+    })
+}
+
+fn verify_body(code: &str) -> Value {
+    wire_body(&VerifyRequest {
+        code: code.to_owned(),
+    })
 }
 
 /// How long one request waits for its answer; a server being restarted takes a moment.
@@ -278,7 +304,7 @@ impl User {
     }
 
     /// A login this user left in `state`, to be checked at the end, and its flow counted.
-    fn login_ended(&mut self, id: String, secret: String, state: &'static str, flow: &'static str) {
+    fn login_ended(&mut self, id: String, secret: String, state: LoginState, flow: &'static str) {
         self.expectations
             .push(Expectation::Login { id, secret, state });
         self.finished(flow);
@@ -362,14 +388,13 @@ impl User {
         let created = self
             .call("POST", "/api/v1/logins", &[], Some(&json!({})))
             .await?;
-        let created = expect("create login", &created, 201)?;
-        let text = |key: &str| created[key].as_str().unwrap_or_default().to_owned();
-        let qr = text("qrText");
-        let scan = qr
+        let created: LoginCreated = expect("create login", &created, 201)?;
+        let scan = created
+            .qr_text
             .split_once("#scan=")
             .map(|(_, s)| s.to_owned())
-            .ok_or(format!("QR text {qr:?}"))?;
-        Ok((text("loginId"), text("pollSecret"), scan))
+            .ok_or(format!("QR text {:?}", created.qr_text))?;
+        Ok((created.login_id, created.poll_secret, scan))
     }
 
     /// The page's own request on login `id`, with its poll secret, repeated until answered.
@@ -384,10 +409,10 @@ impl User {
         .await
     }
 
-    async fn login_state(&self, id: &str, secret: &str) -> Result<String, String> {
+    async fn login_state(&self, id: &str, secret: &str) -> Result<LoginState, String> {
         let reply = self.page_call("GET", id, secret).await?;
-        let view = expect("poll", &reply, 200)?;
-        Ok(view["state"].as_str().unwrap_or_default().to_owned())
+        let view: LoginView = expect("poll", &reply, 200)?;
+        Ok(view.state)
     }
 
     /// The phone scans the page's QR: the login becomes SCANNED and shows who asks.
@@ -397,12 +422,12 @@ impl User {
                 "POST",
                 "/api/v1/token/logins/attach",
                 &[],
-                Some(&json!({"scanCode": scan})),
+                Some(&scan_code(scan)),
             )
             .await?;
-        let context = expect("attach", &reply, 200)?;
-        if context["state"] != "SCANNED" {
-            return Err(format!("attach: state {}", context["state"]));
+        let requester: Requester = expect("attach", &reply, 200)?;
+        if requester.state != LoginState::Scanned {
+            return Err(format!("attach: state {}", requester.state.as_str()));
         }
         Ok(())
     }
@@ -415,7 +440,7 @@ impl User {
         scan: &str,
         pin: &str,
     ) -> Result<Option<Reply>, String> {
-        let body = json!({"scanCode": scan});
+        let body = scan_code(scan);
         let value = self
             .token
             .sign(LOGIN_APPROVE_URI_ID, body.to_string().as_bytes(), pin)?;
@@ -435,13 +460,13 @@ impl User {
         self.attach(&scan).await?;
         if self.dice.chance(15) {
             if let Some(reply) = self.approve_once(&id, &scan, WRONG_PIN).await? {
-                expect("approve with a wrong PIN", &reply, 401)?;
+                expect::<ErrorBody>("approve with a wrong PIN", &reply, 401)?;
                 self.counted_failure(&reply);
                 self.finished("wrong PIN refused (login)");
             } else {
                 self.remaining = None;
             }
-            if self.login_state(&id, &secret).await? != "SCANNED" {
+            if self.login_state(&id, &secret).await? != LoginState::Scanned {
                 return Err(format!("login {id} left SCANNED after a wrong PIN"));
             }
         } else if self.dice.chance(20) {
@@ -450,28 +475,33 @@ impl User {
                     "POST",
                     &format!("/api/v1/token/logins/{id}/deny"),
                     &[],
-                    Some(&json!({"scanCode": scan})),
+                    Some(&scan_code(&scan)),
                 )
                 .await?;
-            if reply.status != 200 && self.login_state(&id, &secret).await? != "DENIED" {
+            if reply.status != 200 && self.login_state(&id, &secret).await? != LoginState::Denied {
                 return Err(format!("deny: {}", reply.describe()));
             }
-            self.login_ended(id, secret, "DENIED", "online login denied");
+            self.login_ended(id, secret, LoginState::Denied, "online login denied");
             return Ok(());
         }
         // Approve with the right PIN; a cut-off approval is looked up, then signed afresh (the
         // same signature again would be a replay, which the server rightly refuses).
         loop {
             if let Some(reply) = self.approve_once(&id, &scan, PIN).await? {
-                expect("approve", &reply, 200)?;
+                expect::<TokenLoginView>("approve", &reply, 200)?;
                 self.remaining = Some(5);
                 break;
             }
             self.remaining = None;
-            match self.login_state(&id, &secret).await?.as_str() {
-                "APPROVED" => break,
-                "SCANNED" => continue,
-                other => return Err(format!("login {id} is {other} after a cut-off approval")),
+            match self.login_state(&id, &secret).await? {
+                LoginState::Approved => break,
+                LoginState::Scanned => continue,
+                other => {
+                    return Err(format!(
+                        "login {id} is {} after a cut-off approval",
+                        other.as_str()
+                    ));
+                }
             }
         }
         let bearer = format!("Bearer {secret}");
@@ -479,19 +509,21 @@ impl User {
         let complete = format!("/api/v1/logins/{id}/complete");
         loop {
             if let Some(reply) = self.once("POST", &complete, &auth, None).await {
-                let done = expect("complete", &reply, 200)?;
-                if done["idToken"]
-                    .as_str()
-                    .is_none_or(|t| t.split('.').count() != 3)
-                {
-                    return Err(format!("complete: no identity token in {done}"));
+                let done: LoginCompleted = expect("complete", &reply, 200)?;
+                if done.id_token.split('.').count() != 3 {
+                    return Err(format!("complete: no identity token in {done:?}"));
                 }
                 break;
             }
-            match self.login_state(&id, &secret).await?.as_str() {
-                "COMPLETED" => break,
-                "APPROVED" => continue,
-                other => return Err(format!("login {id} is {other} after a cut-off completion")),
+            match self.login_state(&id, &secret).await? {
+                LoginState::Completed => break,
+                LoginState::Approved => continue,
+                other => {
+                    return Err(format!(
+                        "login {id} is {} after a cut-off completion",
+                        other.as_str()
+                    ));
+                }
             }
         }
         // Completing twice gives a second identity token to nobody.
@@ -499,7 +531,7 @@ impl User {
         if again.status != 409 {
             return Err(format!("second completion: {}", again.describe()));
         }
-        self.login_ended(id, secret, "COMPLETED", "online login completed");
+        self.login_ended(id, secret, LoginState::Completed, "online login completed");
         Ok(())
     }
 
@@ -510,7 +542,7 @@ impl User {
             self.attach(&scan).await?;
         }
         let reply = self.page_call("DELETE", &id, &secret).await?;
-        if reply.status != 200 && self.login_state(&id, &secret).await? != "CANCELED" {
+        if reply.status != 200 && self.login_state(&id, &secret).await? != LoginState::Canceled {
             return Err(format!("cancel: {}", reply.describe()));
         }
         // The phone is too late: a cancelled login cannot be approved.
@@ -527,30 +559,34 @@ impl User {
         if late.status != 409 {
             return Err(format!("approving a cancelled login: {}", late.describe()));
         }
-        self.login_ended(id, secret, "CANCELED", "online login cancelled");
+        self.login_ended(id, secret, LoginState::Canceled, "online login cancelled");
         Ok(())
     }
 
     async fn new_payment(&mut self) -> Result<(String, String), String> {
         let cents = 100 + self.dice.below(99_900);
-        let body = json!({
-            "type": "payment",
-            "amount": format!("{}.{:02}", cents / 100, cents % 100),
-            "currency": "EUR",
-            "iban": "CZ6508000000192000145399",
-            "payee": "Soak test",
-            "user": self.name,
+        let body = wire_body(&CreateOperation::Payment {
+            amount: format!("{}.{:02}", cents / 100, cents % 100),
+            currency: "EUR".into(),
+            iban: "CZ6508000000192000145399".into(),
+            payee: Some("Soak test".into()),
+            note: None,
+            user: Some(self.name.clone()),
+            flags: None,
         });
         let reply = self
             .call("POST", "/api/v1/operations", &[], Some(&body))
             .await?;
-        let created = expect("create operation", &reply, 201)?;
-        let text = |key: &str| created[key].as_str().unwrap_or_default().to_owned();
-        Ok((text("operationId"), text("payload")))
+        let created: NewOperation = expect("create operation", &reply, 201)?;
+        Ok((created.operation_id, created.payload))
     }
 
     fn counted_failure(&mut self, reply: &Reply) {
-        let left = reply.json()["remainingAttempts"].as_u64();
+        // A verdict says how many are left; a refused approval (an error) does not.
+        let left = reply
+            .answer::<Verdict>()
+            .ok()
+            .map(|v| u64::from(v.remaining_attempts));
         if let (Some(known), Some(left)) = (self.remaining, left)
             && left != known - 1
         {
@@ -568,13 +604,13 @@ impl User {
             let wrong = self.token.offline_code(&payload, WRONG_PIN)?;
             // Not repeated when cut off: a repeat would count a second failure.
             if let Some(reply) = self
-                .once("POST", &path, &[], Some(&json!({"code": wrong})))
+                .once("POST", &path, &[], Some(&verify_body(&wrong)))
                 .await
             {
-                let verdict = expect("verify a wrong code", &reply, 200)?;
-                if verdict["valid"] != false {
+                let verdict: Verdict = expect("verify a wrong code", &reply, 200)?;
+                if verdict.valid {
                     return Err(format!(
-                        "a code made with a wrong PIN was accepted: {verdict}"
+                        "a code made with a wrong PIN was accepted: {verdict:?}"
                     ));
                 }
                 self.counted_failure(&reply);
@@ -584,10 +620,10 @@ impl User {
             }
         }
         let code = self.token.offline_code(&payload, PIN)?;
-        let body = json!({"code": code});
+        let body = verify_body(&code);
         let reply = self.call("POST", &path, &[], Some(&body)).await?;
         match (reply.status, reply.error_code().as_str()) {
-            (200, _) if reply.json()["valid"] == true => {}
+            (200, _) if reply.answer::<Verdict>().is_ok_and(|v| v.valid) => {}
             // A cut-off attempt that had committed: the repeat finds it approved.
             (409, "operation_already_approved") => {}
             _ => return Err(format!("verify the right code: {}", reply.describe())),
@@ -630,22 +666,29 @@ impl User {
                         .await
                     {
                         Ok(reply) => {
-                            let state = reply.json()["state"]
-                                .as_str()
-                                .unwrap_or_default()
-                                .to_owned();
-                            let wanted = if *approved { "APPROVED" } else { "EXPIRED" };
-                            (state != wanted)
-                                .then(|| format!("operation {id} is {state}, not {wanted}"))
+                            let wanted = if *approved {
+                                OperationState::Approved
+                            } else {
+                                OperationState::Expired
+                            };
+                            match reply.answer::<OperationView>() {
+                                Ok(view) if view.state == wanted => None,
+                                Ok(view) => Some(format!(
+                                    "operation {id} is {}, not {}",
+                                    view.state.as_str(),
+                                    wanted.as_str()
+                                )),
+                                Err(e) => Some(format!("operation {id}: {e}")),
+                            }
                         }
                         Err(e) => Some(e),
                     }
                 }
                 Expectation::Login { id, secret, state } => {
                     match self.login_state(id, secret).await {
-                        Ok(found) => {
-                            (found != *state).then(|| format!("login {id} is {found}, not {state}"))
-                        }
+                        Ok(found) => (found != *state).then(|| {
+                            format!("login {id} is {}, not {}", found.as_str(), state.as_str())
+                        }),
                         Err(e) => Some(e),
                     }
                 }
@@ -659,26 +702,20 @@ impl User {
 }
 
 /// The deployment's database as it is on disk, opened beside the server without writing to it.
-fn read_only(deployment: &Deployment) -> Result<rusqlite::Connection, String> {
-    rusqlite::Connection::open_with_flags(
-        &deployment.database,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .map_err(|e| e.to_string())
+fn read_only(deployment: &Deployment) -> Result<Storage, String> {
+    Storage::open_read_only(&deployment.database).map_err(|e| e.to_string())
 }
 
-/// Counters of every activation as the database holds them now.
-fn counters(deployment: &Deployment) -> Result<BTreeMap<String, (i64, i64)>, String> {
-    let connection = read_only(deployment)?;
-    let mut statement = connection
-        .prepare("SELECT id, counter, failed_attempts FROM activations WHERE status = 'ACTIVE'")
+/// Counters and failed attempts of every activation as the database holds them now.
+async fn counters(deployment: &Deployment) -> Result<BTreeMap<String, (i64, u32)>, String> {
+    let counters = read_only(deployment)?
+        .active_counters()
+        .await
         .map_err(|e| e.to_string())?;
-    let rows = statement
-        .query_map([], |row| {
-            Ok((row.get::<_, String>(0)?, (row.get(1)?, row.get(2)?)))
-        })
-        .map_err(|e| e.to_string())?;
-    rows.collect::<Result<_, _>>().map_err(|e| e.to_string())
+    Ok(counters
+        .into_iter()
+        .map(|(id, counter, failed)| (id, (counter, failed)))
+        .collect())
 }
 
 /// The `qrauth serve` options for a plan: its lifetimes, and no per-address creation limit
@@ -753,7 +790,7 @@ pub async fn run(
     let mut problems = Vec::new();
     for moment in moments {
         tokio::time::sleep_until((began + moment).into()).await;
-        let before = counters(deployment)?;
+        let before = counters(deployment).await?;
         server.kill().await;
         let killed = Instant::now();
         server = deployment.start().await?;
@@ -761,7 +798,7 @@ pub async fn run(
             killed_at: killed - began,
             answered_after: killed.elapsed(),
         });
-        let after = counters(deployment)?;
+        let after = counters(deployment).await?;
         for (id, (counter, _)) in &before {
             match after.get(id) {
                 Some((now, _)) if now >= counter => {}
@@ -787,7 +824,7 @@ pub async fn run(
         checked += user.check().await;
     }
     for user in &users {
-        let counters = counters(deployment)?;
+        let counters = counters(deployment).await?;
         match counters.get(user.token.activation_id()) {
             Some((server, _)) if (*server as u64) <= user.token.counter() => {}
             Some((server, _)) => problems.push(format!(
@@ -798,8 +835,8 @@ pub async fn run(
             None => problems.push(format!("{}: activation not active at the end", user.name)),
         }
     }
-    problems.extend(stuck(deployment)?);
-    problems.extend(approved_twice(deployment)?);
+    problems.extend(stuck(deployment).await?);
+    problems.extend(approved_twice(deployment).await?);
     let panics: Vec<String> = server
         .log_lines()
         .into_iter()
@@ -830,52 +867,37 @@ pub async fn run(
 /// Logins and operations that are not final although their time is up. Expiry is applied when
 /// a row is read, so a row past its expiry is EXPIRED to everyone who asks; a row whose expiry
 /// is further away than a lifetime could never leave its state.
-fn stuck(deployment: &Deployment) -> Result<Vec<String>, String> {
-    let connection = read_only(deployment)?;
+async fn stuck(deployment: &Deployment) -> Result<Vec<String>, String> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_err(|e| e.to_string())?
         .as_millis() as i64;
-    let mut found = Vec::new();
-    for sql in [
-        "SELECT 'login ' || id || ' ' || state FROM login_sessions
-         WHERE state IN ('PENDING', 'SCANNED', 'APPROVED') AND expires_ms > ?1",
-        "SELECT 'operation ' || id || ' ' || state FROM operations
-         WHERE state = 'PENDING' AND expires_ms > ?1",
-    ] {
-        let mut statement = connection.prepare(sql).map_err(|e| e.to_string())?;
-        let rows = statement
-            .query_map([now], |row| row.get::<_, String>(0))
-            .map_err(|e| e.to_string())?;
-        for row in rows {
-            found.push(format!(
-                "{} has not expired after the load",
-                row.map_err(|e| e.to_string())?
-            ));
-        }
-    }
-    Ok(found)
+    let waiting = read_only(deployment)?
+        .waiting_at(now)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(waiting
+        .into_iter()
+        .map(|row| format!("{row} has not expired after the load"))
+        .collect())
 }
 
 /// Operations whose approval the audit log records more than once.
-fn approved_twice(deployment: &Deployment) -> Result<Vec<String>, String> {
-    let connection = read_only(deployment)?;
-    let mut statement = connection
-        .prepare(
-            "SELECT substr(detail, 1, 36) AS id, count(*) FROM audit_log
-             WHERE event = 'operation.approved' GROUP BY id HAVING count(*) > 1",
-        )
+async fn approved_twice(deployment: &Deployment) -> Result<Vec<String>, String> {
+    let approvals = read_only(deployment)?
+        .audit_details("operation.approved")
+        .await
         .map_err(|e| e.to_string())?;
-    let rows = statement
-        .query_map([], |row| {
-            Ok(format!(
-                "operation {} approved {} times",
-                row.get::<_, String>(0)?,
-                row.get::<_, i64>(1)?
-            ))
-        })
-        .map_err(|e| e.to_string())?;
-    rows.collect::<Result<_, _>>().map_err(|e| e.to_string())
+    let mut times: BTreeMap<String, usize> = BTreeMap::new();
+    for detail in approvals {
+        let id = detail.split(' ').next().unwrap_or_default().to_owned();
+        *times.entry(id).or_default() += 1;
+    }
+    Ok(times
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(id, n)| format!("operation {id} approved {n} times"))
+        .collect())
 }
 
 #[cfg(test)]

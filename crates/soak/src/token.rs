@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use qrauth_core::OfflinePayload;
 use qrauth_core::keys::{PrivateKey, PublicKey};
+use qrauth_core::wire::{ApplicationInfo, CommitRequest};
 use qrauth_token::StoredActivation;
 use qrauth_token::activation::NewActivation;
-use serde_json::json;
 
 use crate::http::{Client, Failed};
 
@@ -34,18 +34,18 @@ impl Token {
             .send("GET", "/api/v1/application", &[], None, wait)
             .await
             .map_err(|e| e.to_string())?
-            .json();
-        let master = application["masterPublicKey"].as_str().unwrap_or_default();
-        let master = PublicKey::from_base64(master).map_err(|e| format!("master key: {e}"))?;
+            .answer::<ApplicationInfo>()?;
+        let master = PublicKey::from_base64(&application.master_public_key)
+            .map_err(|e| format!("master key: {e}"))?;
         let code = qrauth_core::activation::verify_activation_qr(activation_qr, &master)
             .map_err(|e| format!("activation QR: {e}"))?;
         let device = PrivateKey::from_random(&random()?).map_err(|e| e.to_string())?;
-        let body = json!({
-            "activationCode": code.as_str(),
-            "devicePublicKey": device.public_key().to_base64(),
-            "deviceName": name,
+        let body = serde_json::to_string(&CommitRequest {
+            activation_code: code.as_str().to_owned(),
+            device_public_key: device.public_key().to_base64(),
+            device_name: Some(name.to_owned()),
         })
-        .to_string();
+        .map_err(|e| e.to_string())?;
         let reply = client
             .send(
                 "POST",

@@ -6,44 +6,13 @@
 use qrauth_core::operation::{Date, Decimal};
 use qrauth_core::payload::{KeyType, PayloadContent, build_payload};
 use qrauth_core::signature::{DEFAULT_COMPONENT_LENGTH, OFFLINE_URI_ID, offline_message};
-use qrauth_core::wire::{NewOperation, OperationState, OperationView, Verdict};
+use qrauth_core::wire::{CreateOperation, NewOperation, OperationState, OperationView, Verdict};
 use qrauth_core::{ActivationStatus, AuthCode, CodeError, Field, Flags, OperationData};
 
 use super::attempts::SignatureError;
 use super::{Authority, ms_until, open_activation_key};
 use crate::secrets::{random, random_uuid};
 use crate::store::{NewOperationRow, StorageError, now_ms};
-
-/// What is to be approved.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum OperationDetails {
-    /// A payment to an account.
-    Payment {
-        /// The amount as written, such as `1250.00`: positive, at most two decimals.
-        amount: String,
-        /// ISO 4217, such as `EUR`.
-        currency: String,
-        /// The payee's IBAN; spaces are ignored.
-        iban: String,
-        /// Who is paid, at most 70 characters: the title becomes "Payment to {payee}".
-        payee: Option<String>,
-        /// A note for the payer, at most 140 characters.
-        note: Option<String>,
-    },
-    /// Signing in.
-    Login,
-}
-
-/// A request for an operation.
-#[derive(Clone, Debug)]
-pub struct OperationRequest {
-    /// Whose token approves it.
-    pub user: String,
-    /// What it is.
-    pub details: OperationDetails,
-    /// Flags for the token (B, X, F, C).
-    pub flags: Flags,
-}
 
 /// Why an operation could not be made or approved.
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +32,12 @@ pub enum OperationError {
     /// The typed text is not a code.
     #[error("{0}")]
     InvalidCode(CodeError),
+    /// A flag letter other than B, X, F and C.
+    #[error("flags: {0:?} is not one of B, X, F, C")]
+    InvalidFlag(char),
+    /// The request names no user and comes from no signed-in browser.
+    #[error("the operation names no user")]
+    NoUser,
     /// The database failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -140,18 +115,19 @@ fn text_field<'a>(
 
 /// The title, message and operation data of a request.
 fn describe(
-    details: &OperationDetails,
+    details: &CreateOperation,
     user: &str,
     service: &str,
 ) -> Result<(String, String, String), OperationError> {
     let invalid = |m: String| OperationError::InvalidField(m);
     match details {
-        OperationDetails::Payment {
+        CreateOperation::Payment {
             amount,
             currency,
             iban,
             payee,
             note,
+            ..
         } => {
             let amount_value = Decimal::parse(amount.trim())
                 .filter(|d| d.units > 0 && d.scale <= 2)
@@ -205,7 +181,7 @@ fn describe(
                 data,
             ))
         }
-        OperationDetails::Login => Ok((
+        CreateOperation::Login { .. } => Ok((
             "Sign in".into(),
             format!("Sign in to {service} as {user}"),
             "A2".into(),
@@ -214,27 +190,35 @@ fn describe(
 }
 
 impl Authority {
-    /// Makes an offline operation and its signed payload.
+    /// Makes an offline operation and its signed payload, for the user the request names or
+    /// else the `signed_in` one.
     pub async fn create_operation(
         &self,
-        request: OperationRequest,
+        request: CreateOperation,
+        signed_in: Option<String>,
     ) -> Result<NewOperation, OperationError> {
-        if !super::users::valid_name(&request.user) {
+        let (user, flags) = match &request {
+            CreateOperation::Payment { user, flags, .. }
+            | CreateOperation::Login { user, flags } => (user, flags),
+        };
+        let flags = Flags::from_letters(flags.as_deref().unwrap_or_default())
+            .map_err(OperationError::InvalidFlag)?;
+        let user = user.clone().or(signed_in).ok_or(OperationError::NoUser)?;
+        if !super::users::valid_name(&user) {
             return Err(OperationError::InvalidField(format!(
-                "user {:?}: not a user name",
-                request.user
+                "user {user:?}: not a user name"
             )));
         }
         let (title, message, operation_data) =
-            describe(&request.details, &request.user, &self.policy.service_name)?;
+            describe(&request, &user, &self.policy.service_name)?;
         let id = random_uuid()?;
         let nonce = random::<16>()?;
         let nonce_text = qrauth_core::base64::encode(&nonce);
         let now = now_ms();
         let expires_at = now + self.policy.operation_lifetime.as_millis() as i64;
-        let kind = match request.details {
-            OperationDetails::Payment { .. } => "payment",
-            OperationDetails::Login => "login",
+        let kind = match request {
+            CreateOperation::Payment { .. } => "payment",
+            CreateOperation::Login { .. } => "login",
         };
         let authority = self.clone();
         let (row_id, row_nonce) = (id.clone(), nonce_text.clone());
@@ -246,12 +230,10 @@ impl Authority {
                     title,
                     message,
                     operation_data: operation_data.clone(),
-                    flags: request.flags,
+                    flags,
                     totp: None,
                 };
-                let (payload, key_type, activation_id) = match tx
-                    .newest_active_activation(&request.user)?
-                {
+                let (payload, key_type, activation_id) = match tx.newest_active_activation(&user)? {
                     Some((activation_id, sealed)) => {
                         let key = open_activation_key(&authority.vault, &activation_id, &sealed)?;
                         let payload = build_payload(&content, &nonce, KeyType::Personalized, &key);
@@ -267,22 +249,19 @@ impl Authority {
                 tx.insert_operation(&NewOperationRow {
                     id: &row_id,
                     kind,
-                    user: &request.user,
+                    user: &user,
                     activation_id: activation_id.as_deref(),
                     key_type,
                     payload: &payload,
                     nonce: &row_nonce,
                     operation_data: &operation_data,
-                    allow_biometry: request.flags.biometry,
+                    allow_biometry: flags.biometry,
                     created_ms: now,
                     expires_ms: expires_at,
                 })?;
                 tx.record(
                     "operation.created",
-                    &format!(
-                        "{row_id} {kind} for user {:?} key type {key_type}",
-                        request.user
-                    ),
+                    &format!("{row_id} {kind} for user {user:?} key type {key_type}"),
                 )?;
                 Ok((payload, key_type))
             })

@@ -250,6 +250,11 @@ impl From<OperationError> for ApiError {
                 "This operation has expired; start again for a new code.",
             ),
             OperationError::InvalidCode(e) => ApiError::invalid("invalid_code", format!("{e}.")),
+            OperationError::InvalidFlag(c) => ApiError::invalid(
+                "invalid_request",
+                format!("flags: {c:?} is not one of B, X, F, C."),
+            ),
+            OperationError::NoUser => ApiError::not_signed_in(),
             OperationError::Storage(e) => e.into(),
         }
     }

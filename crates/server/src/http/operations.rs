@@ -7,12 +7,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use qrauth_core::Flags;
 use qrauth_core::wire::{CreateOperation, OperationView, VerifyRequest};
 
 use super::extract::{ApiJson, SignedInUser};
 use super::{ApiError, AppState};
-use crate::flows::{OperationDetails, OperationRequest};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -30,49 +28,8 @@ async fn create(
     ApiJson(body): ApiJson<CreateOperation>,
 ) -> Result<Response, ApiError> {
     state.check_creation_limit(client).await?;
-    let (details, user, flags) = match body {
-        CreateOperation::Payment {
-            amount,
-            currency,
-            iban,
-            payee,
-            note,
-            user,
-            flags,
-        } => (
-            OperationDetails::Payment {
-                amount,
-                currency,
-                iban,
-                payee,
-                note,
-            },
-            user,
-            flags,
-        ),
-        CreateOperation::Login { user, flags } => (OperationDetails::Login, user, flags),
-    };
-    let flags = Flags::from_letters(flags.as_deref().unwrap_or_default()).map_err(|c| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_request",
-            format!("flags: {c:?} is not one of B, X, F, C."),
-        )
-    })?;
-    let user = match user {
-        Some(user) => user,
-        None => SignedInUser::optional(&state, &headers)
-            .await?
-            .ok_or_else(ApiError::not_signed_in)?,
-    };
-    let created = state
-        .authority
-        .create_operation(OperationRequest {
-            user,
-            details,
-            flags,
-        })
-        .await?;
+    let signed_in = SignedInUser::optional(&state, &headers).await?;
+    let created = state.authority.create_operation(body, signed_in).await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
