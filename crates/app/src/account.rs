@@ -5,7 +5,10 @@ use leptos::task::{spawn_local, spawn_local_scoped_with_cancellation};
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
-use crate::api::{self, Activation, ActivationOffer, ApiError, Identity};
+use qrauth_core::ActivationStatus;
+use qrauth_core::wire::{ActivationView, NewActivation, SignedIn};
+
+use crate::api::{self, ApiError};
 use crate::clock::{PageVisibility, use_clock};
 use crate::countdown::{ExpiringQr, Unavailable, renewable};
 use crate::poll::{PollPlan, poll_until_final};
@@ -21,7 +24,7 @@ pub fn RequireSignIn<V: IntoView + 'static>(
     #[prop(into)]
     purpose: String,
     /// The page for a signed-in person.
-    signed_in: impl Fn(Identity) -> V + Send + Sync + 'static,
+    signed_in: impl Fn(SignedIn) -> V + Send + Sync + 'static,
 ) -> impl IntoView {
     let identity = LocalResource::new(api::identity);
     move || match identity.get() {
@@ -48,13 +51,13 @@ pub fn AccountPage() -> impl IntoView {
     view! {
         <RequireSignIn
             purpose="to see your account"
-            signed_in=|who: Identity| view! { <Account who/> }
+            signed_in=|who: SignedIn| view! { <Account who/> }
         />
     }
 }
 
 #[component]
-fn Account(who: Identity) -> impl IntoView {
+fn Account(who: SignedIn) -> impl IntoView {
     let navigate = use_navigate();
     let (activating, set_activating) = signal(false);
     let sign_out = move |_| {
@@ -111,11 +114,11 @@ fn ActivationOffers() -> impl IntoView {
 /// An activation code with its QR, until the token takes it; then the fingerprint to compare.
 #[component]
 fn ActivationOfferView(
-    offer: ActivationOffer,
+    offer: NewActivation,
     renewals: RwSignal<u32>,
     renew: Callback<()>,
 ) -> impl IntoView {
-    let (committed, set_committed) = signal(None::<Activation>);
+    let (committed, set_committed) = signal(None::<ActivationView>);
     let clock = use_clock();
     let activation_id = offer.activation_id.clone();
     spawn_local_scoped_with_cancellation(async move {
@@ -132,7 +135,7 @@ fn ActivationOfferView(
                 async move { api::activation(&id).await }
             },
             // An expired code ends as REMOVED, but the countdown renews it first.
-            |activation: &Activation| activation.status == "ACTIVE",
+            |activation: &ActivationView| activation.status == ActivationStatus::Active,
             |_| {},
         )
         .await;
@@ -168,7 +171,7 @@ fn ActivationOfferView(
 }
 
 #[component]
-fn Committed(activation: Activation) -> impl IntoView {
+fn Committed(activation: ActivationView) -> impl IntoView {
     let fingerprint = activation
         .fingerprint
         .as_deref()

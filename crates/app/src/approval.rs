@@ -6,22 +6,22 @@ use qrauth_core::OfflinePayload;
 use qrauth_token::OfflineOperation;
 
 use crate::account::RequireSignIn;
-use crate::api::{self, NewPayment, Operation};
+use qrauth_core::wire::{CreateOperation, NewOperation};
+
+use crate::api;
 use crate::countdown::{Unavailable, renewable};
 use crate::offline::OfflineCodeEntry;
 use crate::operation::OperationView;
 
-/// The payment the form starts with (a valid Czech IBAN, so the demo works as it is).
-fn example_payment() -> NewPayment {
-    NewPayment {
-        kind: "payment",
-        amount: "1250.00".into(),
-        currency: "EUR".into(),
-        iban: "CZ65 0800 0000 1920 0014 5399".into(),
-        payee: "Bytové družstvo Žižkov".into(),
-        note: "Rent for December".into(),
-    }
-}
+/// The payment the form starts with (a valid Czech IBAN, so the demo works as it is): amount,
+/// currency, IBAN, payee and note.
+const EXAMPLE_PAYMENT: [&str; 5] = [
+    "1250.00",
+    "EUR",
+    "CZ65 0800 0000 1920 0014 5399",
+    "Bytové družstvo Žižkov",
+    "Rent for December",
+];
 
 /// The approval page.
 #[component]
@@ -33,7 +33,7 @@ pub fn ApprovalPage() -> impl IntoView {
 
 #[component]
 fn Approval() -> impl IntoView {
-    let (payment, set_payment) = signal(None::<NewPayment>);
+    let (payment, set_payment) = signal(None::<CreateOperation>);
     view! {
         <section class="card" aria-labelledby="approval-title">
             <h1 id="approval-title">"Approve a payment"</h1>
@@ -46,13 +46,9 @@ fn Approval() -> impl IntoView {
 }
 
 #[component]
-fn PaymentForm(chosen: Callback<NewPayment>) -> impl IntoView {
-    let start = example_payment();
-    let amount = RwSignal::new(start.amount);
-    let currency = RwSignal::new(start.currency);
-    let iban = RwSignal::new(start.iban);
-    let payee = RwSignal::new(start.payee);
-    let note = RwSignal::new(start.note);
+fn PaymentForm(chosen: Callback<CreateOperation>) -> impl IntoView {
+    let [amount, currency, iban, payee, note] =
+        EXAMPLE_PAYMENT.map(|value| RwSignal::new(value.to_owned()));
     view! {
         <form
             class="stack"
@@ -60,13 +56,15 @@ fn PaymentForm(chosen: Callback<NewPayment>) -> impl IntoView {
             on:submit=move |ev| {
                 ev.prevent_default();
                 chosen
-                    .run(NewPayment {
-                        kind: "payment",
+                    .run(CreateOperation::Payment {
                         amount: amount.get_untracked().trim().to_owned(),
                         currency: currency.get_untracked().trim().to_uppercase(),
                         iban: iban.get_untracked(),
-                        payee: payee.get_untracked(),
-                        note: note.get_untracked(),
+                        payee: Some(payee.get_untracked()),
+                        note: Some(note.get_untracked()),
+                        // The signed-in person pays.
+                        user: None,
+                        flags: None,
                     });
             }
         >
@@ -94,7 +92,7 @@ fn PaymentForm(chosen: Callback<NewPayment>) -> impl IntoView {
 }
 
 #[component]
-fn PaymentApproval(payment: NewPayment, again: Callback<()>) -> impl IntoView {
+fn PaymentApproval(payment: CreateOperation, again: Callback<()>) -> impl IntoView {
     let (operation, renew) = renewable(move || {
         let payment = payment.clone();
         async move { api::create_payment(&payment).await }
@@ -139,7 +137,7 @@ fn PaymentApproval(payment: NewPayment, again: Callback<()>) -> impl IntoView {
 /// The payment as the token will show it: read from the payload the QR carries, so the page
 /// and the phone cannot disagree.
 #[component]
-fn PaymentDetails(operation: Operation) -> impl IntoView {
+fn PaymentDetails(operation: NewOperation) -> impl IntoView {
     match OfflinePayload::parse(&operation.payload) {
         Ok(payload) => {
             view! { <OperationView operation=OfflineOperation::of(&payload)/> }.into_any()

@@ -4,12 +4,14 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::{self, ApiError, Operation, Verification};
+use qrauth_core::wire::{NewOperation, Verdict};
+
+use crate::api::{self, ApiError};
 use crate::code_field::{CodeField, CodeVerdict};
 use crate::countdown::ExpiringQr;
 
 /// What a verification answer means for the person who typed the code.
-pub fn verdict_of(answer: Result<Verification, ApiError>) -> Result<Verification, CodeVerdict> {
+pub fn verdict_of(answer: Result<Verdict, ApiError>) -> Result<Verdict, CodeVerdict> {
     match answer {
         Ok(verification) if verification.valid => Ok(verification),
         Ok(verification) if verification.blocked() => Err(CodeVerdict::Blocked),
@@ -35,7 +37,7 @@ pub fn verdict_of(answer: Result<Verification, ApiError>) -> Result<Verification
 #[component]
 pub fn OfflineCodeEntry(
     /// The operation to approve.
-    operation: Operation,
+    operation: NewOperation,
     /// The QR's accessible name.
     #[prop(into)]
     qr_label: String,
@@ -47,7 +49,7 @@ pub fn OfflineCodeEntry(
     /// Makes a new operation.
     renew: Callback<()>,
     /// Gets the answer to the right code.
-    approved: Callback<Verification>,
+    approved: Callback<Verdict>,
 ) -> impl IntoView {
     let (verdict, set_verdict) = signal(None::<CodeVerdict>);
     let (busy, set_busy) = signal(false);

@@ -9,7 +9,9 @@ use leptos::task::{spawn_local, spawn_local_scoped_with_cancellation};
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::api::{self, ApiError, LoginSession, LoginState, LoginStatus};
+use qrauth_core::wire::{LoginCreated, LoginView};
+
+use crate::api::{self, ApiError, LoginState};
 use crate::clock::{PageVisibility, use_clock};
 use crate::countdown::{ExpiringQr, RenewButton, Unavailable, renewable, renewable_from};
 use crate::offline::OfflineCodeEntry;
@@ -187,7 +189,7 @@ pub fn ScanWithPhone() -> impl IntoView {
 
 /// One login session on screen: its QR, countdown and state, polled until final.
 #[component]
-fn LiveLogin(login: LoginSession, renewals: RwSignal<u32>, renew: Callback<()>) -> impl IntoView {
+fn LiveLogin(login: LoginCreated, renewals: RwSignal<u32>, renew: Callback<()>) -> impl IntoView {
     let (progress, set_progress) = signal(LoginProgress::Waiting);
     let settled = Arc::new(AtomicBool::new(false));
     let navigate = use_navigate();
@@ -195,8 +197,11 @@ fn LiveLogin(login: LoginSession, renewals: RwSignal<u32>, renew: Callback<()>) 
     let expires_at_ms = clock.now_ms() + login.expires_in_ms as f64;
     let cleanup_clock = clock.clone();
     let plan = PollPlan {
-        interval_ms: f64::from(login.poll_interval_ms),
-        long_poll_seconds: login.long_poll_max_seconds,
+        interval_ms: login.poll_interval_ms as f64,
+        // A server that sets no long-poll time is polled at the interval.
+        long_poll_seconds: u32::try_from(login.long_poll_max_seconds)
+            .ok()
+            .filter(|&seconds| seconds > 0),
     };
     let polled = login.clone();
     let done = Arc::clone(&settled);
@@ -205,7 +210,7 @@ fn LiveLogin(login: LoginSession, renewals: RwSignal<u32>, renew: Callback<()>) 
             &clock,
             &PageVisibility::of_page(),
             plan,
-            |last: Option<&LoginStatus>, wait| {
+            |last: Option<&LoginView>, wait| {
                 let known = last.map_or(LoginState::Pending, |s| s.state);
                 let login = polled.clone();
                 async move { api::poll_login(&login, known, wait).await }

@@ -11,8 +11,9 @@ use qrauth_app::token::review::{OfflineReview, PayloadRefused};
 use qrauth_app::token::scan::{ScanError, Scanned, decode_rgba, picture_scales};
 use qrauth_core::operation::{Date, Decimal};
 use qrauth_core::payload::{KeyType, PayloadContent, build_payload};
+use qrauth_core::wire::Committed;
 use qrauth_core::{Field, Flags, OfflinePayload, OperationData, PrivateKey, base64};
-use qrauth_token::activation::{CommitAnswer, NewActivation, find_signer};
+use qrauth_token::activation::{NewActivation, find_signer};
 use qrauth_token::{ErrorCorrection, OfflineOperation, QrMatrix, StoredActivation, TokenError};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -41,13 +42,14 @@ impl Bank {
         let activation = StoredActivation::derive(NewActivation {
             server: "https://bank.example",
             device: &key(5),
-            answer: CommitAnswer {
+            answer: Committed {
                 activation_id: "0f0e0d0c-0000-4000-8000-000000000001".into(),
                 user: "bohumila".into(),
                 server_public_key: server.public_key().to_base64(),
                 ctr_data: base64::encode(&[9u8; 16]),
                 master_public_key: master.public_key().to_base64(),
                 application_secret: base64::encode(&[1u8; 16]),
+                max_failed_attempts: 5,
                 lookahead: 20,
             },
             device_name: "Chrome 131 on Android",

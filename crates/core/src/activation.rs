@@ -244,6 +244,7 @@ pub fn fingerprint(device: &PublicKey, activation_id: &str, server: &PublicKey) 
     derive(serde::Serialize, serde::Deserialize),
     serde(rename_all = "SCREAMING_SNAKE_CASE")
 )]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify))]
 pub enum ActivationStatus {
     /// The code was issued; no token has committed yet.
     Created,

@@ -13,6 +13,7 @@
     derive(serde::Serialize, serde::Deserialize),
     serde(rename_all = "SCREAMING_SNAKE_CASE")
 )]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify))]
 pub enum LoginState {
     /// Waiting for a token to scan the QR.
     Pending,

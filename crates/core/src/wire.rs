@@ -14,6 +14,7 @@ pub use crate::login::LoginState;
 
 /// Every error: `{"error": {"code": "...", "message": "..."}}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify), tsify(missing_as_null))]
 pub struct ErrorBody {
     /// The error.
     pub error: ErrorDetail,
@@ -21,6 +22,7 @@ pub struct ErrorBody {
 
 /// A code programs can rely on and a message for people.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify), tsify(missing_as_null))]
 pub struct ErrorDetail {
     /// Stable, such as `login_expired`.
     pub code: String,
@@ -30,6 +32,7 @@ pub struct ErrorDetail {
 
 /// `GET /health`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify), tsify(missing_as_null))]
 pub struct Health {
     /// `ok`, or `unavailable` when the storage does not answer.
     pub status: String,
@@ -41,6 +44,7 @@ pub struct Health {
 
 /// A P-256 public key as a JWK (RFC 7517), with the key id tokens name in their header.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify), tsify(missing_as_null))]
 pub struct Jwk {
     /// `EC`.
     pub kty: String,
@@ -61,6 +65,7 @@ pub struct Jwk {
 
 /// `GET /application`: what a token needs before it activates.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct ApplicationInfo {
     /// The name tokens show as the service.
@@ -77,6 +82,7 @@ pub struct ApplicationInfo {
 
 /// `POST /session`: password sign-in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(deny_unknown_fields)]
 pub struct PasswordSignIn {
     /// The user name.
@@ -87,6 +93,7 @@ pub struct PasswordSignIn {
 
 /// `GET /session`, `POST /session`: who is signed in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify), tsify(missing_as_null))]
 pub struct SignedIn {
     /// The user name.
     pub user: String,
@@ -94,6 +101,7 @@ pub struct SignedIn {
 
 /// `POST /activations`: a new activation code, as its user sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct NewActivation {
     /// The activation's id.
@@ -110,6 +118,7 @@ pub struct NewActivation {
 
 /// `GET /activations`: an activation as its user and operators see it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct ActivationView {
     /// The activation's id.
@@ -142,6 +151,7 @@ pub struct ActivationView {
 
 /// `POST /token/activations`: a token commits its device public key with a code.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CommitRequest {
     /// The code as scanned or typed.
@@ -155,6 +165,7 @@ pub struct CommitRequest {
 
 /// What a token receives when it commits.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct Committed {
     /// The activation's id.
@@ -177,6 +188,7 @@ pub struct Committed {
 
 /// Where an activation stands after a refused signature, and what a token learns of its own.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct Standing {
     /// The status.
@@ -187,19 +199,25 @@ pub struct Standing {
     pub blocked_reason: Option<String>,
 }
 
-/// `GET /token/activations/{id}`.
+/// `GET /token/activations/{id}`: where a token's activation stands.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify), tsify(missing_as_null))]
+#[serde(rename_all = "camelCase")]
 pub struct TokenStanding {
-    /// Where the activation stands.
-    #[serde(flatten)]
-    pub standing: Standing,
+    /// The status.
+    pub status: ActivationStatus,
+    /// Failed signatures left before it is blocked.
+    pub remaining_attempts: u32,
+    /// Why it is blocked, when it is.
+    pub blocked_reason: Option<String>,
     /// How many counter steps the server has accepted since the activation: a token that has
     /// made more codes than this knows how many the server has not seen yet.
-    pub counter: i64,
+    pub counter: u64,
 }
 
 /// `POST /logins`: a new login session, for the page that shows its QR.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct LoginCreated {
     /// The session's id.
@@ -222,6 +240,7 @@ pub struct LoginCreated {
 
 /// `GET /logins/{id}`, `DELETE /logins/{id}`: a login as its page sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct LoginView {
     /// The session's id.
@@ -236,6 +255,7 @@ pub struct LoginView {
 
 /// The query of `GET /logins/{id}`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct PollQuery {
     /// Seconds to wait for a change (long-poll), at most the server's maximum.
@@ -248,6 +268,7 @@ pub struct PollQuery {
 
 /// `POST /logins/{id}/complete`: what an approved login hands to its page, once.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct LoginCompleted {
     /// The session's id.
@@ -262,6 +283,7 @@ pub struct LoginCompleted {
 
 /// `POST /token/logins/attach`, `/approve`, `/deny`: the scan code from the QR.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ScanCode {
     /// The `#scan=` part of the QR link.
@@ -270,6 +292,7 @@ pub struct ScanCode {
 
 /// `POST /token/logins/attach`: who is asking, as the token shows it before Approve and Deny.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct Requester {
     /// The session's id.
@@ -292,16 +315,19 @@ pub struct Requester {
 
 /// `POST /token/logins/{id}/approve` and `/deny`: what the token sees after.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(rename_all = "camelCase")]
-pub struct TokenLoginView {
+pub struct LoginDecision {
     /// The session's id.
     pub login_id: String,
     /// `APPROVED` or `DENIED`.
+    #[cfg_attr(feature = "ts", tsify(type = "\"APPROVED\" | \"DENIED\""))]
     pub state: LoginState,
 }
 
 /// `POST /operations`: a payment or a login to approve with a typed code.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
 pub enum CreateOperation {
     /// A payment to an account.
@@ -338,6 +364,7 @@ pub enum CreateOperation {
 
 /// Where an offline operation stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum OperationState {
     /// Waiting for its code.
@@ -371,6 +398,7 @@ impl OperationState {
 
 /// `POST /operations`: a new operation, for the page that shows its QR.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct NewOperation {
     /// The operation's id.
@@ -391,6 +419,7 @@ pub struct NewOperation {
 
 /// `GET /operations/{id}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct OperationView {
     /// The operation's id.
@@ -415,6 +444,7 @@ pub struct OperationView {
 
 /// `POST /operations/{id}/verify`: the code as the person typed it, in any shape.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
     /// `1234-5678-9012-3456`, spaces, dashes or `12345678-90123456`.
@@ -423,6 +453,7 @@ pub struct VerifyRequest {
 
 /// The answer to a typed code.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct Verdict {
     /// True when the code was right.

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use qrauth_core::LoginState;
 use qrauth_core::signature::{AUTHORIZATION_HEADER, LOGIN_APPROVE_URI_ID};
 use qrauth_core::wire::{
-    CreateOperation, ErrorBody, LoginCompleted, LoginCreated, LoginView, NewOperation,
-    OperationState, OperationView, Requester, ScanCode, TokenLoginView, Verdict, VerifyRequest,
+    CreateOperation, ErrorBody, LoginCompleted, LoginCreated, LoginDecision, LoginView,
+    NewOperation, OperationState, OperationView, Requester, ScanCode, Verdict, VerifyRequest,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -488,7 +488,7 @@ impl User {
         // same signature again would be a replay, which the server rightly refuses).
         loop {
             if let Some(reply) = self.approve_once(&id, &scan, PIN).await? {
-                expect::<TokenLoginView>("approve", &reply, 200)?;
+                expect::<LoginDecision>("approve", &reply, 200)?;
                 self.remaining = Some(5);
                 break;
             }

@@ -8,6 +8,7 @@ use qrauth_core::signature::{
     DEFAULT_COMPONENT_LENGTH, OFFLINE_URI_ID, authorization_header, base64_code, decimal_code,
     signature_components, signed_message,
 };
+use qrauth_core::wire::Committed;
 use qrauth_core::{AuthCode, CtrData, FactorType, OfflinePayload, base64, fingerprint};
 use serde::{Deserialize, Serialize};
 
@@ -15,26 +16,6 @@ use crate::TokenError;
 
 /// How many codes before the server's look-ahead runs out the token starts to warn.
 pub const WARN_BEFORE_LOOKAHEAD: u64 = 5;
-
-/// What the server answers when a token commits an activation code.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CommitAnswer {
-    /// The activation's id.
-    pub activation_id: String,
-    /// The user it belongs to.
-    pub user: String,
-    /// `KEY_SERVER_PUBLIC`, Base64 of the SEC1 point.
-    pub server_public_key: String,
-    /// The initial counter data, Base64.
-    pub ctr_data: String,
-    /// `KEY_SERVER_MASTER_PUBLIC`, Base64.
-    pub master_public_key: String,
-    /// The application secret that online signatures end with.
-    pub application_secret: String,
-    /// How many counter values past its own the server tries.
-    pub lookahead: u32,
-}
 
 /// An activation as stored in IndexedDB: everything needed to make codes, nothing that lets
 /// anyone test a PIN. Keys are Base64.
@@ -80,6 +61,7 @@ pub struct StoredActivation {
 
 /// Where the counter stands against the server's look-ahead.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "js", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct CounterStanding {
     /// Codes and signatures made that the server has not seen yet, as far as the token knows.
@@ -97,7 +79,7 @@ pub struct NewActivation<'a> {
     /// The device's key pair, made for this activation and dropped after it.
     pub device: &'a PrivateKey,
     /// The server's answer.
-    pub answer: CommitAnswer,
+    pub answer: Committed,
     /// The name the token gave itself.
     pub device_name: &'a str,
     /// The service name.
@@ -334,13 +316,14 @@ mod tests {
         let token = StoredActivation::derive(NewActivation {
             server: "https://login.example.com",
             device: &device,
-            answer: CommitAnswer {
+            answer: Committed {
                 activation_id: "a1".into(),
                 user: "alice".into(),
                 server_public_key: server.public_key().to_base64(),
                 ctr_data: ctr.to_base64(),
                 master_public_key: master.public_key().to_base64(),
                 application_secret: "secret".into(),
+                max_failed_attempts: 5,
                 lookahead: 20,
             },
             device_name: "test",

@@ -21,7 +21,7 @@ pub mod review;
 mod js;
 
 pub use activation::{CounterStanding, StoredActivation};
-pub use browser::{ActivationStatus, LoginDecision, LoginRequest, OfflineCode, SoftwareToken};
+pub use browser::{LoginRequest, OfflineCode, SoftwareToken};
 pub use code_input::CodeInput;
 pub use error::TokenError;
 pub use qr::{ErrorCorrection, QrError, QrMatrix, QrOptions, render_qr_svg};

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 /// The operation in an offline QR code, ready to show.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "js", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct OfflineOperation {
     /// The server's operation id.
@@ -22,11 +23,13 @@ pub struct OfflineOperation {
     /// What the flags ask of the approval screen.
     pub flags: DisplayFlags,
     /// `0`: signed with the application's master key; `1`: with this activation's server key.
+    #[cfg_attr(feature = "js", tsify(type = "0 | 1"))]
     pub key_type: u8,
 }
 
 /// One field of an operation, as a person reads it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "js", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum DisplayField {
     /// An amount with its currency: `value` is `1250.00 EUR`.
@@ -76,6 +79,7 @@ pub enum DisplayField {
 
 /// The flags of a payload, named for what the screen must do.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "js", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct DisplayFlags {
     /// `B`: the code may be made with biometry instead of the PIN.

@@ -3,7 +3,9 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use qrauth_token::{ActivationStatus, StoredActivation, TokenError};
+use qrauth_core::ActivationStatus;
+use qrauth_core::wire::TokenStanding;
+use qrauth_token::{StoredActivation, TokenError};
 
 use super::{Screen, grouped_fingerprint, open_token, use_screen};
 
@@ -153,19 +155,23 @@ fn ActivationItem(activation: StoredActivation, reloads: RwSignal<u32>) -> impl 
 }
 
 /// Where an activation stands, in words.
-pub fn status_text(answer: &Result<ActivationStatus, TokenError>) -> String {
+pub fn status_text(answer: &Result<TokenStanding, TokenError>) -> String {
     match answer {
-        Ok(status) if status.status == "ACTIVE" => match status.remaining_attempts {
-            1 => "Active. One wrong code more blocks it.".to_owned(),
-            n => format!("Active. {n} wrong codes in a row block it."),
+        Ok(standing) => match standing.status {
+            ActivationStatus::Active => match standing.remaining_attempts {
+                1 => "Active. One wrong code more blocks it.".to_owned(),
+                n => format!("Active. {n} wrong codes in a row block it."),
+            },
+            ActivationStatus::Blocked => {
+                "Blocked after too many wrong codes: remove it and activate again.".to_owned()
+            }
+            ActivationStatus::Removed => {
+                "Removed on the server: this device can no longer use it.".to_owned()
+            }
+            ActivationStatus::Created => {
+                format!("The server says: {}.", standing.status.as_str())
+            }
         },
-        Ok(status) if status.status == "BLOCKED" => {
-            "Blocked after too many wrong codes: remove it and activate again.".to_owned()
-        }
-        Ok(status) if status.status == "REMOVED" => {
-            "Removed on the server: this device can no longer use it.".to_owned()
-        }
-        Ok(status) => format!("The server says: {}.", status.status),
         Err(TokenError::Network(_)) => "Not checked: the server cannot be reached.".to_owned(),
         Err(e) => format!("Not checked: {e}"),
     }

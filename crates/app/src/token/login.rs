@@ -125,13 +125,13 @@ fn LoginDecision(request: LoginRequest, activations: Vec<StoredActivation>) -> i
             <p>"Approve only if you are signing in yourself, right now."</p>
             <dl class="details">
                 <dt>"Service"</dt>
-                <dd data-testid="login-service">{request.service.clone()}</dd>
+                <dd data-testid="login-service">{request.requester.service.clone()}</dd>
                 <dt>"Browser"</dt>
-                <dd data-testid="login-browser">{request.browser.clone()}</dd>
+                <dd data-testid="login-browser">{request.requester.browser.clone()}</dd>
                 <dt>"From address"</dt>
-                <dd data-testid="login-address">{request.address.clone()}</dd>
+                <dd data-testid="login-address">{request.requester.address.clone()}</dd>
                 <dt>"Asked at"</dt>
-                <dd data-testid="login-time">{local_time(request.requested_at)}</dd>
+                <dd data-testid="login-time">{local_time(request.requester.requested_at as f64)}</dd>
             </dl>
             <form class="stack" on:submit=approve>
                 {choices}

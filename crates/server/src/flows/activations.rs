@@ -5,7 +5,7 @@
 use qrauth_core::activation::{ActivationCode, ActivationCodeError, ActivationStep, fingerprint};
 use qrauth_core::keys::PublicKey;
 use qrauth_core::signature::ACTIVATION_REMOVE_URI_ID;
-use qrauth_core::wire::{ActivationView, Committed, NewActivation, Standing, TokenStanding};
+use qrauth_core::wire::{ActivationView, Committed, NewActivation, TokenStanding};
 use qrauth_core::{ActivationStatus, CtrData, KeyError};
 
 use super::attempts::{SignatureError, SignedRequest};
@@ -229,12 +229,10 @@ impl Authority {
                     .activation(&id, now_ms())?
                     .ok_or(ActivationError::NotFound)?;
                 Ok(TokenStanding {
-                    standing: Standing {
-                        status: row.status,
-                        remaining_attempts: row.attempts.remaining(),
-                        blocked_reason: row.blocked_reason,
-                    },
-                    counter: row.counter,
+                    status: row.status,
+                    remaining_attempts: row.attempts.remaining(),
+                    blocked_reason: row.blocked_reason,
+                    counter: u64::try_from(row.counter).unwrap_or(0),
                 })
             })
             .await

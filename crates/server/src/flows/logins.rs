@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use qrauth_core::signature::LOGIN_APPROVE_URI_ID;
-use qrauth_core::wire::{LoginCompleted, LoginCreated, LoginView, Requester, TokenLoginView};
+use qrauth_core::wire::{LoginCompleted, LoginCreated, LoginDecision, LoginView, Requester};
 use qrauth_core::{LoginRefusal, LoginState, LoginStep};
 use subtle::ConstantTimeEq;
 use tokio::sync::watch;
@@ -369,7 +369,7 @@ impl Authority {
         scan_code: String,
         signed: SignedRequest,
         body: Vec<u8>,
-    ) -> Result<TokenLoginView, LoginError> {
+    ) -> Result<LoginDecision, LoginError> {
         let authority = self.clone();
         let row_id = id.to_owned();
         let view = self
@@ -396,7 +396,7 @@ impl Authority {
                         signer.activation_id, signer.user
                     ),
                 )?;
-                Ok(TokenLoginView {
+                Ok(LoginDecision {
                     login_id: row_id.clone(),
                     state: next,
                 })
@@ -412,14 +412,14 @@ impl Authority {
         &self,
         id: &str,
         scan_code: String,
-    ) -> Result<TokenLoginView, LoginError> {
+    ) -> Result<LoginDecision, LoginError> {
         let row_id = id.to_owned();
         let view = self
             .storage
             .transaction(move |tx| -> Result<_, LoginError> {
                 let row = token_login(tx, &row_id, &scan_code)?;
                 let state = step(tx, &row_id, &row, LoginStep::Deny, &row_id)?;
-                Ok(TokenLoginView {
+                Ok(LoginDecision {
                     login_id: row_id.clone(),
                     state,
                 })

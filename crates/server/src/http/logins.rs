@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use qrauth_core::FactorType;
-use qrauth_core::wire::{LoginView, PollQuery, Requester, ScanCode, TokenLoginView};
+use qrauth_core::wire::{LoginDecision, LoginView, PollQuery, Requester, ScanCode};
 
 use super::extract::{ApiJson, PollSecret, SignedJson, origin, signed_request};
 use super::{ApiError, AppState};
@@ -102,7 +102,7 @@ async fn approve(
     Path(id): Path<String>,
     headers: HeaderMap,
     body: SignedJson<ScanCode>,
-) -> Result<Json<TokenLoginView>, ApiError> {
+) -> Result<Json<LoginDecision>, ApiError> {
     let signed = signed_request(
         &headers,
         &[
@@ -123,6 +123,6 @@ async fn deny(
     State(state): State<AppState>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ScanCode>,
-) -> Result<Json<TokenLoginView>, ApiError> {
+) -> Result<Json<LoginDecision>, ApiError> {
     Ok(Json(state.authority.deny_login(&id, body.scan_code).await?))
 }

@@ -1,5 +1,6 @@
 //! Calls to the qrauth API (`docs/api.md`) with `fetch`: the token's, and the app's pages'.
 
+use qrauth_core::wire::ErrorBody;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsCast;
@@ -170,20 +171,11 @@ fn json_answer<T: DeserializeOwned>(status: u16, text: &str) -> Result<T, TokenE
 
 /// The server's `{"error": {"code", "message"}}`, or a description of what came instead.
 fn server_error(status: u16, text: &str) -> TokenError {
-    #[derive(serde::Deserialize)]
-    struct Body {
-        error: Detail,
-    }
-    #[derive(serde::Deserialize)]
-    struct Detail {
-        code: String,
-        message: String,
-    }
     let parsed = js_sys::JSON::parse(text)
         .ok()
-        .and_then(|v| serde_wasm_bindgen::from_value::<Body>(v).ok());
+        .and_then(|v| serde_wasm_bindgen::from_value::<ErrorBody>(v).ok());
     match parsed {
-        Some(Body { error }) => TokenError::Server {
+        Some(ErrorBody { error }) => TokenError::Server {
             status,
             code: error.code,
             message: error.message,

@@ -7,14 +7,15 @@ mod store;
 use qrauth_core::activation::verify_activation_qr;
 use qrauth_core::keys::PrivateKey;
 use qrauth_core::signature::{ACTIVATION_REMOVE_URI_ID, LOGIN_APPROVE_URI_ID};
+use qrauth_core::wire::{
+    ApplicationInfo, CommitRequest, Committed, LoginDecision, Requester, ScanCode, TokenStanding,
+};
 use qrauth_core::{ActivationCode, AuthCode, OfflinePayload, PublicKey};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
 use crate::TokenError;
-use crate::activation::{
-    CommitAnswer, CounterStanding, NewActivation, StoredActivation, find_signer,
-};
+use crate::activation::{CounterStanding, NewActivation, StoredActivation, find_signer};
 use crate::error::check_new_pin;
 use crate::review::OfflineOperation;
 use http::{Call, json_text};
@@ -50,28 +51,6 @@ pub struct SoftwareToken {
     store: Store,
 }
 
-/// What the server says about the application before an activation.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Application {
-    service_name: String,
-    master_public_key: String,
-}
-
-/// Where an activation stands on the server.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ActivationStatus {
-    /// `ACTIVE`, `BLOCKED` or `REMOVED`.
-    pub status: String,
-    /// Failed attempts left before the activation is blocked.
-    pub remaining_attempts: u32,
-    /// `MAX_FAILED_ATTEMPTS` when blocked.
-    pub blocked_reason: Option<String>,
-    /// Counter steps the server has accepted.
-    pub counter: u64,
-}
-
 /// An offline code, with where the counter stands after it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OfflineCode {
@@ -81,43 +60,17 @@ pub struct OfflineCode {
     pub standing: CounterStanding,
 }
 
-/// A login the token attached to: who is asking, before the person decides.
+/// A login the token attached to: who is asking (as the server answered), and the scan code
+/// from the QR, which approving and denying repeat.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "js", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct LoginRequest {
-    /// The login session's id.
-    pub login_id: String,
-    /// The scan code from the QR, which approving and denying repeat.
-    #[serde(default)]
+    /// Who is asking.
+    #[serde(flatten)]
+    pub requester: Requester,
+    /// The scan code from the QR.
     pub scan_code: String,
-    /// `SCANNED` once attached.
-    pub state: String,
-    /// The service asking.
-    pub service: String,
-    /// The browser asking, such as `Chrome 131 on Linux`.
-    pub browser: String,
-    /// The address it asked from.
-    pub address: String,
-    /// When the browser asked, milliseconds since the epoch.
-    pub requested_at: f64,
-    /// When the login expires.
-    pub expires_at: f64,
-}
-
-/// The state of a login after the token decided.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LoginDecision {
-    /// The login session's id.
-    pub login_id: String,
-    /// `APPROVED` or `DENIED`.
-    pub state: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ScanBody<'a> {
-    scan_code: &'a str,
 }
 
 impl SoftwareToken {
@@ -163,7 +116,7 @@ impl SoftwareToken {
         } else {
             Some(ActivationCode::parse(text).map_err(TokenError::ActivationCode)?)
         };
-        let application: Application = Call::new(&self.server, "GET", "/application")
+        let application: ApplicationInfo = Call::new(&self.server, "GET", "/application")
             .json()
             .await?;
         let code = match typed {
@@ -182,19 +135,12 @@ impl SoftwareToken {
                 break key;
             }
         };
-        #[derive(Serialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Commit<'a> {
-            activation_code: &'a str,
-            device_public_key: String,
-            device_name: &'a str,
-        }
-        let body = json_text(&Commit {
-            activation_code: code.as_str(),
+        let body = json_text(&CommitRequest {
+            activation_code: code.as_str().to_owned(),
             device_public_key: device.public_key().to_base64(),
-            device_name,
+            device_name: Some(device_name.to_owned()),
         })?;
-        let answer: CommitAnswer = Call::new(&self.server, "POST", "/token/activations")
+        let answer: Committed = Call::new(&self.server, "POST", "/token/activations")
             .body(&body)
             .json()
             .await?;
@@ -214,9 +160,9 @@ impl SoftwareToken {
 
     /// Asks the server where activation `id` stands, and learns from its counter how many
     /// codes the server has seen.
-    pub async fn refresh(&self, id: &str) -> Result<ActivationStatus, TokenError> {
+    pub async fn refresh(&self, id: &str) -> Result<TokenStanding, TokenError> {
         let activation = self.activation(id).await?;
-        let status: ActivationStatus = Call::new(
+        let status: TokenStanding = Call::new(
             &activation.server,
             "GET",
             &format!("/token/activations/{id}"),
@@ -304,15 +250,17 @@ impl SoftwareToken {
     /// returns who is asking. The page that showed the QR sees `SCANNED`.
     pub async fn attach_login(&self, link: &str) -> Result<LoginRequest, TokenError> {
         let scan_code = scan_code(link)?;
-        let body = json_text(&ScanBody {
-            scan_code: &scan_code,
+        let body = json_text(&ScanCode {
+            scan_code: scan_code.clone(),
         })?;
-        let mut request: LoginRequest = Call::new(&self.server, "POST", "/token/logins/attach")
+        let requester: Requester = Call::new(&self.server, "POST", "/token/logins/attach")
             .body(&body)
             .json()
             .await?;
-        request.scan_code = scan_code;
-        Ok(request)
+        Ok(LoginRequest {
+            requester,
+            scan_code,
+        })
     }
 
     /// Approves `login` with activation `id` and `pin`, signed (possession and knowledge). A
@@ -323,8 +271,8 @@ impl SoftwareToken {
         login: &LoginRequest,
         pin: &str,
     ) -> Result<LoginDecision, TokenError> {
-        let body = json_text(&ScanBody {
-            scan_code: &login.scan_code,
+        let body = json_text(&ScanCode {
+            scan_code: login.scan_code.clone(),
         })?;
         let nonce = random::<16>()?;
         let (used, _) = self.store.update(id, StoredActivation::advanced).await?;
@@ -332,7 +280,7 @@ impl SoftwareToken {
         let decision: LoginDecision = Call::new(
             &used.server,
             "POST",
-            &format!("/token/logins/{}/approve", login.login_id),
+            &format!("/token/logins/{}/approve", login.requester.login_id),
         )
         .body(&body)
         .signed(&header)
@@ -346,13 +294,13 @@ impl SoftwareToken {
 
     /// Denies `login`: the page that showed the QR sees `DENIED`.
     pub async fn deny_login(&self, login: &LoginRequest) -> Result<LoginDecision, TokenError> {
-        let body = json_text(&ScanBody {
-            scan_code: &login.scan_code,
+        let body = json_text(&ScanCode {
+            scan_code: login.scan_code.clone(),
         })?;
         Call::new(
             &self.server,
             "POST",
-            &format!("/token/logins/{}/deny", login.login_id),
+            &format!("/token/logins/{}/deny", login.requester.login_id),
         )
         .body(&body)
         .json()

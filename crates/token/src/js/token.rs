@@ -12,119 +12,9 @@ use crate::review::OfflineOperation;
 use crate::{CounterStanding, StoredActivation, TokenError};
 use qrauth_core::OfflinePayload;
 
-#[wasm_bindgen(typescript_custom_section)]
-const TYPES: &'static str = r##"
-/** One field of an operation, as a person reads it. */
-export type DisplayField =
-  | { kind: "amount"; amount: string; currency: string; /** `1250.00 EUR` */ value: string }
-  | { kind: "iban"; iban: string; bic: string | null; /** in groups of four */ value: string }
-  | { kind: "account" | "date" | "reference" | "note" | "text"; value: string };
-
-/** The operation in an offline QR code. */
-export interface OfflineOperation {
-  operationId: string;
-  /** Unescaped. */
-  title: string;
-  /** Unescaped. */
-  message: string;
-  /** Operation data template, `A1` for a payment, `A2` for a login. */
-  template: string;
-  fields: DisplayField[];
-  flags: {
-    /** `B`: biometry may replace the PIN. */
-    biometryAllowed: boolean;
-    /** `X`: put Reject where Approve usually is. */
-    swapButtons: boolean;
-    /** `F`: show a fraud warning before approval. */
-    fraudWarning: boolean;
-    /** `C`: warn against approving during a phone call. */
-    callWarning: boolean;
-  };
-  /** 0: signed with the application's master key; 1: with the activation's server key. */
-  keyType: 0 | 1;
-}
-
-/** Where an activation's counter stands: codes the server has not seen yet. */
-export interface CounterStanding {
-  /** Codes and signatures made since the server last confirmed the counter. */
-  unconfirmed: number;
-  /** How many counter values past its own the server tries (20). */
-  lookahead: number;
-  /** A message for the person when few codes are left before the server refuses them. */
-  warning: string | null;
-}
-
-/** An activation on this device. No keys ever leave the token. */
-export interface Activation extends CounterStanding {
-  activationId: string;
-  /** The API origin it belongs to. */
-  server: string;
-  user: string;
-  deviceName: string;
-  serviceName: string;
-  /** Eight digits to compare with the account page's. */
-  fingerprint: string;
-  /** Milliseconds since the epoch. */
-  createdAt: number;
-}
-
-/** Where an activation stands on the server. */
-export interface ActivationStatus {
-  status: "CREATED" | "ACTIVE" | "BLOCKED" | "REMOVED";
-  remainingAttempts: number;
-  blockedReason: string | null;
-  /** Counter steps the server has accepted. */
-  counter: number;
-}
-
-/** An offline code. */
-export interface OfflineCode extends CounterStanding {
-  /** To show: `1234-5678-9012-3456`. */
-  code: string;
-  /** As the server takes it: `12345678-90123456`. */
-  canonical: string;
-}
-
-/** A login the token attached to: who is asking. */
-export interface LoginRequest {
-  loginId: string;
-  scanCode: string;
-  state: string;
-  service: string;
-  /** Such as `Chrome 131 on Linux`. */
-  browser: string;
-  address: string;
-  /** Milliseconds since the epoch. */
-  requestedAt: number;
-  expiresAt: number;
-}
-
-/** A login after the token decided. */
-export interface LoginDecision {
-  loginId: string;
-  state: "APPROVED" | "DENIED";
-}
-
-/** Options of `SoftwareToken.open`. */
-export interface TokenOptions {
-  /** The API's origin, `https://login.example.com`; this page's origin by default. */
-  server?: string;
-  /** The IndexedDB database, `qrauth-token` by default. */
-  database?: string;
-}
-
-/** Options of `SoftwareToken.activate`. */
-export interface ActivateOptions {
-  /** The activation code as typed (`WQ3TE-BRPZM-CUU4F-CCL3Q`) or the activation QR's text. */
-  code: string;
-  /** The new PIN, 4 to 64 characters. */
-  pin: string;
-  /** The same PIN again. */
-  pinAgain: string;
-  /** How the account page will name this token; "Browser token" by default. */
-  deviceName?: string;
-}
-"##;
+// The TypeScript declarations of what these functions take and give are generated from the Rust
+// types by tsify (`derive(Tsify)` here, in `review.rs`, `activation.rs`, `browser/mod.rs`, and
+// on the wire types of `qrauth_core::wire`), so they cannot drift from what serde writes.
 
 /// Reads an offline QR payload and returns the operation as a person reads it (title and
 /// message unescaped, amount with currency, IBAN grouped, date, flags). This does not check the
@@ -137,24 +27,28 @@ pub fn parse_offline_payload(text: &str) -> Result<JsValue, JsValue> {
     to_js(&OfflineOperation::of(&payload))
 }
 
-/// An activation on this device, as pages see it: no keys.
-#[derive(Serialize)]
+/// An activation on this device, as pages see it. No keys ever leave the token.
+#[derive(Serialize, tsify::Tsify)]
+#[tsify(missing_as_null)]
 #[serde(rename_all = "camelCase")]
-struct ActivationView {
+struct Activation {
     activation_id: String,
+    /// The API origin it belongs to.
     server: String,
     user: String,
     device_name: String,
     service_name: String,
+    /// Eight digits to compare with the account page's.
     fingerprint: String,
+    /// Milliseconds since the epoch.
     created_at: f64,
     #[serde(flatten)]
     counter: CounterStanding,
 }
 
-impl From<StoredActivation> for ActivationView {
+impl From<StoredActivation> for Activation {
     fn from(a: StoredActivation) -> Self {
-        ActivationView {
+        Activation {
             counter: a.standing(),
             activation_id: a.activation_id,
             server: a.server,
@@ -167,20 +61,44 @@ impl From<StoredActivation> for ActivationView {
     }
 }
 
-#[derive(Deserialize, Default)]
+/// Options of `SoftwareToken.open`.
+#[derive(Deserialize, Default, tsify::Tsify)]
 #[serde(rename_all = "camelCase")]
-struct OpenOptions {
+struct TokenOptions {
+    /// The API's origin, `https://login.example.com`; this page's origin by default.
+    #[tsify(optional)]
     server: Option<String>,
+    /// The IndexedDB database, `qrauth-token` by default.
+    #[tsify(optional)]
     database: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
+/// Options of `SoftwareToken.activate`.
+#[derive(Deserialize, Default, tsify::Tsify)]
 #[serde(rename_all = "camelCase")]
 struct ActivateOptions {
+    /// The activation code as typed (`WQ3TE-BRPZM-CUU4F-CCL3Q`) or the activation QR's text.
     code: String,
+    /// The new PIN, 4 to 64 characters.
     pin: String,
+    /// The same PIN again.
     pin_again: String,
+    /// How the account page will name this token; "Browser token" by default.
+    #[tsify(optional)]
     device_name: Option<String>,
+}
+
+/// An offline code, with where the counter stands after it.
+#[derive(Serialize, tsify::Tsify)]
+#[tsify(missing_as_null)]
+#[serde(rename_all = "camelCase")]
+struct OfflineCode {
+    /// To show: `1234-5678-9012-3456`.
+    code: String,
+    /// As the server takes it: `12345678-90123456`.
+    canonical: String,
+    #[serde(flatten)]
+    counter: CounterStanding,
 }
 
 /// The software token: activations kept in this browser's IndexedDB, offline codes, and
@@ -198,7 +116,7 @@ impl JsSoftwareToken {
         #[wasm_bindgen(unchecked_optional_param_type = "TokenOptions")] options: Option<JsValue>,
     ) -> Result<JsSoftwareToken, JsValue> {
         let options = options.unwrap_or(JsValue::UNDEFINED);
-        let options: OpenOptions = read_options(options, &["server", "database"], "SoftwareToken")?;
+        let options: TokenOptions = read_options(options, &["server", "database"], "SoftwareToken")?;
         let server = match options.server {
             Some(server) => server,
             None => js_sys::Reflect::get(&js_sys::global(), &"location".into())
@@ -229,7 +147,7 @@ impl JsSoftwareToken {
             let all = token.activations().await?;
             Ok(all
                 .into_iter()
-                .map(ActivationView::from)
+                .map(Activation::from)
                 .collect::<Vec<_>>())
         })
     }
@@ -253,13 +171,13 @@ impl JsSoftwareToken {
             let activation = token
                 .activate(&options.code, &options.pin, &options.pin_again, name)
                 .await?;
-            Ok(ActivationView::from(activation))
+            Ok(Activation::from(activation))
         }))
     }
 
     /// Asks the server where an activation stands (`ACTIVE`, `BLOCKED`, `REMOVED`, attempts
     /// left) and learns how many of this token's codes it has seen.
-    #[wasm_bindgen(unchecked_return_type = "Promise<ActivationStatus>")]
+    #[wasm_bindgen(unchecked_return_type = "Promise<TokenStanding>")]
     pub fn refresh(
         &self,
         #[wasm_bindgen(js_name = "activationId")] activation_id: String,
@@ -313,16 +231,8 @@ impl JsSoftwareToken {
     ) -> js_sys::Promise {
         let token = self.token.clone();
         promise(async move {
-            #[derive(Serialize)]
-            #[serde(rename_all = "camelCase")]
-            struct Code {
-                code: String,
-                canonical: String,
-                #[serde(flatten)]
-                counter: CounterStanding,
-            }
             let made = token.offline_code(&activation_id, &payload, &pin).await?;
-            Ok(Code {
+            Ok(OfflineCode {
                 code: made.code.display(),
                 canonical: made.code.canonical(),
                 counter: made.standing,
