@@ -7,11 +7,12 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 use leptos::prelude::*;
-use qrauth_app::api::{ApiError, LoginState, LoginStatus};
+use qrauth_app::api::{ApiError, LoginState};
 use qrauth_app::clock::{Clock, ManualClock, PageVisibility};
 use qrauth_app::code_field::{CodeField, CodeVerdict};
 use qrauth_app::countdown::{AUTOMATIC_RENEWALS, ExpiringCode};
 use qrauth_app::poll::{PollEvent, PollPlan, poll_until_final};
+use qrauth_core::wire::LoginView;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
@@ -252,10 +253,7 @@ impl ScriptedServer {
         &self,
         clock: &ManualClock,
         plan: PollPlan,
-    ) -> (
-        Shared<Option<LoginStatus>>,
-        Shared<Vec<PollEvent<LoginStatus>>>,
-    ) {
+    ) -> (Shared<Option<LoginView>>, Shared<Vec<PollEvent<LoginView>>>) {
         let result = Rc::new(RefCell::new(None));
         let events = Rc::new(RefCell::new(Vec::new()));
         let (server, clock, done, seen) = (
@@ -270,7 +268,7 @@ impl ScriptedServer {
                 &clock,
                 &PageVisibility::of_page(),
                 plan,
-                move |last: Option<&LoginStatus>, wait| {
+                move |last: Option<&LoginView>, wait| {
                     server.asked.borrow_mut().push(Asked {
                         at: fetch_clock.now_ms(),
                         wait,
@@ -282,8 +280,10 @@ impl ScriptedServer {
                         .pop()
                         .unwrap_or(Ok(LoginState::Pending));
                     async move {
-                        answer.map(|state| LoginStatus {
+                        answer.map(|state| LoginView {
+                            login_id: "l".into(),
                             state,
+                            expires_at: 0,
                             expires_in_ms: 60_000,
                         })
                     }

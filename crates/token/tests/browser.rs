@@ -238,23 +238,27 @@ async fn an_online_login_is_attached_approved_with_the_pin_and_confirms_the_coun
         .attach_login(login["qrText"].as_str().unwrap())
         .await
         .unwrap();
-    assert_eq!(request.state, "SCANNED");
-    assert_eq!(request.service, "qrauth");
-    assert!(request.browser.contains("Chrome"), "{}", request.browser);
+    assert_eq!(request.requester.state.as_str(), "SCANNED");
+    assert_eq!(request.requester.service, "qrauth");
+    assert!(
+        request.requester.browser.contains("Chrome"),
+        "{}",
+        request.requester.browser
+    );
     let wrong = token
         .approve_login(&id, &request, "0000")
         .await
         .unwrap_err();
     assert_eq!(wrong.code(), "signature_invalid");
     let decision = token.approve_login(&id, &request, PIN).await.unwrap();
-    assert_eq!(decision.state, "APPROVED");
+    assert_eq!(decision.state.as_str(), "APPROVED");
     // The server accepted a signature two steps past the offline code: it has seen them all.
     assert_eq!(
         token.activation(&id).await.unwrap().standing().unconfirmed,
         0
     );
     let status = token.refresh(&id).await.unwrap();
-    assert_eq!(status.status, "ACTIVE");
+    assert_eq!(status.status.as_str(), "ACTIVE");
     assert_eq!(status.remaining_attempts, 5);
 
     let (_, other) = page("POST", "/logins", None).await;
@@ -262,7 +266,10 @@ async fn an_online_login_is_attached_approved_with_the_pin_and_confirms_the_coun
         .attach_login(other["qrText"].as_str().unwrap())
         .await
         .unwrap();
-    assert_eq!(token.deny_login(&request).await.unwrap().state, "DENIED");
+    assert_eq!(
+        token.deny_login(&request).await.unwrap().state.as_str(),
+        "DENIED"
+    );
 }
 
 #[wasm_bindgen_test]

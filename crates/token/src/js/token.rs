@@ -116,7 +116,8 @@ impl JsSoftwareToken {
         #[wasm_bindgen(unchecked_optional_param_type = "TokenOptions")] options: Option<JsValue>,
     ) -> Result<JsSoftwareToken, JsValue> {
         let options = options.unwrap_or(JsValue::UNDEFINED);
-        let options: TokenOptions = read_options(options, &["server", "database"], "SoftwareToken")?;
+        let options: TokenOptions =
+            read_options(options, &["server", "database"], "SoftwareToken")?;
         let server = match options.server {
             Some(server) => server,
             None => js_sys::Reflect::get(&js_sys::global(), &"location".into())
@@ -145,10 +146,7 @@ impl JsSoftwareToken {
         let token = self.token.clone();
         promise(async move {
             let all = token.activations().await?;
-            Ok(all
-                .into_iter()
-                .map(Activation::from)
-                .collect::<Vec<_>>())
+            Ok(all.into_iter().map(Activation::from).collect::<Vec<_>>())
         })
     }
 
