@@ -87,7 +87,7 @@ fn Frame(children: Children) -> impl IntoView {
 
 /// A path this bundle has no page for. When the router got there without loading a document
 /// (a link, `navigate`), it is another bundle's page: the browser loads the address for real,
-/// and the server answers with the bundle that has it (`crates/server/src/web.rs`). When this
+/// and the server answers with the bundle that has it (`crates/server/src/http/web.rs`). When this
 /// document was itself loaded for this address, the server knows no page there.
 #[component]
 fn LoadDocument() -> impl IntoView {
