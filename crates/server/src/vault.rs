@@ -103,7 +103,7 @@ impl Vault {
 
     /// A vault with a random key that dies with it.
     #[cfg(test)]
-    fn ephemeral() -> Result<Self, StorageError> {
+    pub(crate) fn ephemeral() -> Result<Self, StorageError> {
         let key = Zeroizing::new(crate::secrets::random::<32>()?);
         let cipher = Aes256Gcm::new_from_slice(key.as_slice())
             .map_err(|_| StorageError::from_message("storage key length".into()))?;

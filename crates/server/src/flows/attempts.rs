@@ -41,6 +41,12 @@ pub enum SignatureError {
     Storage(#[from] StorageError),
 }
 
+impl crate::store::Outcome for SignatureError {
+    fn rolls_back(&self) -> bool {
+        matches!(self, SignatureError::Storage(_))
+    }
+}
+
 /// A request a token signed online (PowerAuth's `X-PowerAuth-Authorization`): which activation,
 /// the nonce, the factors and the signature, in the Base64 format of protocol 3.1.
 #[derive(Debug)]
@@ -85,7 +91,7 @@ impl Authority {
         verify: impl FnOnce(&FactorKeys, &CtrData, u32) -> Option<SignatureMatch>,
     ) -> Result<Signer, SignatureError> {
         let row = tx
-            .signing_activation(id)?
+            .activation(id, now_ms())?
             .ok_or(SignatureError::UnknownActivation)?;
         let standing = |status, attempts: qrauth_core::FailedAttempts, reason| Standing {
             status,
@@ -143,5 +149,132 @@ impl Authority {
             attempts,
             reason.map(str::to_owned),
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use qrauth_core::keys::PrivateKey;
+
+    use super::*;
+    use crate::flows::activations::Commitment;
+    use crate::flows::tests::in_memory;
+    use crate::flows::{Policy, users};
+
+    /// An active activation of a new user `alice`.
+    async fn activated(authority: &Authority) -> String {
+        users::add_user(&authority.storage, "alice", "correct horse battery", false)
+            .await
+            .unwrap();
+        let offer = authority.create_activation("alice").await.unwrap();
+        let device = PrivateKey::from_random(&[7; 32]).unwrap();
+        authority
+            .commit_activation(Commitment {
+                activation_code: offer.activation_code,
+                device_public_key: device.public_key().to_base64(),
+                device_name: Some("test".into()),
+            })
+            .await
+            .unwrap()
+            .activation_id
+    }
+
+    async fn attempt(
+        authority: &Authority,
+        id: &str,
+        matched: Option<SignatureMatch>,
+    ) -> Result<Signer, SignatureError> {
+        let (authority, id) = (authority.clone(), id.to_owned());
+        authority
+            .storage
+            .clone()
+            .transaction(move |tx| {
+                authority.verify_counting_attempts(tx, &id, |_, ctr, lookahead| {
+                    assert_eq!(lookahead, 20);
+                    matched.map(|m| SignatureMatch {
+                        next_ctr: ctr.next(),
+                        ..m
+                    })
+                })
+            })
+            .await
+    }
+
+    fn remaining(result: Result<Signer, SignatureError>) -> (ActivationStatus, u32) {
+        match result {
+            Err(SignatureError::Invalid(s) | SignatureError::NotActive(s)) => {
+                (s.status, s.remaining_attempts)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_fifth_wrong_signature_blocks_and_a_good_one_resets_the_count() {
+        let authority = in_memory(Policy::default()).await;
+        let id = activated(&authority).await;
+        for left in [4, 3] {
+            assert_eq!(
+                remaining(attempt(&authority, &id, None).await),
+                (ActivationStatus::Active, left)
+            );
+        }
+        let good = SignatureMatch {
+            factors: FactorType::PossessionKnowledge,
+            steps: 3,
+            next_ctr: CtrData::from_slice(&[0; 16]).unwrap(),
+        };
+        let signer = attempt(&authority, &id, Some(good.clone())).await.unwrap();
+        assert_eq!(
+            (signer.user.as_str(), signer.remaining_attempts),
+            ("alice", 5)
+        );
+        let view = authority
+            .activations("alice", Some(&id))
+            .await
+            .unwrap()
+            .remove(0);
+        assert_eq!(view.failed_attempts, 0);
+        assert!(view.last_used_at.is_some());
+
+        for left in [4, 3, 2, 1] {
+            assert_eq!(
+                remaining(attempt(&authority, &id, None).await),
+                (ActivationStatus::Active, left)
+            );
+        }
+        assert_eq!(
+            remaining(attempt(&authority, &id, None).await),
+            (ActivationStatus::Blocked, 0)
+        );
+        assert_eq!(
+            remaining(attempt(&authority, &id, Some(good.clone())).await),
+            (ActivationStatus::Blocked, 0),
+            "a blocked activation cannot sign, even rightly, and nothing more is counted"
+        );
+        let blocked = authority
+            .activations("alice", Some(&id))
+            .await
+            .unwrap()
+            .remove(0);
+        assert_eq!(blocked.blocked_reason.as_deref(), Some(MAX_FAILED_ATTEMPTS));
+        assert_eq!(blocked.failed_attempts, 5);
+        assert_eq!(
+            authority
+                .storage
+                .audit_details("activation.blocked")
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+
+        assert!(authority.unblock_activation(&id).await.unwrap());
+        assert!(!authority.unblock_activation(&id).await.unwrap());
+        assert!(attempt(&authority, &id, Some(good)).await.is_ok());
+        assert!(matches!(
+            attempt(&authority, "no-such-activation", None).await,
+            Err(SignatureError::UnknownActivation)
+        ));
     }
 }

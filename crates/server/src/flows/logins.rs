@@ -429,3 +429,159 @@ impl Authority {
         Ok(view)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+    use crate::flows::Policy;
+    use crate::flows::tests::in_memory;
+
+    fn requester() -> LoginRequester {
+        LoginRequester {
+            origin: "https://login.example.com".into(),
+            address: "192.0.2.1".into(),
+            agent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0.0.0 Safari/537.36".into(),
+        }
+    }
+
+    fn scan_code(created: &LoginCreated) -> String {
+        created.qr_text.split_once("#scan=").unwrap().1.to_owned()
+    }
+
+    #[tokio::test]
+    async fn a_login_moves_only_as_its_state_allows_and_each_change_is_audited() {
+        let authority = in_memory(Policy::default()).await;
+        let created = authority.create_login(requester()).await.unwrap();
+        let (id, secret, scan) = (&created.login_id, &created.poll_secret, scan_code(&created));
+        assert_eq!(created.state, LoginState::Pending);
+        assert!(
+            created
+                .qr_text
+                .starts_with("https://login.example.com/token#scan=")
+        );
+
+        let poll =
+            async |secret: &str| authority.poll_login(id, secret, Duration::ZERO, None).await;
+        assert!(matches!(
+            poll("wrong").await,
+            Err(LoginError::WrongPollSecret)
+        ));
+        assert!(matches!(
+            authority.complete_login(id, secret, "issuer".into()).await,
+            Err(LoginError::Refused(LoginRefusal::WrongState {
+                state: LoginState::Pending,
+                step: LoginStep::Complete
+            }))
+        ));
+        assert!(matches!(
+            authority.deny_login(id, scan.clone()).await,
+            Err(LoginError::Refused(LoginRefusal::WrongState {
+                state: LoginState::Pending,
+                step: LoginStep::Deny
+            }))
+        ));
+
+        let asking = authority.attach_login(&scan).await.unwrap();
+        assert_eq!(asking.state, LoginState::Scanned);
+        assert_eq!(asking.browser, "Chrome 131 on Linux");
+        assert_eq!(asking.address, "192.0.2.1");
+        assert_eq!(
+            authority.attach_login(&scan).await.unwrap().state,
+            LoginState::Scanned,
+            "a token that scans again is answered the same"
+        );
+        assert!(matches!(
+            authority.attach_login("no-such-code").await,
+            Err(LoginError::UnknownScanCode)
+        ));
+        assert!(matches!(
+            authority.deny_login(id, "another-code".into()).await,
+            Err(LoginError::UnknownScanCode)
+        ));
+        assert_eq!(poll(secret).await.unwrap().state, LoginState::Scanned);
+
+        let denied = authority.deny_login(id, scan.clone()).await.unwrap();
+        assert_eq!(denied.state, LoginState::Denied);
+        assert_eq!(poll(secret).await.unwrap().state, LoginState::Denied);
+        assert!(matches!(
+            authority.cancel_login(id, secret).await,
+            Err(LoginError::Refused(LoginRefusal::WrongState {
+                state: LoginState::Denied,
+                step: LoginStep::Cancel
+            }))
+        ));
+        let events = authority
+            .storage
+            .audit_details("login.scanned")
+            .await
+            .unwrap();
+        assert_eq!(events, [id.as_str()], "the second attach wrote nothing");
+        assert_eq!(
+            authority.storage.last_audit_event().await.unwrap(),
+            Some(("login.denied".into(), id.clone()))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_login_past_its_time_is_expired_for_everyone_and_written_down_once() {
+        let authority = in_memory(Policy {
+            login_lifetime: Duration::ZERO,
+            ..Policy::default()
+        })
+        .await;
+        let created = authority.create_login(requester()).await.unwrap();
+        let (id, secret) = (&created.login_id, &created.poll_secret);
+        let view = authority
+            .poll_login(id, secret, Duration::ZERO, None)
+            .await
+            .unwrap();
+        assert_eq!((view.state, view.expires_in_ms), (LoginState::Expired, 0));
+        assert!(matches!(
+            authority.attach_login(&scan_code(&created)).await,
+            Err(LoginError::Refused(LoginRefusal::Expired))
+        ));
+        assert!(matches!(
+            authority.cancel_login(id, secret).await,
+            Err(LoginError::Refused(LoginRefusal::Expired))
+        ));
+        let expired = authority
+            .storage
+            .audit_details("login.expired")
+            .await
+            .unwrap();
+        assert_eq!(expired, [id.as_str()]);
+    }
+
+    #[tokio::test]
+    async fn a_long_poll_answers_as_soon_as_the_token_attaches() {
+        let authority = in_memory(Policy::default()).await;
+        let created = authority.create_login(requester()).await.unwrap();
+        let waiting = {
+            let authority = authority.clone();
+            let (id, secret) = (created.login_id.clone(), created.poll_secret.clone());
+            tokio::spawn(async move {
+                let started = Instant::now();
+                let view = authority
+                    .poll_login(
+                        &id,
+                        &secret,
+                        Duration::from_secs(20),
+                        Some(LoginState::Pending),
+                    )
+                    .await;
+                (view, started.elapsed())
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        authority.attach_login(&scan_code(&created)).await.unwrap();
+        let (view, waited) = waiting.await.unwrap();
+        assert_eq!(view.unwrap().state, LoginState::Scanned);
+        assert!(waited < Duration::from_secs(10), "{waited:?}");
+        assert!(
+            authority.login_watch.senders.lock().unwrap().is_empty(),
+            "the waiter's channel is released"
+        );
+    }
+}

@@ -215,11 +215,6 @@ impl Authority {
         &self.policy
     }
 
-    /// The storage it acts on.
-    pub fn storage(&self) -> &Storage {
-        &self.storage
-    }
-
     /// What a token needs before it activates.
     pub fn application_info(&self) -> qrauth_core::wire::ApplicationInfo {
         qrauth_core::wire::ApplicationInfo {
@@ -235,4 +230,20 @@ impl Authority {
 /// Milliseconds left until `at_ms`, 0 once past: the `…InMs` of every answer.
 pub(crate) fn ms_until(at_ms: i64, now_ms: i64) -> u64 {
     u64::try_from(at_ms - now_ms).unwrap_or(0)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// An authority on a private in-memory store with a throwaway storage key.
+    pub(crate) async fn in_memory(policy: Policy) -> Authority {
+        Authority::open(
+            Storage::in_memory().unwrap(),
+            Vault::ephemeral().unwrap(),
+            policy,
+        )
+        .await
+        .unwrap()
+    }
 }

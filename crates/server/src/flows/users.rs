@@ -144,3 +144,57 @@ pub async fn end_session(storage: &Storage, token: &str) -> Result<(), StorageEr
         .transaction(move |tx| tx.delete_web_session(&hash))
         .await
 }
+
+impl super::Authority {
+    /// Password sign-in: a new browser session's token when `password` is `user`'s, `None`
+    /// otherwise; both are audited.
+    pub(crate) async fn sign_in_with_password(
+        &self,
+        user: &str,
+        password: &str,
+    ) -> Result<Option<String>, StorageError> {
+        let Some(user_id) = check_password(&self.storage, user, password).await? else {
+            self.storage
+                .audit("session.sign_in_failed", format!("user {user:?}"))
+                .await?;
+            return Ok(None);
+        };
+        let token = start_session(&self.storage, user_id).await?;
+        self.storage
+            .audit("session.signed_in", format!("user {user:?}"))
+            .await?;
+        Ok(Some(token))
+    }
+
+    /// A new browser session for `user_id`: the token for its cookie.
+    pub(crate) async fn start_browser_session(&self, user_id: i64) -> Result<String, StorageError> {
+        start_session(&self.storage, user_id).await
+    }
+
+    /// The user of the live browser session `token`.
+    pub(crate) async fn browser_session_user(
+        &self,
+        token: &str,
+    ) -> Result<Option<String>, StorageError> {
+        session_user(&self.storage, token).await
+    }
+
+    /// Ends the browser session `token`.
+    pub(crate) async fn end_browser_session(&self, token: &str) -> Result<(), StorageError> {
+        end_session(&self.storage, token).await
+    }
+
+    /// Audits a request refused by a rate limit.
+    pub(crate) async fn record_rate_limited(
+        &self,
+        event: &'static str,
+        client: std::net::IpAddr,
+    ) -> Result<(), StorageError> {
+        self.storage.audit(event, format!("client {client}")).await
+    }
+
+    /// Whether the database answers and its schema is current.
+    pub(crate) async fn check_storage(&self) -> Result<(), StorageError> {
+        self.storage.check().await
+    }
+}

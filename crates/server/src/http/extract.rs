@@ -10,7 +10,6 @@ use serde::de::DeserializeOwned;
 
 use super::{ApiError, AppState};
 use crate::flows::attempts::SignedRequest;
-use crate::flows::users;
 
 /// A JSON request body; every way it can be wrong becomes an [`ApiError`] with its own code.
 pub(crate) struct ApiJson<T>(pub T);
@@ -229,7 +228,7 @@ impl SignedInUser {
         headers: &HeaderMap,
     ) -> Result<Option<String>, ApiError> {
         match session_token(headers) {
-            Some(token) => Ok(users::session_user(&state.authority.storage, token).await?),
+            Some(token) => Ok(state.authority.browser_session_user(token).await?),
             None => Ok(None),
         }
     }

@@ -84,13 +84,17 @@ impl AppState {
 
     /// Starts a browser session for `user_id` and returns its `Set-Cookie` value.
     async fn start_browser_session(&self, user_id: i64) -> Result<String, ApiError> {
-        let storage = self.authority.storage();
-        let token = crate::flows::users::start_session(storage, user_id).await?;
-        Ok(extract::cookie(
-            &token,
+        let token = self.authority.start_browser_session(user_id).await?;
+        Ok(self.session_cookie(&token))
+    }
+
+    /// The `Set-Cookie` value of a new browser session's token.
+    fn session_cookie(&self, token: &str) -> String {
+        extract::cookie(
+            token,
             crate::flows::users::SESSION_LIFETIME_MS / 1000,
             self.authority.policy().secure_cookies,
-        ))
+        )
     }
 }
 
@@ -101,10 +105,7 @@ async fn check_limit(
     client: SocketAddr,
 ) -> Result<(), ApiError> {
     if let Err(wait) = limit.check(client.ip()) {
-        authority
-            .storage()
-            .audit(event, format!("client {}", client.ip()))
-            .await?;
+        authority.record_rate_limited(event, client.ip()).await?;
         return Err(ApiError::rate_limited(wait));
     }
     Ok(())
@@ -164,7 +165,7 @@ async fn health(State(state): State<AppState>) -> impl IntoResponse {
         version: VERSION.to_owned(),
         storage: status.to_owned(),
     };
-    match state.authority.storage().check().await {
+    match state.authority.check_storage().await {
         Ok(()) => (StatusCode::OK, Json(health("ok"))),
         Err(e) => {
             eprintln!("qrauth: health check failed: {e}");

@@ -12,7 +12,6 @@ use qrauth_core::wire::{PasswordSignIn, SignedIn};
 
 use super::extract::{ApiJson, SignedInUser, cookie, session_token};
 use super::{ApiError, AppState};
-use crate::flows::users;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/session", post(sign_in).get(current).delete(sign_out))
@@ -25,23 +24,19 @@ async fn sign_in(
     ApiJson(body): ApiJson<PasswordSignIn>,
 ) -> Result<Response, ApiError> {
     state.check_sign_in_limit(client).await?;
-    let storage = state.authority.storage();
-    let Some(user_id) = users::check_password(storage, &body.user, &body.password).await? else {
-        storage
-            .audit("session.sign_in_failed", format!("user {:?}", body.user))
-            .await?;
+    let Some(token) = state
+        .authority
+        .sign_in_with_password(&body.user, &body.password)
+        .await?
+    else {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_credentials",
             "Wrong user name or password.",
         ));
     };
-    let cookie = state.start_browser_session(user_id).await?;
-    storage
-        .audit("session.signed_in", format!("user {:?}", body.user))
-        .await?;
     Ok((
-        [(header::SET_COOKIE, cookie)],
+        [(header::SET_COOKIE, state.session_cookie(&token))],
         Json(SignedIn { user: body.user }),
     )
         .into_response())
@@ -55,7 +50,7 @@ async fn current(SignedInUser(user): SignedInUser) -> Json<SignedIn> {
 /// `DELETE /api/v1/session`: signs out.
 async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     if let Some(token) = session_token(&headers) {
-        users::end_session(state.authority.storage(), token).await?;
+        state.authority.end_browser_session(token).await?;
     }
     let expired = cookie("", 0, state.authority.policy().secure_cookies);
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, expired)]).into_response())

@@ -22,11 +22,13 @@ pub(crate) struct NewActivationRow<'a> {
 /// An activation as its user, operators and its token see it; `status` is as of the read.
 pub(crate) struct ActivationRow {
     pub(crate) id: String,
+    pub(crate) user_id: i64,
     pub(crate) user: String,
     pub(crate) status: ActivationStatus,
     pub(crate) device_name: Option<String>,
     pub(crate) device_public: Option<String>,
     pub(crate) server_public: String,
+    pub(crate) server_private_sealed: Vec<u8>,
     pub(crate) ctr_data: Vec<u8>,
     pub(crate) counter: i64,
     pub(crate) attempts: FailedAttempts,
@@ -35,18 +37,6 @@ pub(crate) struct ActivationRow {
     pub(crate) code_expires_ms: i64,
     pub(crate) committed_ms: Option<i64>,
     pub(crate) last_used_ms: Option<i64>,
-}
-
-/// What checking a signature needs of an activation.
-pub(crate) struct SigningRow {
-    pub(crate) status: ActivationStatus,
-    pub(crate) user_id: i64,
-    pub(crate) user: String,
-    pub(crate) server_private_sealed: Vec<u8>,
-    pub(crate) device_public: Option<String>,
-    pub(crate) ctr_data: Vec<u8>,
-    pub(crate) attempts: FailedAttempts,
-    pub(crate) blocked_reason: Option<String>,
 }
 
 /// Token activations.
@@ -71,9 +61,6 @@ pub(crate) trait ActivationTable {
         code_hash: &[u8],
         now_ms: i64,
     ) -> Result<Option<ActivationRow>, StorageError>;
-
-    /// What checking a signature of activation `id` needs.
-    fn signing_activation(&mut self, id: &str) -> Result<Option<SigningRow>, StorageError>;
 
     /// The newest active activation of `user`: its id and sealed server key.
     fn newest_active_activation(

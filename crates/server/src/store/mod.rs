@@ -18,7 +18,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-pub(crate) use activations::{ActivationRow, ActivationTable, NewActivationRow, SigningRow};
+pub(crate) use activations::{ActivationRow, ActivationTable, NewActivationRow};
 pub(crate) use application::{ApplicationTable, SealedApplicationKeys};
 pub(crate) use audit::AuditLog;
 pub(crate) use logins::{LoginRow, LoginTable, NewLoginRow};

@@ -2,11 +2,12 @@ use qrauth_core::{ActivationStatus, FailedAttempts};
 use rusqlite::{OptionalExtension, params};
 
 use super::SqliteTx;
-use crate::store::{ActivationRow, ActivationTable, NewActivationRow, SigningRow, StorageError};
+use crate::store::{ActivationRow, ActivationTable, NewActivationRow, StorageError};
 
 const ROW_COLUMNS: &str = "a.id, u.name, a.status, a.device_name, a.device_public,
     a.server_public, a.failed_attempts, a.max_failed_attempts, a.blocked_reason, a.created_ms,
-    a.code_expires_ms, a.committed_ms, a.last_used_ms, a.ctr_data, a.counter";
+    a.code_expires_ms, a.committed_ms, a.last_used_ms, a.ctr_data, a.counter, a.user_id,
+    a.server_private_sealed";
 
 /// A stored status; a value this server never writes is a damaged row, not a status.
 fn status(text: &str) -> rusqlite::Result<ActivationStatus> {
@@ -39,6 +40,8 @@ fn row(r: &rusqlite::Row<'_>, now_ms: i64) -> rusqlite::Result<ActivationRow> {
         last_used_ms: r.get(12)?,
         ctr_data: r.get(13)?,
         counter: r.get(14)?,
+        user_id: r.get(15)?,
+        server_private_sealed: r.get(16)?,
     })
 }
 
@@ -80,16 +83,14 @@ impl ActivationTable for SqliteTx<'_> {
     }
 
     fn activation(&mut self, id: &str, now_ms: i64) -> Result<Option<ActivationRow>, StorageError> {
+        // Cached: every signature check runs this.
         Ok(self
             .0
-            .query_row(
-                &format!(
-                    "SELECT {ROW_COLUMNS} FROM activations a JOIN users u ON u.id = a.user_id
-                     WHERE a.id = ?1"
-                ),
-                [id],
-                |r| row(r, now_ms),
-            )
+            .prepare_cached(&format!(
+                "SELECT {ROW_COLUMNS} FROM activations a JOIN users u ON u.id = a.user_id
+                 WHERE a.id = ?1"
+            ))?
+            .query_row([id], |r| row(r, now_ms))
             .optional()?)
     }
 
@@ -108,32 +109,6 @@ impl ActivationTable for SqliteTx<'_> {
                 params![code_hash, ActivationStatus::Created.as_str()],
                 |r| row(r, now_ms),
             )
-            .optional()?)
-    }
-
-    fn signing_activation(&mut self, id: &str) -> Result<Option<SigningRow>, StorageError> {
-        Ok(self
-            .0
-            .prepare_cached(
-                "SELECT a.status, a.user_id, u.name, a.server_private_sealed, a.device_public,
-                    a.ctr_data, a.failed_attempts, a.max_failed_attempts, a.blocked_reason
-                 FROM activations a JOIN users u ON u.id = a.user_id WHERE a.id = ?1",
-            )?
-            .query_row([id], |r| {
-                Ok(SigningRow {
-                    status: status(&r.get::<_, String>(0)?)?,
-                    user_id: r.get(1)?,
-                    user: r.get(2)?,
-                    server_private_sealed: r.get(3)?,
-                    device_public: r.get(4)?,
-                    ctr_data: r.get(5)?,
-                    attempts: FailedAttempts {
-                        failed: r.get(6)?,
-                        max: r.get(7)?,
-                    },
-                    blocked_reason: r.get(8)?,
-                })
-            })
             .optional()?)
     }
 
