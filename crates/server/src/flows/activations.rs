@@ -6,7 +6,7 @@ use qrauth_core::activation::{ActivationCode, ActivationCodeError, ActivationSte
 use qrauth_core::keys::PublicKey;
 use qrauth_core::signature::ACTIVATION_REMOVE_URI_ID;
 use qrauth_core::wire::{ActivationView, Committed, NewActivation, TokenStanding};
-use qrauth_core::{ActivationStatus, CtrData, KeyError};
+use qrauth_core::{CtrData, KeyError};
 
 use super::attempts::{SignatureError, SignedRequest};
 use super::{Authority, activation_binding, ms_until, new_private_key, seal_private};
@@ -193,12 +193,12 @@ impl Authority {
                 let row = tx
                     .activation_by_code(&code_hash, now)?
                     .ok_or(ActivationError::UnknownCode)?;
-                let Some(next) = row.status.after(ActivationStep::Commit) else {
+                // Found by its unused code, it is CREATED, unless its time ran out.
+                if row.status.after(ActivationStep::Commit).is_none() {
                     tx.remove_activation(&row.id)?;
                     tx.record("activation.code_expired", &row.id)?;
                     return Err(ActivationError::CodeExpired);
-                };
-                debug_assert_eq!(next, ActivationStatus::Active);
+                }
                 tx.commit_activation(&row.id, &device.to_base64(), device_name.as_deref(), now)?;
                 tx.record(
                     "activation.committed",

@@ -101,6 +101,19 @@ pub(crate) struct Completion {
     pub(crate) user_id: i64,
 }
 
+/// The audit log's name of a login's move into `state`.
+fn audit_event(state: LoginState) -> &'static str {
+    match state {
+        LoginState::Pending => "login.created",
+        LoginState::Scanned => "login.scanned",
+        LoginState::Approved => "login.approved",
+        LoginState::Completed => "login.completed",
+        LoginState::Denied => "login.denied",
+        LoginState::Expired => "login.expired",
+        LoginState::Canceled => "login.canceled",
+    }
+}
+
 fn check_hash(stored: &[u8], presented: &str) -> bool {
     bool::from(stored.ct_eq(&secret_hash(presented)))
 }
@@ -114,7 +127,7 @@ fn load(tx: &mut dyn Tx, id: &str) -> Result<Option<LoginRow>, StorageError> {
     let state = row.state.at(row.expires_ms, now);
     if state != row.state {
         tx.set_login_state(id, state, now)?;
-        tx.record("login.expired", id)?;
+        tx.record(audit_event(state), id)?;
         row.state = state;
     }
     Ok(Some(row))
@@ -150,14 +163,7 @@ fn step(
     let next = row.state.after(step).map_err(LoginError::Refused)?;
     if next != row.state {
         tx.set_login_state(id, next, now_ms())?;
-        let event = match next {
-            LoginState::Scanned => "login.scanned",
-            LoginState::Denied => "login.denied",
-            LoginState::Canceled => "login.canceled",
-            LoginState::Completed => "login.completed",
-            _ => "login.changed",
-        };
-        tx.record(event, detail)?;
+        tx.record(audit_event(next), detail)?;
     }
     Ok(next)
 }
@@ -199,7 +205,10 @@ impl Authority {
                     created_ms: now,
                     expires_ms: expires_at,
                 })?;
-                tx.record("login.created", &format!("{row_id} from {address}"))
+                tx.record(
+                    audit_event(LoginState::Pending),
+                    &format!("{row_id} from {address}"),
+                )
             })
             .await?;
         Ok(LoginCreated {
@@ -390,7 +399,7 @@ impl Authority {
                     now,
                 )?;
                 tx.record(
-                    "login.approved",
+                    audit_event(LoginState::Approved),
                     &format!(
                         "{row_id} by {} user {:?}",
                         signer.activation_id, signer.user
