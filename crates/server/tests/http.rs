@@ -45,6 +45,38 @@ async fn unknown_endpoints_and_methods_get_json_errors() {
 }
 
 #[tokio::test]
+async fn a_bad_query_path_or_raw_body_gets_the_error_shape_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Running::start(&dir.path().join("db.sqlite3"), None).await;
+    let login = server.request("POST", "/api/v1/logins").await.json();
+    let (id, secret) = (
+        login["loginId"].as_str().unwrap(),
+        login["pollSecret"].as_str().unwrap(),
+    );
+    let bearer = format!("Authorization: Bearer {secret}\r\n");
+    for (path, code) in [
+        (format!("/api/v1/logins/{id}?wait=soon"), "invalid_query"),
+        (
+            format!("/api/v1/logins/{id}?state=WAITING"),
+            "invalid_query",
+        ),
+        ("/api/v1/logins/%FF%FE".to_owned(), "invalid_path"),
+    ] {
+        let reply = server.request_with("GET", &path, &bearer).await;
+        assert_eq!(reply.status, 400, "{path}: {}", reply.text());
+        assert_eq!(reply.header("content-type"), "application/json", "{path}");
+        assert_eq!(reply.json()["error"]["code"], code, "{path}");
+    }
+    let huge = vec![b'x'; 70 * 1024];
+    let reply = server
+        .send("POST", "/api/v1/token/activations/a/remove", "", &huge)
+        .await;
+    assert_eq!(reply.status, 413);
+    assert_eq!(reply.json()["error"]["code"], "body_too_large");
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn serves_the_app_with_a_policy_that_allows_only_its_own_start_script() {
     let dir = tempfile::tempdir().unwrap();
     let dist = dir.path().join("dist");

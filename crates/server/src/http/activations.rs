@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -12,7 +12,7 @@ use qrauth_core::FactorType;
 use qrauth_core::wire::{ActivationView, ApplicationInfo, CommitRequest, TokenStanding};
 
 use super::error::activation_not_found;
-use super::extract::{ApiJson, SignedInUser, signed_request};
+use super::extract::{ApiJson, ApiPath, RawBody, SignedInUser, signed_request};
 use super::{ApiError, AppState};
 use crate::flows::activations::Commitment;
 
@@ -54,7 +54,7 @@ async fn list(
 async fn one(
     State(state): State<AppState>,
     SignedInUser(user): SignedInUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ActivationView>, ApiError> {
     state
         .authority
@@ -69,7 +69,7 @@ async fn one(
 async fn remove(
     State(state): State<AppState>,
     SignedInUser(user): SignedInUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     state.authority.remove_activation(&user, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -96,7 +96,7 @@ async fn commit(
 /// `GET /api/v1/token/activations/{id}`: where a token's activation stands.
 async fn token_status(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<TokenStanding>, ApiError> {
     Ok(Json(state.authority.token_standing(&id).await?))
 }
@@ -105,9 +105,9 @@ async fn token_status(
 /// possession key (any body; the signature covers it).
 async fn token_remove(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    RawBody(body): RawBody,
 ) -> Result<StatusCode, ApiError> {
     let signed = signed_request(
         &headers,

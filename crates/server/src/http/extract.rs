@@ -41,19 +41,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for SignedJson<T> {
                 "Send the body as JSON with Content-Type: application/json.",
             ));
         }
-        let raw = axum::body::Bytes::from_request(request, state)
-            .await
-            .map_err(|e| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "body_too_large",
-                        format!("The body is larger than {} bytes.", crate::MAX_BODY_BYTES),
-                    )
-                } else {
-                    ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.body_text())
-                }
-            })?;
+        let RawBody(raw) = RawBody::from_request(request, state).await?;
         // Through a JSON value first: serde would also read a struct from an array.
         let value: serde_json::Value = serde_json::from_slice(&raw).map_err(|_| {
             ApiError::new(
@@ -169,6 +157,74 @@ pub(crate) fn signed_request(
         factors,
         signature: signature.ok_or_else(|| missing("pa_signature"))?,
     })
+}
+
+/// A query string; a malformed one is answered with the error shape, like every other fault.
+pub(crate) struct ApiQuery<T>(pub(crate) T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| ApiQuery(value))
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_query",
+                    format!("The query string is not valid: {}.", e.body_text()),
+                )
+            })
+    }
+}
+
+/// A path parameter, such as a login's id; one that does not decode is answered with the error
+/// shape.
+pub(crate) struct ApiPath<T>(pub(crate) T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| ApiPath(value))
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_path",
+                    format!("The address is not valid: {}.", e.body_text()),
+                )
+            })
+    }
+}
+
+/// A body of any type as its exact bytes (a signature covers them), with the error shape for a
+/// body too large or cut off.
+pub(crate) struct RawBody(pub(crate) axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        axum::body::Bytes::from_request(request, state)
+            .await
+            .map(RawBody)
+            .map_err(body_rejection)
+    }
+}
+
+fn body_rejection(e: axum::extract::rejection::BytesRejection) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("The body is larger than {} bytes.", crate::MAX_BODY_BYTES),
+        )
+    } else {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.body_text())
+    }
 }
 
 /// The poll secret from `Authorization: Bearer …`: the page's proof that a login is its own.

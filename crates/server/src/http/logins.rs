@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use qrauth_core::FactorType;
 use qrauth_core::wire::{LoginDecision, LoginView, PollQuery, Requester, ScanCode};
 
-use super::extract::{ApiJson, PollSecret, SignedJson, origin, signed_request};
+use super::extract::{ApiJson, ApiPath, ApiQuery, PollSecret, SignedJson, origin, signed_request};
 use super::{ApiError, AppState};
 use crate::flows::logins::LoginRequester;
 
@@ -49,8 +49,8 @@ async fn create(
 /// soon as it differs from `state` within `wait` seconds.
 async fn poll(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    Query(query): Query<PollQuery>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<PollQuery>,
     PollSecret(secret): PollSecret,
 ) -> Result<Json<LoginView>, ApiError> {
     let wait = Duration::from_secs(query.wait.unwrap_or(0));
@@ -65,7 +65,7 @@ async fn poll(
 /// `DELETE /api/v1/logins/{id}` with the poll secret: cancels an open login.
 async fn cancel(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     PollSecret(secret): PollSecret,
 ) -> Result<Json<LoginView>, ApiError> {
     Ok(Json(state.authority.cancel_login(&id, &secret).await?))
@@ -75,7 +75,7 @@ async fn cancel(
 /// login, exactly once, and a browser session cookie.
 async fn complete(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     PollSecret(secret): PollSecret,
 ) -> Result<Response, ApiError> {
@@ -99,7 +99,7 @@ async fn attach(
 /// (or biometry): the login becomes APPROVED for the activation's user.
 async fn approve(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     body: SignedJson<ScanCode>,
 ) -> Result<Json<LoginDecision>, ApiError> {
@@ -121,7 +121,7 @@ async fn approve(
 /// `POST /api/v1/token/logins/{id}/deny {"scanCode"}`: the person refused the login.
 async fn deny(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ScanCode>,
 ) -> Result<Json<LoginDecision>, ApiError> {
     Ok(Json(state.authority.deny_login(&id, body.scan_code).await?))

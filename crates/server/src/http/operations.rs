@@ -2,14 +2,14 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use qrauth_core::wire::{CreateOperation, OperationView, VerifyRequest};
 
-use super::extract::{ApiJson, SignedInUser};
+use super::extract::{ApiJson, ApiPath, SignedInUser};
 use super::{ApiError, AppState};
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -36,7 +36,7 @@ async fn create(
 /// `GET /api/v1/operations/{id}`.
 async fn show(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<OperationView>, ApiError> {
     Ok(Json(state.authority.operation(&id).await?))
 }
@@ -45,7 +45,7 @@ async fn show(
 /// types it; a valid code for a login operation also starts a browser session.
 async fn verify(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<VerifyRequest>,
 ) -> Result<Response, ApiError> {
     let (verdict, user_id) = state.authority.verify_operation(&id, &body.code).await?;
