@@ -39,8 +39,10 @@ enum Command {
         /// Directory of the built app (`trunk build --release` writes `dist/`) to serve at `/`.
         #[arg(long = "static", value_name = "DIR")]
         static_dir: Option<PathBuf>,
-        /// The public origin written into login QR codes, such as https://login.example.com;
-        /// by default the Host the browser used. An https origin also turns on Secure cookies.
+        /// The public origin written into login QR codes and identity tokens, such as
+        /// https://login.example.com. Required when listening beyond loopback; without it the
+        /// Host the browser used is taken only if it names this machine (localhost, 127.0.0.1,
+        /// [::1]). An https origin also turns on Secure cookies.
         #[arg(long, value_name = "URL", env = "QRAUTH_PUBLIC_URL")]
         public_url: Option<String>,
         /// Mark cookies Secure (set behind TLS).

@@ -83,6 +83,9 @@ pub enum ServeError {
     /// An allowed origin is not of the form `scheme://host[:port]`.
     #[error("allowed origin: {0}")]
     Origin(String),
+    /// The server listens beyond loopback without a public URL.
+    #[error("public URL: {0}")]
+    PublicUrl(String),
     /// The address could not be bound, or the listener failed.
     #[error("network: {0}")]
     Io(#[from] std::io::Error),
@@ -104,6 +107,15 @@ pub struct Server {
 impl Server {
     /// Opens the database, reads the static app if any, and binds the address.
     pub async fn bind(config: ServerConfig) -> Result<Self, ServeError> {
+        // Without a public URL the QR links are written from the Host header, which only a
+        // loopback-only server can trust to name itself (http/extract.rs, `origin`).
+        if config.policy.public_origin.is_none() && !config.listen.ip().is_loopback() {
+            return Err(ServeError::PublicUrl(format!(
+                "listening on {} needs the public URL pages and phones reach this server at \
+                 (--public-url https://login.example.com)",
+                config.listen
+            )));
+        }
         let storage = Storage::open(&config.database)?;
         let vault = Vault::open(&config.key).map_err(ServeError::Key)?;
         let authority = Authority::open(storage.clone(), vault, config.policy.clone())

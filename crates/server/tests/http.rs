@@ -77,6 +77,64 @@ async fn a_bad_query_path_or_raw_body_gets_the_error_shape_too() {
 }
 
 #[tokio::test]
+async fn the_qr_link_and_the_issuer_come_only_from_a_host_that_names_this_machine() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Running::start(&dir.path().join("db.sqlite3"), None).await;
+    for host in [
+        "evil.example.com",
+        "localhost.evil.example.com:80",
+        "10.0.0.1",
+    ] {
+        let reply = create_login_as(server.addr, host).await;
+        assert_eq!(reply.status, 400, "{host}: {}", reply.text());
+        assert_eq!(reply.json()["error"]["code"], "invalid_host", "{host}");
+    }
+    let port = server.addr.port();
+    let reply = create_login_as(server.addr, &format!("localhost:{port}")).await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let qr = reply.json()["qrText"].as_str().unwrap().to_owned();
+    assert!(
+        qr.starts_with(&format!("http://localhost:{port}/token#scan=")),
+        "{qr}"
+    );
+    server.stop().await;
+
+    // Beyond loopback the Host cannot be trusted, so the public URL is required.
+    let mut config = ServerConfig::new("0.0.0.0:0".parse().unwrap(), dir.path().join("db.sqlite3"));
+    let error = Server::bind(config.clone())
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("--public-url"), "{error}");
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.policy.public_origin = Some("https://login.example.com".into());
+    let server = Running::with_config(config).await;
+    let reply = create_login_as(server.addr, "evil.example.com").await;
+    assert_eq!(reply.status, 201);
+    assert!(
+        reply.json()["qrText"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://login.example.com/token#scan=")
+    );
+    server.stop().await;
+}
+
+/// `POST /api/v1/logins` with `host` as the only Host header.
+async fn create_login_as(addr: std::net::SocketAddr, host: &str) -> support::Reply {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "POST /api/v1/logins HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    support::Reply::parse(&raw)
+}
+
+#[tokio::test]
 async fn serves_the_app_with_a_policy_that_allows_only_its_own_start_script() {
     let dir = tempfile::tempdir().unwrap();
     let dist = dir.path().join("dist");

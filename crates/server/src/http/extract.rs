@@ -301,8 +301,10 @@ impl FromRequestParts<AppState> for SignedInUser {
     }
 }
 
-/// The origin to put in QR links and identity tokens: the configured one, or the `Host` the
-/// browser used.
+/// The origin to put in QR links and identity tokens: the configured one, or, on a server that
+/// listens on loopback only (`Server::bind` refuses anything else without a public URL), the
+/// `Host` the browser used if it names this machine. Any other Host would let whoever sends
+/// the request write the link a phone opens and the issuer of the identity token.
 pub(crate) fn origin(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
     let policy = state.authority.policy();
     if let Some(origin) = &policy.public_origin {
@@ -311,16 +313,13 @@ pub(crate) fn origin(state: &AppState, headers: &HeaderMap) -> Result<String, Ap
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
-        })
+        .filter(|h| is_loopback_host(h))
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_host",
-                "The Host header is missing or not a host name.",
+                "The Host header does not name this machine (localhost, 127.0.0.1 or [::1]); \
+                 a server reached by another name needs --public-url.",
             )
         })?;
     let scheme = if policy.secure_cookies {
@@ -329,4 +328,62 @@ pub(crate) fn origin(state: &AppState, headers: &HeaderMap) -> Result<String, Ap
         "http"
     };
     Ok(format!("{scheme}://{host}"))
+}
+
+/// `localhost`, `127.x.y.z` or `[::1]`, with or without a port.
+fn is_loopback_host(host: &str) -> bool {
+    let name = match host.rsplit_once(':') {
+        Some((name, port))
+            if !name.ends_with(':')
+                && !port.is_empty()
+                && port.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            name
+        }
+        _ => host,
+    };
+    if name.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    let bare = name
+        .strip_prefix('[')
+        .and_then(|n| n.strip_suffix(']'))
+        .unwrap_or(name);
+    bare.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
+        && (name.starts_with('[') || !bare.contains(':'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback_host;
+
+    #[test]
+    fn only_names_of_this_machine_are_loopback_hosts() {
+        for host in [
+            "localhost",
+            "LOCALHOST:8080",
+            "127.0.0.1",
+            "127.0.0.1:40521",
+            "127.9.0.3",
+            "[::1]",
+            "[::1]:8080",
+        ] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "evil.example.com",
+            "evil.example.com:80",
+            "localhost.evil.com",
+            "127.0.0.1.evil.com",
+            "10.0.0.1:8080",
+            "::1",
+            "[::2]",
+            "",
+            "127.0.0.1:80x",
+            "localhost:",
+        ] {
+            assert!(!is_loopback_host(host), "{host}");
+        }
+    }
 }
