@@ -211,9 +211,25 @@ enum UserCommand {
         /// Read the password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
-        /// Set a new password if the user exists.
+        /// Set a new password if the user exists; it ends the user's browser sessions.
         #[arg(long)]
         replace: bool,
+    },
+    /// Work with a user's browser sessions.
+    Sessions {
+        #[command(subcommand)]
+        command: SessionsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SessionsCommand {
+    /// Sign the user out of every browser (for a lost device or a leaked password).
+    End {
+        /// The user name.
+        name: String,
+        #[command(flatten)]
+        database: Database,
     },
 }
 
@@ -273,6 +289,12 @@ fn main() -> ExitCode {
                     replace,
                 },
         } => runtime.block_on(add_user(&name, &database.path, password_stdin, replace)),
+        Command::User {
+            command:
+                UserCommand::Sessions {
+                    command: SessionsCommand::End { name, database },
+                },
+        } => runtime.block_on(end_sessions(&name, &database.path)),
         Command::Conformance { kind, file } => return conformance(kind, &file),
         Command::Code {
             command:
@@ -380,6 +402,16 @@ async fn add_user(
     } else {
         println!("user {name} added with password {password}");
     }
+    Ok(())
+}
+
+async fn end_sessions(
+    name: &str,
+    database: &std::path::Path,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let storage = qrauth_server::Storage::open(database)?;
+    let ended = qrauth_server::users::end_sessions(&storage, name).await?;
+    println!("user {name}: {ended} browser sessions ended");
     Ok(())
 }
 

@@ -205,3 +205,22 @@ fn serve_refuses_a_lifetime_it_cannot_honour_before_touching_the_database() {
     }
     assert!(!db.exists(), "nothing was created");
 }
+
+#[test]
+fn user_sessions_end_signs_a_user_out_everywhere_or_says_who_is_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db.sqlite3");
+    let db = db.to_str().unwrap();
+    let added = qrauth(
+        &["user", "add", "carol", "--db", db, "--password-stdin"],
+        "correct horse battery\n",
+    );
+    assert!(added.status.success(), "{added:?}");
+    let ended = qrauth(&["user", "sessions", "end", "carol", "--db", db], "");
+    assert!(ended.status.success(), "{ended:?}");
+    assert_eq!(stdout(&ended), "user carol: 0 browser sessions ended\n");
+    let unknown = qrauth(&["user", "sessions", "end", "nobody", "--db", db], "");
+    assert!(!unknown.status.success());
+    let message = String::from_utf8_lossy(&unknown.stderr);
+    assert!(message.contains("no user of this name"), "{message}");
+}

@@ -802,3 +802,51 @@ async fn a_session_planted_before_sign_in_is_never_the_one_signed_in() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_new_password_and_an_operator_end_every_session_of_the_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = database(dir.path()).await;
+    let server = Running::with_config(config(&database, generous())).await;
+    let signed_in = |cookie: String| {
+        let server = &server;
+        async move {
+            server
+                .request_with("GET", "/api/v1/session", &cookie)
+                .await
+                .status
+        }
+    };
+    let alice = sign_in(&server, "alice").await;
+    let bob = sign_in(&server, "bob").await;
+    assert_eq!(signed_in(alice.clone()).await, 200);
+
+    // Whoever knew alice's old password stays signed in no longer once it is changed.
+    let storage = Storage::open(&database).unwrap();
+    qrauth_server::users::add_user(&storage, "alice", "a new horse battery", true)
+        .await
+        .unwrap();
+    assert_eq!(signed_in(alice).await, 401);
+    assert_eq!(signed_in(bob.clone()).await, 200, "other users keep theirs");
+
+    let again = sign_in(&server, "bob").await;
+    let ended = qrauth_server::users::end_sessions(&storage, "bob")
+        .await
+        .unwrap();
+    assert_eq!(ended, 2);
+    assert_eq!(signed_in(bob).await, 401);
+    assert_eq!(signed_in(again).await, 401);
+    assert!(matches!(
+        qrauth_server::users::end_sessions(&storage, "nobody").await,
+        Err(qrauth_server::users::UserError::Unknown)
+    ));
+    assert_eq!(
+        storage
+            .last_audit_event()
+            .await
+            .unwrap()
+            .map(|(event, _)| event),
+        Some("user.sessions_ended".to_owned())
+    );
+    server.stop().await;
+}

@@ -23,6 +23,9 @@ pub enum UserError {
     /// A user of this name exists (and replacing was not asked for).
     #[error("a user of this name exists")]
     Exists,
+    /// No user of this name.
+    #[error("no user of this name")]
+    Unknown,
     /// The database failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -77,11 +80,37 @@ pub async fn add_user(
     let created = now_ms();
     storage
         .transaction(move |tx| {
-            if tx.insert_user(&name, &hash, created, replace)? {
-                Ok(())
-            } else {
-                Err(UserError::Exists)
+            let existed = tx.user_id(&name)?.is_some();
+            if !tx.insert_user(&name, &hash, created, replace)? {
+                return Err(UserError::Exists);
             }
+            if existed {
+                // Whoever knew the old password may be signed in: a new password ends that.
+                let ended = tx.delete_user_web_sessions(&name)?;
+                tx.record(
+                    "user.password_changed",
+                    &format!("user {name:?}, {ended} sessions ended"),
+                )?;
+            }
+            Ok(())
+        })
+        .await
+}
+
+/// Ends every browser session of the user `name` (signed out everywhere); how many there were.
+pub async fn end_sessions(storage: &Storage, name: &str) -> Result<usize, UserError> {
+    let name = name.to_owned();
+    storage
+        .transaction(move |tx| {
+            if tx.user_id(&name)?.is_none() {
+                return Err(UserError::Unknown);
+            }
+            let ended = tx.delete_user_web_sessions(&name)?;
+            tx.record(
+                "user.sessions_ended",
+                &format!("user {name:?}, {ended} sessions"),
+            )?;
+            Ok(ended)
         })
         .await
 }

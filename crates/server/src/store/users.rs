@@ -43,6 +43,9 @@ pub(crate) trait UserTable {
     /// Ends a session.
     fn delete_web_session(&mut self, token_hash: &[u8]) -> Result<(), StorageError>;
 
+    /// Ends every browser session of the user `name`; how many.
+    fn delete_user_web_sessions(&mut self, name: &str) -> Result<usize, StorageError>;
+
     /// Deletes the sessions that ended by `now_ms`; how many.
     fn delete_ended_web_sessions(&mut self, now_ms: i64) -> Result<usize, StorageError>;
 }

@@ -87,6 +87,13 @@ impl UserTable for SqliteTx<'_> {
         Ok(())
     }
 
+    fn delete_user_web_sessions(&mut self, name: &str) -> Result<usize, StorageError> {
+        Ok(self.0.execute(
+            "DELETE FROM web_sessions WHERE user_id = (SELECT id FROM users WHERE name = ?1)",
+            [name],
+        )?)
+    }
+
     fn delete_ended_web_sessions(&mut self, now_ms: i64) -> Result<usize, StorageError> {
         Ok(self
             .0
