@@ -850,3 +850,40 @@ async fn a_new_password_and_an_operator_end_every_session_of_the_user() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn anonymous_floods_leave_the_audit_log_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = database(dir.path()).await;
+    let policy = Policy {
+        creations_per_minute: 3,
+        ..Policy::default()
+    };
+    let server = Running::with_config(config(&database, policy)).await;
+    let mut refused = 0;
+    for _ in 0..200 {
+        if server.request("POST", "/api/v1/logins").await.status == 429 {
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, 197);
+    let long_name = "x".repeat(60 * 1024);
+    let failed = server
+        .json(
+            "POST",
+            "/api/v1/session",
+            "",
+            &json!({"user": long_name, "password": "wrong password"}).to_string(),
+        )
+        .await;
+    assert_eq!(failed.status, 401);
+    let log = Storage::open_read_only(&database).unwrap();
+    assert_eq!(
+        log.audit_details("rate_limited").await.unwrap().len(),
+        1,
+        "a run of refusals is one event"
+    );
+    let sign_in = log.audit_details("session.sign_in_failed").await.unwrap();
+    assert!(sign_in[0].chars().count() <= 201, "{}", sign_in[0].len());
+    server.stop().await;
+}

@@ -12,6 +12,11 @@ pub(crate) const SWEEP_EVERY: Duration = Duration::from_secs(600);
 const LOGIN_RETENTION_MS: i64 = 24 * 60 * 60 * 1000;
 /// Operations are kept this long after they expire, then deleted.
 const OPERATION_RETENTION_MS: i64 = 30 * 24 * 60 * 60 * 1000;
+/// Audit events are kept this long, then deleted.
+pub(crate) const AUDIT_RETENTION_MS: i64 = 90 * 24 * 60 * 60 * 1000;
+/// The most audit events kept, whatever their age: a flood of traffic cannot fill the disk
+/// through the log (about 200 MB at this count).
+pub(crate) const MAX_AUDIT_EVENTS: usize = 1_000_000;
 
 /// Rows each sweep changed.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -21,6 +26,7 @@ pub(crate) struct Swept {
     pub(crate) logins_deleted: usize,
     pub(crate) operations_deleted: usize,
     pub(crate) web_sessions_deleted: usize,
+    pub(crate) audit_events_deleted: usize,
 }
 
 /// One sweep at `now` (ms since the epoch).
@@ -33,6 +39,7 @@ pub(crate) async fn sweep(storage: &Storage, now: i64) -> Result<Swept, StorageE
                 logins_deleted: tx.delete_final_logins(now - LOGIN_RETENTION_MS)?,
                 operations_deleted: tx.delete_expired_operations(now - OPERATION_RETENTION_MS)?,
                 web_sessions_deleted: tx.delete_ended_web_sessions(now)?,
+                audit_events_deleted: tx.prune_audit(now - AUDIT_RETENTION_MS, MAX_AUDIT_EVENTS)?,
             };
             if swept != Swept::default() {
                 tx.record("retention.swept", &format!("{swept:?}"))?;
@@ -133,6 +140,7 @@ mod tests {
                 logins_deleted: 1,
                 operations_deleted: 1,
                 web_sessions_deleted: 0,
+                audit_events_deleted: 0,
             }
         );
         let states = storage
@@ -154,5 +162,41 @@ mod tests {
             ]
         );
         assert_eq!(sweep(&storage, now).await.unwrap(), Swept::default());
+    }
+
+    #[tokio::test]
+    async fn the_audit_log_keeps_neither_old_events_nor_more_than_its_bound() {
+        let storage = Storage::in_memory().unwrap();
+        for i in 0..5 {
+            storage.audit("test.event", format!("{i}")).await.unwrap();
+        }
+        let pruned = storage
+            .transaction(|tx| tx.prune_audit(0, 2))
+            .await
+            .unwrap();
+        assert_eq!(pruned, 3);
+        assert_eq!(
+            storage.audit_details("test.event").await.unwrap(),
+            ["3", "4"]
+        );
+        let later = now_ms() + AUDIT_RETENTION_MS + 60_000;
+        let swept = sweep(&storage, later).await.unwrap();
+        assert_eq!(swept.audit_events_deleted, 2);
+        assert!(
+            storage
+                .audit_details("test.event")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        let long = "x".repeat(64 * 1024);
+        storage
+            .audit("test.long", format!("user {long:?}"))
+            .await
+            .unwrap();
+        let kept = storage.audit_details("test.long").await.unwrap().remove(0);
+        assert_eq!(kept.chars().count(), crate::store::MAX_DETAIL_CHARS + 1);
+        assert!(kept.ends_with('…'));
     }
 }

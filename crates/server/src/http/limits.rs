@@ -9,7 +9,23 @@ use std::time::{Duration, Instant};
 pub(crate) struct RateLimit {
     capacity: f64,
     per_second: f64,
-    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+}
+
+struct Bucket {
+    tokens: f64,
+    last: Instant,
+    /// Whether the last request was refused: a run of refusals is one event for the audit log.
+    refusing: bool,
+}
+
+/// Why a request was refused.
+#[derive(Debug)]
+pub(crate) struct Refused {
+    /// How long until the next request is allowed.
+    pub(crate) wait: Duration,
+    /// The first refusal after an allowed request: the one worth recording.
+    pub(crate) first: bool,
 }
 
 /// Addresses remembered at most; past this, full buckets are forgotten first.
@@ -24,28 +40,39 @@ impl RateLimit {
         }
     }
 
-    /// Takes one request from `client`'s bucket; `Err` holds how long until the next is allowed.
-    pub(crate) fn check(&self, client: IpAddr) -> Result<(), Duration> {
+    /// Takes one request from `client`'s bucket.
+    pub(crate) fn check(&self, client: IpAddr) -> Result<(), Refused> {
         self.check_at(client, Instant::now())
     }
 
-    fn check_at(&self, client: IpAddr, now: Instant) -> Result<(), Duration> {
+    fn check_at(&self, client: IpAddr, now: Instant) -> Result<(), Refused> {
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         if buckets.len() >= MAX_TRACKED {
             let (capacity, per_second) = (self.capacity, self.per_second);
-            buckets.retain(|_, (tokens, last)| {
-                *tokens + now.duration_since(*last).as_secs_f64() * per_second < capacity
+            buckets.retain(|_, b| {
+                b.tokens + now.duration_since(b.last).as_secs_f64() * per_second < capacity
             });
         }
-        let (tokens, last) = buckets.entry(client).or_insert((self.capacity, now));
-        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * self.per_second)
+        let bucket = buckets.entry(client).or_insert(Bucket {
+            tokens: self.capacity,
+            last: now,
+            refusing: false,
+        });
+        bucket.tokens = (bucket.tokens
+            + now.duration_since(bucket.last).as_secs_f64() * self.per_second)
             .min(self.capacity);
-        *last = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
+        bucket.last = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            bucket.refusing = false;
             Ok(())
         } else {
-            Err(Duration::from_secs_f64((1.0 - *tokens) / self.per_second))
+            let first = !bucket.refusing;
+            bucket.refusing = true;
+            Err(Refused {
+                wait: Duration::from_secs_f64((1.0 - bucket.tokens) / self.per_second),
+                first,
+            })
         }
     }
 }
@@ -63,8 +90,16 @@ mod tests {
         for _ in 0..3 {
             limit.check_at(client, start).unwrap();
         }
-        let wait = limit.check_at(client, start).unwrap_err();
-        assert!((19.0..=20.5).contains(&wait.as_secs_f64()), "{wait:?}");
+        let refused = limit.check_at(client, start).unwrap_err();
+        assert!(
+            (19.0..=20.5).contains(&refused.wait.as_secs_f64()),
+            "{refused:?}"
+        );
+        assert!(refused.first);
+        assert!(
+            !limit.check_at(client, start).unwrap_err().first,
+            "one event a run"
+        );
         limit.check_at(other, start).unwrap();
         limit
             .check_at(client, start + Duration::from_secs(21))
@@ -72,7 +107,9 @@ mod tests {
         assert!(
             limit
                 .check_at(client, start + Duration::from_secs(21))
-                .is_err()
+                .unwrap_err()
+                .first,
+            "a refusal after an allowed request is a new event"
         );
     }
 }

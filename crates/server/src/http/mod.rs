@@ -104,9 +104,13 @@ async fn check_limit(
     event: &'static str,
     client: SocketAddr,
 ) -> Result<(), ApiError> {
-    if let Err(wait) = limit.check(client.ip()) {
-        authority.record_rate_limited(event, client.ip()).await?;
-        return Err(ApiError::rate_limited(wait));
+    if let Err(refused) = limit.check(client.ip()) {
+        // One event for a run of refusals: anonymous traffic must not grow the log (nor slow
+        // everyone's writes) at the rate it is refused.
+        if refused.first {
+            authority.record_rate_limited(event, client.ip()).await?;
+        }
+        return Err(ApiError::rate_limited(refused.wait));
     }
     Ok(())
 }

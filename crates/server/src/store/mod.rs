@@ -21,6 +21,8 @@ use std::sync::Arc;
 pub(crate) use activations::{ActivationRow, ActivationTable, NewActivationRow};
 pub(crate) use application::{ApplicationTable, SealedApplicationKeys};
 pub(crate) use audit::AuditLog;
+#[cfg(test)]
+pub(crate) use audit::MAX_DETAIL_CHARS;
 pub(crate) use logins::{LoginRow, LoginTable, NewLoginRow};
 pub(crate) use operations::{NewOperationRow, OperationRow, OperationTable};
 pub(crate) use users::UserTable;

@@ -4,11 +4,23 @@ use super::SqliteTx;
 use crate::store::{AuditLog, StorageError, now_ms};
 
 impl AuditLog for SqliteTx<'_> {
-    fn record(&mut self, event: &'static str, detail: &str) -> Result<(), StorageError> {
+    fn append(&mut self, event: &'static str, detail: &str) -> Result<(), StorageError> {
         self.0
             .prepare_cached("INSERT INTO audit_log (at_ms, event, detail) VALUES (?1, ?2, ?3)")?
             .execute(params![now_ms(), event, detail])?;
         Ok(())
+    }
+
+    fn prune_audit(&mut self, before_ms: i64, keep: usize) -> Result<usize, StorageError> {
+        let old = self
+            .0
+            .execute("DELETE FROM audit_log WHERE at_ms < ?1", [before_ms])?;
+        let beyond = self.0.execute(
+            "DELETE FROM audit_log WHERE id <= (SELECT id FROM audit_log ORDER BY id DESC
+             LIMIT 1 OFFSET ?1)",
+            [i64::try_from(keep).unwrap_or(i64::MAX)],
+        )?;
+        Ok(old + beyond)
     }
 
     fn last_event(&mut self) -> Result<Option<(String, String)>, StorageError> {
