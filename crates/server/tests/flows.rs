@@ -887,3 +887,58 @@ async fn anonymous_floods_leave_the_audit_log_bounded() {
     assert!(sign_in[0].chars().count() <= 201, "{}", sign_in[0].len());
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_page_of_another_origin_cannot_change_anything_for_the_person_signed_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut policy = generous();
+    policy.allowed_origins = vec!["https://shop.example.com".into()];
+    let server = Running::with_config(config(&database(dir.path()).await, policy)).await;
+    let alice = sign_in(&server, "alice").await;
+    let own = format!("http://{}", server.addr);
+    let other_port = format!("http://127.0.0.1:{}", server.addr.port() + 1);
+    for origin in [
+        other_port.as_str(),
+        "http://localhost",
+        "null",
+        "https://evil.example.com",
+    ] {
+        let headers = format!("{alice}Origin: {origin}\r\n");
+        for (method, path) in [
+            ("POST", "/api/v1/activations"),
+            ("DELETE", "/api/v1/session"),
+            ("POST", "/api/v1/logins"),
+        ] {
+            let reply = server.request_with(method, path, &headers).await;
+            assert_eq!(reply.status, 403, "{method} {path} from {origin}");
+            assert_eq!(error_code(&reply), "origin_not_allowed");
+        }
+    }
+    let list = server
+        .request_with("GET", "/api/v1/activations", &alice)
+        .await;
+    assert_eq!(list.json(), json!([]), "nothing was made");
+    assert_eq!(
+        server
+            .request_with(
+                "GET",
+                "/api/v1/session",
+                &format!("{alice}Origin: {other_port}\r\n")
+            )
+            .await
+            .status,
+        200,
+        "reading is for CORS to allow or not"
+    );
+    for headers in [
+        format!("{alice}Origin: {own}\r\n"),
+        format!("{alice}Origin: https://shop.example.com\r\n"),
+        alice.clone(),
+    ] {
+        let reply = server
+            .request_with("POST", "/api/v1/activations", &headers)
+            .await;
+        assert_eq!(reply.status, 201, "{headers}: {}", reply.text());
+    }
+    server.stop().await;
+}

@@ -127,8 +127,43 @@ pub(crate) fn routes(state: AppState) -> Router {
         .merge(operations::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), check_origin))
         .with_state(state)
         .layer(middleware::from_fn(log_failures))
+}
+
+/// Refuses a change (any method but GET, HEAD and OPTIONS) sent by a page of another origin
+/// than this server's own or one it allows (`--allow-origin`). A browser names the page in
+/// `Origin` on every such request, so a page on another port or subdomain of the same site
+/// (same-site, so its requests carry the SameSite=Strict cookie) cannot act for the person
+/// signed in here; programs that send no `Origin` carry no one's cookie.
+async fn check_origin(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let changes = !matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    let Some(origin) = request.headers().get(axum::http::header::ORIGIN) else {
+        return next.run(request).await;
+    };
+    if changes {
+        let origin = origin.to_str().unwrap_or_default();
+        let own = extract::origin(&state, request.headers()).ok();
+        let policy = state.authority.policy();
+        let allowed =
+            own.as_deref() == Some(origin) || policy.allowed_origins.iter().any(|o| o == origin);
+        if !allowed {
+            return ApiError::new(
+                StatusCode::FORBIDDEN,
+                "origin_not_allowed",
+                format!(
+                    "A page of {origin} may not change anything here; only this server's own \
+                     pages and the origins it allows (--allow-origin) may."
+                ),
+            )
+            .into_response();
+        }
+    }
+    next.run(request).await
 }
 
 /// Writes the cause of a failed answer to the operator's log; the client saw only its code.
