@@ -103,9 +103,9 @@ impl Target {
         );
         let payment = self.post_json(
             "/api/v1/operations",
-            &[],
+            &[("cookie", cookie.as_bytes())],
             json!({"type": "payment", "amount": "100.00", "currency": "EUR",
-                   "iban": "CZ6508000000192000145399", "user": "alice"}),
+                   "iban": "CZ6508000000192000145399"}),
         );
         self.operation_id = text(&payment.0["operationId"]);
         let login = self.post_json("/api/v1/logins", &[], json!({}));

@@ -42,7 +42,7 @@ after(async () => {
 async function newPayment() {
   const response = await fetch(new URL('/api/v1/operations', baseUrl), {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${process.env.QRAUTH_OPERATOR_TOKEN}` },
     body: JSON.stringify({
       type: 'payment',
       amount: '42.00',

@@ -13,7 +13,7 @@ use qrauth_core::code::CodeFormat;
 use qrauth_core::conformance::{self, VectorKind};
 use qrauth_core::{AuthCode, OfflinePayload, PublicKey};
 use qrauth_server::{
-    Authority, CreateOperation, KeySource, Policy, Server, ServerConfig, VERSION, Vault,
+    Authority, Caller, CreateOperation, KeySource, Policy, Server, ServerConfig, VERSION, Vault,
 };
 
 #[derive(Parser)]
@@ -48,6 +48,11 @@ enum Command {
         /// Mark cookies Secure (set behind TLS).
         #[arg(long)]
         secure_cookies: bool,
+        /// A file with the operator's token, made if missing: a backend that sends it as
+        /// `Authorization: Bearer <token>` may create payments for any user. Without it,
+        /// payments come only from the payer's own signed-in session.
+        #[arg(long, value_name = "FILE", env = "QRAUTH_OPERATOR_TOKEN_FILE")]
+        operator_token_file: Option<PathBuf>,
         /// Let pages of this origin call the API from the browser with cookies (CORS), such
         /// as a site that embeds the qrauth-token package; repeat for several.
         #[arg(long, value_name = "ORIGIN")]
@@ -313,6 +318,7 @@ fn main() -> ExitCode {
             static_dir,
             public_url,
             secure_cookies,
+            operator_token_file,
             allow_origin,
             service_name,
             creations_per_minute,
@@ -332,6 +338,7 @@ fn main() -> ExitCode {
                     key: database.key(),
                     database: database.path,
                     static_dir,
+                    operator_token: operator_token_file,
                     policy: Policy {
                         public_origin: public_url,
                         secure_cookies,
@@ -512,7 +519,9 @@ async fn create_operation(
         OperationKind::Login => CreateOperation::Login { user, flags },
     };
     let authority = database.authority(Policy::default()).await?;
-    let created = authority.create_operation(request, None).await?;
+    let created = authority
+        .create_operation(request, Caller::Operator)
+        .await?;
     println!("{}", terminal_qr(&created.payload)?);
     println!("operation id  {}", created.operation_id);
     println!(

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use qrauth_soak::http::{Client, Reply};
 use qrauth_soak::load::{self, Plan};
-use qrauth_soak::server::{Deployment, PASSWORD, Running};
+use qrauth_soak::server::{Deployment, OPERATOR_TOKEN, PASSWORD, Running};
 use qrauth_soak::token::{PIN, Token};
 use serde_json::{Value, json};
 
@@ -32,10 +32,11 @@ async fn get(client: &Client, path: &str, headers: &[(&str, &str)]) -> Reply {
 }
 
 async fn payment(client: &Client, user: &str) -> Reply {
+    let operator = format!("Bearer {OPERATOR_TOKEN}");
     post(
         client,
         "/api/v1/operations",
-        &[],
+        &[("Authorization", &operator)],
         json!({"type": "payment", "amount": "10.00", "currency": "EUR",
                "iban": "CZ6508000000192000145399", "user": user}),
     )

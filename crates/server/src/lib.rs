@@ -25,7 +25,7 @@ use axum::extract::DefaultBodyLimit;
 use tokio::net::{TcpListener, TcpSocket};
 
 pub use flows::attempts::SignatureError;
-pub use flows::{ActivationError, Authority, LoginError, OperationError, Policy, users};
+pub use flows::{ActivationError, Authority, Caller, LoginError, OperationError, Policy, users};
 pub use http::{COOKIE, SIGN_IN_ATTEMPTS_PER_MINUTE};
 pub use qrauth_core::wire::{ActivationView, CreateOperation, NewActivation, NewOperation};
 pub use qrauth_core::{ActivationStatus, LoginState};
@@ -50,6 +50,9 @@ pub struct ServerConfig {
     pub static_dir: Option<PathBuf>,
     /// Where the key that seals private keys at rest comes from.
     pub key: KeySource,
+    /// A file with the operator's token (`Authorization: Bearer …` makes payments for any
+    /// user), made if missing; `None`: payments come only from the user's own session.
+    pub operator_token: Option<PathBuf>,
     /// Lifetimes, limits and names.
     pub policy: Policy,
 }
@@ -63,6 +66,7 @@ impl ServerConfig {
             key: KeySource::default_for(&database),
             database,
             static_dir: None,
+            operator_token: None,
             policy: Policy::default(),
         }
     }
@@ -77,6 +81,9 @@ pub enum ServeError {
     /// The storage key is unusable or does not open this database's keys.
     #[error("storage key: {0}")]
     Key(StorageError),
+    /// The operator token file cannot be read or made, or holds too short a token.
+    #[error("operator token: {0}")]
+    OperatorToken(StorageError),
     /// The static directory has no usable `index.html`.
     #[error("static files: {0}")]
     StaticFiles(String),
@@ -126,7 +133,13 @@ impl Server {
             Some(dir) => Some(http::web::StaticApp::load(dir).map_err(ServeError::StaticFiles)?),
             None => None,
         };
-        let router = router(http::AppState::new(authority), static_app, cors);
+        let operator = match &config.operator_token {
+            Some(path) => {
+                Some(secrets::OperatorToken::open(path).map_err(ServeError::OperatorToken)?)
+            }
+            None => None,
+        };
+        let router = router(http::AppState::new(authority, operator), static_app, cors);
         let socket = if config.listen.is_ipv4() {
             TcpSocket::new_v4()?
         } else {

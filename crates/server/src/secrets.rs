@@ -46,3 +46,52 @@ pub fn random_uuid() -> Result<String, StorageError> {
 pub fn secret_hash(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
+
+/// The operator's credential for the API: what a bank's backend presents as
+/// `Authorization: Bearer <token>` to make payments for any user (`--operator-token-file`).
+/// Only its hash is held, and it is compared in constant time.
+pub struct OperatorToken {
+    hash: Vec<u8>,
+}
+
+impl OperatorToken {
+    /// Reads the token from `path`, or makes a new random one there (mode 0600) if the file
+    /// does not exist.
+    pub fn open(path: &std::path::Path) -> Result<Self, StorageError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let token = random_token::<32>()?;
+                crate::vault::write_new_secret_file(path, "operator token", &token)?;
+                eprintln!(
+                    "qrauth: created a new operator token in {}; give it to the backends that \
+                     make payments",
+                    path.display()
+                );
+                token
+            }
+            Err(e) => {
+                return Err(StorageError::from_message(format!(
+                    "cannot read the operator token {}: {e}",
+                    path.display()
+                )));
+            }
+        };
+        let token = text.trim();
+        if token.len() < 22 {
+            return Err(StorageError::from_message(format!(
+                "the operator token in {} is too short: at least 22 characters (128 bits)",
+                path.display()
+            )));
+        }
+        Ok(OperatorToken {
+            hash: secret_hash(token),
+        })
+    }
+
+    /// Whether `presented` is the token.
+    pub fn matches(&self, presented: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        bool::from(self.hash.ct_eq(&secret_hash(presented)))
+    }
+}

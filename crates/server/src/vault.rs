@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use aes_gcm::aead::{Aead, Payload};
 use aes_gcm::{Aes256Gcm, KeyInit, Nonce};
+use base64::Engine as _;
 use zeroize::Zeroizing;
 
 use crate::store::StorageError;
@@ -85,7 +86,15 @@ impl Vault {
                     Ok(text) => decode_key(&text, &origin)?,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                         let key = Zeroizing::new(crate::secrets::random::<32>()?.to_vec());
-                        write_new_key_file(path, &key)?;
+                        let text = Zeroizing::new(
+                            base64::engine::general_purpose::STANDARD.encode(key.as_slice()),
+                        );
+                        write_new_secret_file(path, "storage key", &text)?;
+                        eprintln!(
+                            "qrauth: created a new storage key in {}; keep it apart from the \
+                             database and back it up",
+                            path.display()
+                        );
                         key
                     }
                     Err(e) => {
@@ -158,14 +167,16 @@ impl Vault {
     }
 }
 
-fn write_new_key_file(path: &Path, key: &[u8]) -> Result<(), StorageError> {
-    use base64::Engine;
+/// Writes `text` to a new file only its owner can read (mode 0600), and syncs it: a key or a
+/// token that is lost with a crash would lock the server out of its own data.
+pub(crate) fn write_new_secret_file(
+    path: &Path,
+    what: &str,
+    text: &str,
+) -> Result<(), StorageError> {
     use std::io::Write;
     let fail = |e: std::io::Error| {
-        StorageError::from_message(format!(
-            "cannot create the storage key {}: {e}",
-            path.display()
-        ))
+        StorageError::from_message(format!("cannot create the {what} {}: {e}", path.display()))
     };
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(fail)?;
@@ -178,14 +189,9 @@ fn write_new_key_file(path: &Path, key: &[u8]) -> Result<(), StorageError> {
         options.mode(0o600);
     }
     let mut file = options.open(path).map_err(fail)?;
-    let text = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(key));
     file.write_all(text.as_bytes()).map_err(fail)?;
     file.write_all(b"\n").map_err(fail)?;
     file.sync_all().map_err(fail)?;
-    eprintln!(
-        "qrauth: created a new storage key in {}; keep it apart from the database and back it up",
-        path.display()
-    );
     Ok(())
 }
 

@@ -942,3 +942,71 @@ async fn a_page_of_another_origin_cannot_change_anything_for_the_person_signed_i
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn payments_come_only_from_the_payers_session_or_the_operator() {
+    let dir = tempfile::tempdir().unwrap();
+    let operator = dir.path().join("operator.token");
+    std::fs::write(&operator, "an-operator-token-of-enough-length\n").unwrap();
+    let mut with_operator = config(&database(dir.path()).await, generous());
+    with_operator.operator_token = Some(operator);
+    let server = Running::with_config(with_operator).await;
+    let alice = sign_in(&server, "alice").await;
+    Token::activate(&server, &alice).await;
+    let bob = sign_in(&server, "bob").await;
+    let payment = |user: Option<&str>| {
+        let mut body = json!({"type": "payment", "amount": "10.00", "currency": "EUR",
+                              "iban": "CZ6508000000192000145399"});
+        if let Some(user) = user {
+            body["user"] = json!(user);
+        }
+        body.to_string()
+    };
+    let create = async |headers: &str, body: String| {
+        server
+            .json("POST", "/api/v1/operations", headers, &body)
+            .await
+    };
+    // A phishing page cannot get a genuine payment signed for someone else.
+    for (headers, user, status, code) in [
+        ("", Some("alice"), 401, "not_signed_in"),
+        (bob.as_str(), Some("alice"), 403, "not_your_account"),
+        (
+            "Authorization: Bearer a-guessed-token-of-enough-length\r\n",
+            Some("alice"),
+            403,
+            "operator_token_invalid",
+        ),
+    ] {
+        let reply = create(headers, payment(user)).await;
+        assert_eq!(
+            (reply.status, error_code(&reply).as_str()),
+            (status, code),
+            "{headers:?}"
+        );
+    }
+    let own = create(&alice, payment(None)).await;
+    assert_eq!(own.status, 201, "{}", own.text());
+    assert_eq!(
+        own.json()["keyType"],
+        1,
+        "signed with alice's own activation key"
+    );
+    let named_own = create(&alice, payment(Some("alice"))).await;
+    assert_eq!(named_own.status, 201);
+    let backend = create(
+        "Authorization: Bearer an-operator-token-of-enough-length\r\n",
+        payment(Some("alice")),
+    )
+    .await;
+    assert_eq!(backend.status, 201, "{}", backend.text());
+    assert_eq!(backend.json()["kind"], "payment");
+
+    // Anyone may ask for a login by name; its key type never tells who has a token.
+    for user in ["alice", "bob", "nobody"] {
+        let login = create("", json!({"type": "login", "user": user}).to_string()).await;
+        assert_eq!(login.status, 201, "{user}: {}", login.text());
+        assert_eq!(login.json()["keyType"], 0, "{user}");
+    }
+    server.stop().await;
+}

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use qrauth_server::Storage;
 
 use crate::http::{Client, Failed, Reply};
-use crate::server::{Account, Deployment};
+use crate::server::{Account, Deployment, OPERATOR_TOKEN};
 use crate::token::{PIN, Token, WRONG_PIN};
 
 /// What to run.
@@ -574,8 +574,15 @@ impl User {
             user: Some(self.name.clone()),
             flags: None,
         });
+        // As the bank's backend makes them, with the operator's token.
+        let operator = format!("Bearer {OPERATOR_TOKEN}");
         let reply = self
-            .call("POST", "/api/v1/operations", &[], Some(&body))
+            .call(
+                "POST",
+                "/api/v1/operations",
+                &[("Authorization", &operator)],
+                Some(&body),
+            )
             .await?;
         let created: NewOperation = expect("create operation", &reply, 201)?;
         Ok((created.operation_id, created.payload))

@@ -16,6 +16,10 @@ use crate::http::Client;
 /// The password of every account the harness makes.
 pub const PASSWORD: &str = "soak password 1";
 
+/// The operator token the harness gives the server (`--operator-token-file`): the simulated
+/// bank backend sends it to create the users' payments.
+pub const OPERATOR_TOKEN: &str = "soak-operator-token-0123456789abcdef";
+
 /// A person with a password and an activation code waiting for their token.
 #[derive(Clone, Debug)]
 pub struct Account {
@@ -30,6 +34,8 @@ pub struct Deployment {
     binary: PathBuf,
     /// The database file.
     pub database: PathBuf,
+    /// The file with [`OPERATOR_TOKEN`].
+    pub operator_token: PathBuf,
     /// Extra `qrauth serve` options.
     pub options: Vec<String>,
     /// A program (and its arguments) that runs `qrauth serve`, such as `unshare`.
@@ -61,6 +67,8 @@ impl Deployment {
         users: usize,
     ) -> Result<(Deployment, Vec<Account>), Error> {
         let database = dir.join("qrauth.sqlite3");
+        let operator_token = dir.join("operator.token");
+        std::fs::write(&operator_token, OPERATOR_TOKEN).map_err(|e| e.to_string())?;
         let storage = Storage::open(&database).map_err(|e| e.to_string())?;
         let vault = Vault::open(&KeySource::default_for(&database)).map_err(|e| e.to_string())?;
         let policy = Policy {
@@ -88,6 +96,7 @@ impl Deployment {
         let deployment = Deployment {
             binary: binary.to_owned(),
             database,
+            operator_token,
             options: Vec::new(),
             wrapper: Vec::new(),
             env: Vec::new(),
@@ -112,6 +121,8 @@ impl Deployment {
             .arg(self.listen.to_string())
             .arg("--db")
             .arg(&self.database)
+            .arg("--operator-token-file")
+            .arg(&self.operator_token)
             .args(&self.options)
             // The server never outlives the harness, even one that is killed.
             .arg("--stop-on-stdin-close")

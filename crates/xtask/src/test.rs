@@ -253,6 +253,8 @@ fn wasm_test(args: &[&str]) -> std::process::Command {
 /// `qrauth serve` on a free port with a fresh database, stopped and deleted on drop.
 pub struct TestServer {
     pub url: String,
+    /// The operator's token, as a bank's backend would send it to make payments.
+    pub operator_token: String,
     qrauth: PathBuf,
     database: PathBuf,
     // Fields drop in this order: the server stops before its directory goes.
@@ -287,16 +289,21 @@ impl TestServer {
         )));
         std::fs::create_dir_all(&data.0)?;
         let database = data.0.join("qrauth.sqlite3");
+        let operator = data.0.join("operator.token");
         let mut all: Vec<&std::ffi::OsStr> = vec![
             "--listen".as_ref(),
             "127.0.0.1:0".as_ref(),
             "--database".as_ref(),
             database.as_os_str(),
+            "--operator-token-file".as_ref(),
+            operator.as_os_str(),
         ];
         all.extend(args.iter().map(std::ffi::OsStr::new));
         let (process, url) = qrauth_serve(&qrauth, &all)?;
+        let operator_token = std::fs::read_to_string(&operator)?.trim().to_owned();
         Ok(TestServer {
             url,
+            operator_token,
             qrauth,
             database,
             process,
@@ -366,6 +373,7 @@ fn end_to_end() -> Result {
         &root().join("tests/e2e"),
         &[
             ("QRAUTH_URL", server.url.as_str()),
+            ("QRAUTH_OPERATOR_TOKEN", server.operator_token.as_str()),
             ("QRAUTH_LOGIN_LIFETIME", E2E_LOGIN_LIFETIME),
             ("QRAUTH_E2E_EVIDENCE", &evidence),
             ("QRAUTH_USER", E2E_USER),

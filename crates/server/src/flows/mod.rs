@@ -25,7 +25,7 @@ use crate::vault::Vault;
 
 pub use activations::ActivationError;
 pub use logins::LoginError;
-pub use operations::OperationError;
+pub use operations::{Caller, OperationError};
 
 /// Lifetimes and limits an operator may change.
 #[derive(Clone, Debug)]

@@ -14,6 +14,17 @@ use super::{Authority, ms_until, open_activation_key};
 use crate::secrets::{random, random_uuid};
 use crate::store::{NewOperationRow, StorageError, now_ms};
 
+/// Who asks for an operation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Caller {
+    /// The operator (a bank's backend, the command line): may name any user.
+    Operator,
+    /// A browser signed in as this user.
+    SignedIn(String),
+    /// Anyone else.
+    Anonymous,
+}
+
 /// Why an operation could not be made or approved.
 #[derive(Debug, thiserror::Error)]
 pub enum OperationError {
@@ -38,6 +49,12 @@ pub enum OperationError {
     /// The request names no user and comes from no signed-in browser.
     #[error("the operation names no user")]
     NoUser,
+    /// A payment asked from a browser that is not signed in.
+    #[error("a payment is made from its payer's own session")]
+    PaymentNeedsSession,
+    /// A signed-in user asked for another user's payment.
+    #[error("a payment can only be for the signed-in user")]
+    NotYourAccount,
     /// The database failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -190,20 +207,35 @@ fn describe(
 }
 
 impl Authority {
-    /// Makes an offline operation and its signed payload, for the user the request names or
-    /// else the `signed_in` one.
+    /// Makes an offline operation and its signed payload, as `caller` may: a payment only for
+    /// the signed-in user (or any user the operator names), a login for the user it names.
     pub async fn create_operation(
         &self,
         request: CreateOperation,
-        signed_in: Option<String>,
+        caller: Caller,
     ) -> Result<NewOperation, OperationError> {
-        let (user, flags) = match &request {
+        let (named, flags) = match &request {
             CreateOperation::Payment { user, flags, .. }
-            | CreateOperation::Login { user, flags } => (user, flags),
+            | CreateOperation::Login { user, flags } => (user.clone(), flags),
         };
         let flags = Flags::from_letters(flags.as_deref().unwrap_or_default())
             .map_err(OperationError::InvalidFlag)?;
-        let user = user.clone().or(signed_in).ok_or(OperationError::NoUser)?;
+        let payment = matches!(request, CreateOperation::Payment { .. });
+        let user = match (caller, named) {
+            (Caller::Operator, Some(user)) => user,
+            (Caller::Operator, None) => {
+                return Err(OperationError::InvalidField(
+                    "user: name the user the operation is for".into(),
+                ));
+            }
+            (Caller::SignedIn(me), Some(user)) if payment && user != me => {
+                return Err(OperationError::NotYourAccount);
+            }
+            (Caller::SignedIn(me), named) => named.unwrap_or(me),
+            (Caller::Anonymous, _) if payment => return Err(OperationError::PaymentNeedsSession),
+            (Caller::Anonymous, Some(user)) => user,
+            (Caller::Anonymous, None) => return Err(OperationError::NoUser),
+        };
         if !super::users::valid_name(&user) {
             return Err(OperationError::InvalidField(format!(
                 "user {user:?}: not a user name"
@@ -233,7 +265,14 @@ impl Authority {
                     flags,
                     totp: None,
                 };
-                let (payload, key_type, activation_id) = match tx.newest_active_activation(&user)? {
+                // A login can be asked for by anyone who knows a name, so it is signed with the
+                // master key whether or not the user has a token: its key type tells nothing.
+                let personal = if payment {
+                    tx.newest_active_activation(&user)?
+                } else {
+                    None
+                };
+                let (payload, key_type, activation_id) = match personal {
                     Some((activation_id, sealed)) => {
                         let key = open_activation_key(&authority.vault, &activation_id, &sealed)?;
                         let payload = build_payload(&content, &nonce, KeyType::Personalized, &key);

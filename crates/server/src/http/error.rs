@@ -254,7 +254,14 @@ impl From<OperationError> for ApiError {
                 "invalid_request",
                 format!("flags: {c:?} is not one of B, X, F, C."),
             ),
-            OperationError::NoUser => ApiError::not_signed_in(),
+            OperationError::NoUser | OperationError::PaymentNeedsSession => {
+                ApiError::not_signed_in()
+            }
+            OperationError::NotYourAccount => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "not_your_account",
+                "A payment can only be made for the signed-in user.",
+            ),
             OperationError::Storage(e) => e.into(),
         }
     }

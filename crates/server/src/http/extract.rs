@@ -230,18 +230,22 @@ fn body_rejection(e: axum::extract::rejection::BytesRejection) -> ApiError {
 /// The poll secret from `Authorization: Bearer …`: the page's proof that a login is its own.
 pub(crate) struct PollSecret(pub(crate) String);
 
+/// The token of `Authorization: Bearer <token>`, if the request has one.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for PollSecret {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-            .map(PollSecret)
+        bearer(&parts.headers)
+            .map(|v| PollSecret(v.to_owned()))
             .ok_or_else(|| {
                 ApiError::new(
                     StatusCode::UNAUTHORIZED,

@@ -43,11 +43,17 @@ pub(crate) struct AppState {
     sign_in_limit: Arc<limits::RateLimit>,
     /// Requests per client address to the endpoints that create things.
     creation_limit: Arc<limits::RateLimit>,
+    /// The operator's credential, when one is configured.
+    operator: Option<Arc<crate::secrets::OperatorToken>>,
 }
 
 impl AppState {
-    pub(crate) fn new(authority: Authority) -> Self {
+    pub(crate) fn new(
+        authority: Authority,
+        operator: Option<crate::secrets::OperatorToken>,
+    ) -> Self {
         AppState {
+            operator: operator.map(Arc::new),
             sign_in_limit: Arc::new(limits::RateLimit::new(
                 SIGN_IN_ATTEMPTS_PER_MINUTE,
                 Duration::from_secs(60),

@@ -9,8 +9,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use qrauth_core::wire::{CreateOperation, OperationView, VerifyRequest};
 
-use super::extract::{ApiJson, ApiPath, SignedInUser};
+use super::extract::{ApiJson, ApiPath, SignedInUser, bearer};
 use super::{ApiError, AppState};
+use crate::flows::Caller;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -28,8 +29,23 @@ async fn create(
     ApiJson(body): ApiJson<CreateOperation>,
 ) -> Result<Response, ApiError> {
     state.check_creation_limit(client).await?;
-    let signed_in = SignedInUser::optional(&state, &headers).await?;
-    let created = state.authority.create_operation(body, signed_in).await?;
+    let caller = match bearer(&headers) {
+        Some(token) if state.operator.as_ref().is_some_and(|o| o.matches(token)) => {
+            Caller::Operator
+        }
+        Some(_) => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "operator_token_invalid",
+                "The bearer token is not the operator's.",
+            ));
+        }
+        None => match SignedInUser::optional(&state, &headers).await? {
+            Some(user) => Caller::SignedIn(user),
+            None => Caller::Anonymous,
+        },
+    };
+    let created = state.authority.create_operation(body, caller).await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
