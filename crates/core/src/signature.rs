@@ -307,6 +307,40 @@ pub fn verify_signature(
     Ok(None)
 }
 
+/// Whether `typed` starts with a right possession component at one of the `lookahead` counter
+/// values from `stored`: it was made with the device's possession key, so whoever made it holds
+/// the token, and only a later component (the PIN's, or biometry's) can be wrong. The first
+/// component of every signature type is the possession one (spec §6.4; `signature_components`).
+pub fn has_possession_component(
+    typed: &str,
+    keys: &FactorKeys,
+    stored: &CtrData,
+    message: &[u8],
+    format: SignatureFormat,
+    lookahead: u32,
+) -> Result<bool, InvalidComponentLength> {
+    let typed_first: Vec<u8> = match format {
+        SignatureFormat::Decimal(_) => typed.split('-').next().unwrap_or_default().into(),
+        SignatureFormat::Base64 => match base64::decode(typed) {
+            Ok(bytes) if bytes.len() >= 16 => bytes[..16].to_vec(),
+            _ => return Ok(false),
+        },
+    };
+    let mut ctr = stored.clone();
+    let mut found = false;
+    for _ in 0..lookahead {
+        let expected = compute_signature(keys, FactorType::Possession, &ctr, message, format)?;
+        let expected: Vec<u8> = match format {
+            SignatureFormat::Decimal(_) => expected.into_bytes(),
+            SignatureFormat::Base64 => base64::decode(&expected).unwrap_or_default(),
+        };
+        // Every counter value is tried, so the time does not tell which one matched.
+        found |= bool::from(expected.ct_eq(&typed_first));
+        ctr = ctr.next();
+    }
+    Ok(found)
+}
+
 /// Verifies a typed offline code (canonical form, such as `12345678-90123456`): possession and
 /// knowledge, then possession and biometry when the payload allows it (flag `B`).
 pub fn verify_offline_code(
@@ -347,6 +381,87 @@ mod tests {
         let mut expected = vec![1u8; 16];
         expected.extend([2u8; 16]);
         assert_eq!(base64_code(&[first, second]), base64::encode(&expected));
+    }
+
+    #[test]
+    fn a_code_made_with_the_device_and_a_wrong_pin_has_the_possession_component() {
+        let keys = crate::keys::DerivedKeys::from_master_secret(&SecretKey::from_bytes([7; 16]))
+            .factor_keys();
+        let stored = CtrData::from_slice(&[1; 16]).unwrap_or_else(|_| unreachable!());
+        let ahead = stored.next().next();
+        let message = b"message";
+        let format = SignatureFormat::Decimal(8);
+        let right = compute_signature(
+            &keys,
+            FactorType::PossessionKnowledge,
+            &ahead,
+            message,
+            format,
+        )
+        .unwrap_or_default();
+        let (possession, knowledge) = right.split_once('-').unwrap_or_default();
+        let wrong_pin = format!(
+            "{possession}-{:08}",
+            (knowledge.parse::<u32>().unwrap_or(0) + 1) % 100_000_000
+        );
+        let guessed = format!(
+            "{:08}-{knowledge}",
+            (possession.parse::<u32>().unwrap_or(0) + 1) % 100_000_000
+        );
+        let check = |typed: &str, lookahead| {
+            has_possession_component(typed, &keys, &stored, message, format, lookahead)
+        };
+        assert_eq!(check(&wrong_pin, 20), Ok(true));
+        assert_eq!(check(&right, 20), Ok(true));
+        assert_eq!(check(&guessed, 20), Ok(false));
+        assert_eq!(check(&wrong_pin, 2), Ok(false), "beyond the look-ahead");
+        assert_eq!(check("", 20), Ok(false));
+
+        let online = compute_signature(
+            &keys,
+            FactorType::PossessionKnowledge,
+            &stored,
+            message,
+            SignatureFormat::Base64,
+        )
+        .unwrap_or_default();
+        let mut bytes = base64::decode(&online).unwrap_or_default();
+        bytes[20] ^= 1; // the knowledge half
+        let wrong_pin_online = base64::encode(&bytes);
+        assert_eq!(
+            has_possession_component(
+                &wrong_pin_online,
+                &keys,
+                &stored,
+                message,
+                SignatureFormat::Base64,
+                1
+            ),
+            Ok(true)
+        );
+        bytes[3] ^= 1; // and the possession half
+        assert_eq!(
+            has_possession_component(
+                &base64::encode(&bytes),
+                &keys,
+                &stored,
+                message,
+                SignatureFormat::Base64,
+                1
+            ),
+            Ok(false)
+        );
+        assert_eq!(
+            has_possession_component(
+                "not base64",
+                &keys,
+                &stored,
+                message,
+                SignatureFormat::Base64,
+                1
+            ),
+            Ok(false)
+        );
     }
 
     #[test]

@@ -662,13 +662,15 @@ async fn bad_input_gets_its_own_status_and_code_and_changes_nothing() {
             reply.text()
         );
     }
-    // Nothing changed: the login still waits for the token; two bad signatures were counted.
+    // Nothing changed: the login still waits for the token. The forged and the replayed
+    // signature were not made with the device's key for this body, so they were refused without
+    // counting (issue 21: whoever knows an activation id must not be able to block it).
     let state = server
         .request_with("GET", &format!("/api/v1/logins/{id}"), &auth)
         .await;
     assert_eq!(state.json()["state"], "SCANNED");
     let view = activation(&server, &cookie, &token.stored.activation_id).await;
-    assert_eq!(view["failedAttempts"], 2);
+    assert_eq!(view["failedAttempts"], 0);
     let shown = server
         .request("GET", &format!("/api/v1/operations/{operation}"))
         .await
@@ -1008,5 +1010,108 @@ async fn payments_come_only_from_the_payers_session_or_the_operator() {
         assert_eq!(login.status, 201, "{user}: {}", login.text());
         assert_eq!(login.json()["keyType"], 0, "{user}");
     }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_stranger_who_knows_a_name_or_an_id_cannot_block_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let alice = sign_in(&server, "alice").await;
+    let mut token = Token::activate(&server, &alice).await;
+    let id = token.stored.activation_id.clone();
+
+    // Five and more wrong codes for a login asked for by alice's name, without her token.
+    let login = server
+        .json(
+            "POST",
+            "/api/v1/operations",
+            "",
+            &json!({"type": "login", "user": "alice"}).to_string(),
+        )
+        .await
+        .json();
+    let login_id = login["operationId"].as_str().unwrap();
+    for guess in 0..8u32 {
+        let typed = format!("{:08}-{:08}", guess * 7_919, guess * 104_729);
+        let verdict = verify(&server, login_id, &typed).await.json();
+        assert_eq!(verdict["valid"], false);
+        assert_eq!(
+            verdict["remainingAttempts"], 5,
+            "guess {guess} counted: {verdict}"
+        );
+    }
+    // Five and more approvals of the stranger's own login that name alice's activation, with
+    // signatures made without her device.
+    let created = server.request("POST", "/api/v1/logins").await.json();
+    let (own_login, scan, _) = attach(&server, created["qrText"].as_str().unwrap()).await;
+    let body = json!({"scanCode": scan}).to_string();
+    for _ in 0..8 {
+        let header = format!(
+            "{AUTHORIZATION_HEADER}: PowerAuth pa_activation_id=\"{id}\", pa_nonce=\"{}\", \
+             pa_signature_type=\"possession_knowledge\", pa_signature=\"{}\", pa_version=\"3.1\"\r\n",
+            base64::encode(&rand_bytes::<16>()),
+            base64::encode(&rand_bytes::<32>()),
+        );
+        let reply = server
+            .json(
+                "POST",
+                &format!("/api/v1/token/logins/{own_login}/approve"),
+                &header,
+                &body,
+            )
+            .await;
+        assert_eq!(
+            (reply.status, error_code(&reply).as_str()),
+            (401, "signature_invalid")
+        );
+    }
+    let standing = activation(&server, &alice, &id).await;
+    assert_eq!(
+        (
+            standing["status"].clone(),
+            standing["remainingAttempts"].clone()
+        ),
+        (json!("ACTIVE"), json!(5)),
+        "{standing}"
+    );
+
+    // A wrong PIN on alice's own token still counts, there too: that is the guessing the limit
+    // stops.
+    let wrong_pin = token.offline_code(login["payload"].as_str().unwrap(), false);
+    let verdict = verify(&server, login_id, &wrong_pin).await.json();
+    assert_eq!(verdict["remainingAttempts"], 4, "{verdict}");
+    let right = token.offline_code(login["payload"].as_str().unwrap(), true);
+    assert_eq!(
+        verify(&server, login_id, &right).await.json()["valid"],
+        true
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn guessing_codes_is_limited_per_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = Policy {
+        creations_per_minute: 4,
+        ..Policy::default()
+    };
+    let server = Running::with_config(config(&database(dir.path()).await, policy)).await;
+    let login = server
+        .json(
+            "POST",
+            "/api/v1/operations",
+            "",
+            &json!({"type": "login", "user": "alice"}).to_string(),
+        )
+        .await
+        .json();
+    let id = login["operationId"].as_str().unwrap();
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        statuses.push(verify(&server, id, "1234-5678-1234-5678").await.status);
+    }
+    // The login took one request of the four a minute.
+    assert_eq!(statuses, [200, 200, 200, 429, 429]);
     server.stop().await;
 }

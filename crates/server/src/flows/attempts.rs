@@ -2,11 +2,21 @@
 //! approval, a signed removal) is checked here against its activation, inside the flow's
 //! transaction. A match moves the counter on and resets the failures; a mismatch counts one
 //! failure and blocks at the limit (spec §7.2, `FailedAttempts` in core). Both are audited.
+//!
+//! Which mismatches count depends on who can make the request ([`Counting`]). A login can be
+//! asked for by anyone who knows a user name, and an approval names any activation id; if
+//! their wrong signatures counted, a stranger could block anyone's token with five guesses. So
+//! there a failure counts only when its first, possession component is right: it was made with
+//! the device (a wrong PIN), which is exactly the guessing the limit is there to stop. A
+//! signature without the device's component is refused without counting; such guesses are
+//! bounded by the per-address limit of the endpoints, and each matches with a chance of about
+//! `lookahead / 10^8` per component.
 
 use qrauth_core::activation::MAX_FAILED_ATTEMPTS;
 use qrauth_core::keys::{DerivedKeys, PublicKey, master_secret};
 use qrauth_core::signature::{
-    FactorKeys, SignatureFormat, SignatureMatch, signed_message, verify_signature,
+    FactorKeys, SignatureFormat, SignatureMatch, has_possession_component, signed_message,
+    verify_signature,
 };
 use qrauth_core::wire::Standing;
 use qrauth_core::{ActivationStatus, CtrData, FactorType};
@@ -47,6 +57,28 @@ impl crate::store::Outcome for SignatureError {
     }
 }
 
+/// What a checked signature showed.
+#[derive(Debug)]
+pub(crate) enum Attempt {
+    /// It matched.
+    Matched(SignatureMatch),
+    /// It did not match, but its possession component did: made with the device.
+    WithDevice,
+    /// Not even its possession component matched.
+    WithoutDevice,
+}
+
+/// Which failed signatures count toward blocking the activation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Counting {
+    /// Every failure: the request is bound to the user, such as a payment made from the
+    /// user's own session or by the operator.
+    Every,
+    /// Only failures made with the device: the request can be made by anyone who knows a name
+    /// or an id (a login, an approval).
+    WithDevice,
+}
+
 /// A request a token signed online (PowerAuth's `X-PowerAuth-Authorization`): which activation,
 /// the nonce, the factors and the signature, in the Base64 format of protocol 3.1.
 #[derive(Debug)]
@@ -57,8 +89,21 @@ pub(crate) struct SignedRequest {
     pub(crate) signature: String,
 }
 
+impl Attempt {
+    /// The attempt, from the full check's match and, when there is none, whether the
+    /// possession component was right.
+    pub(crate) fn of(matched: Option<SignatureMatch>, with_device: impl FnOnce() -> bool) -> Self {
+        match matched {
+            Some(matched) => Attempt::Matched(matched),
+            None if with_device() => Attempt::WithDevice,
+            None => Attempt::WithoutDevice,
+        }
+    }
+}
+
 impl Authority {
-    /// Checks the signature of `body` sent to `uri_id` (spec §6.2–6.3), counting a failure.
+    /// Checks the signature of `body` sent to `uri_id` (spec §6.2–6.3), counting a failure made
+    /// with the device: an online request names its activation, which anyone may know.
     pub(crate) fn check_signed_request(
         &self,
         tx: &mut dyn Tx,
@@ -67,28 +112,45 @@ impl Authority {
         body: &[u8],
     ) -> Result<Signer, SignatureError> {
         let message = signed_message(uri_id, &request.nonce, body, &self.keys.application_secret);
-        self.verify_counting_attempts(tx, &request.activation_id, |keys, ctr, lookahead| {
-            verify_signature(
-                &request.signature,
-                keys,
-                ctr,
-                &message,
-                &[request.factors],
-                SignatureFormat::Base64,
-                lookahead,
-            )
-            .ok()
-            .flatten()
-        })
+        self.verify_counting_attempts(
+            tx,
+            &request.activation_id,
+            Counting::WithDevice,
+            |keys, ctr, lookahead| {
+                let matched = verify_signature(
+                    &request.signature,
+                    keys,
+                    ctr,
+                    &message,
+                    &[request.factors],
+                    SignatureFormat::Base64,
+                    lookahead,
+                );
+                let with_device = || {
+                    has_possession_component(
+                        &request.signature,
+                        keys,
+                        ctr,
+                        &message,
+                        SignatureFormat::Base64,
+                        lookahead,
+                    )
+                    .unwrap_or(false)
+                };
+                Attempt::of(matched.ok().flatten(), with_device)
+            },
+        )
     }
 
     /// Checks a signature against activation `id`: `verify` gets the factor keys, the stored
-    /// counter and the look-ahead, and says whether and where it matched.
+    /// counter and the look-ahead, and says whether and where it matched; `counting` says which
+    /// failures count.
     pub(crate) fn verify_counting_attempts(
         &self,
         tx: &mut dyn Tx,
         id: &str,
-        verify: impl FnOnce(&FactorKeys, &CtrData, u32) -> Option<SignatureMatch>,
+        counting: Counting,
+        verify: impl FnOnce(&FactorKeys, &CtrData, u32) -> Attempt,
     ) -> Result<Signer, SignatureError> {
         let row = tx
             .activation(id, now_ms())?
@@ -116,7 +178,16 @@ impl Authority {
         let server_key = open_activation_key(&self.vault, id, &row.server_private_sealed)?;
         let keys =
             DerivedKeys::from_master_secret(&master_secret(&server_key, &device)).factor_keys();
-        if let Some(matched) = verify(&keys, &ctr, self.policy.lookahead) {
+        let attempt = verify(&keys, &ctr, self.policy.lookahead);
+        if matches!(attempt, Attempt::WithoutDevice) && counting == Counting::WithDevice {
+            tx.record("signature.without_device", id)?;
+            return Err(SignatureError::Invalid(standing(
+                row.status,
+                row.attempts,
+                row.blocked_reason,
+            )));
+        }
+        if let Attempt::Matched(matched) = attempt {
             tx.record_good_signature(id, matched.next_ctr.as_bytes(), matched.steps, now_ms())?;
             tx.record(
                 "signature.valid",
@@ -184,17 +255,28 @@ mod tests {
         id: &str,
         matched: Option<SignatureMatch>,
     ) -> Result<Signer, SignatureError> {
+        attempt_as(authority, id, Counting::Every, matched, true).await
+    }
+
+    async fn attempt_as(
+        authority: &Authority,
+        id: &str,
+        counting: Counting,
+        matched: Option<SignatureMatch>,
+        with_device: bool,
+    ) -> Result<Signer, SignatureError> {
         let (authority, id) = (authority.clone(), id.to_owned());
         authority
             .storage
             .clone()
             .transaction(move |tx| {
-                authority.verify_counting_attempts(tx, &id, |_, ctr, lookahead| {
+                authority.verify_counting_attempts(tx, &id, counting, |_, ctr, lookahead| {
                     assert_eq!(lookahead, 20);
-                    matched.map(|m| SignatureMatch {
+                    let matched = matched.map(|m| SignatureMatch {
                         next_ctr: ctr.next(),
                         ..m
-                    })
+                    });
+                    Attempt::of(matched, || with_device)
                 })
             })
             .await
@@ -270,6 +352,23 @@ mod tests {
         );
 
         assert!(authority.unblock_activation(&id).await.unwrap());
+        // A stranger's guesses at a login, without the device, block nothing however many;
+        // a wrong PIN on the device still counts there.
+        for _ in 0..20 {
+            assert_eq!(
+                remaining(attempt_as(&authority, &id, Counting::WithDevice, None, false).await),
+                (ActivationStatus::Active, 5)
+            );
+        }
+        assert_eq!(
+            remaining(attempt_as(&authority, &id, Counting::WithDevice, None, true).await),
+            (ActivationStatus::Active, 4)
+        );
+        assert_eq!(
+            remaining(attempt_as(&authority, &id, Counting::Every, None, false).await),
+            (ActivationStatus::Active, 3),
+            "on a payment every wrong code counts"
+        );
         assert!(!authority.unblock_activation(&id).await.unwrap());
         assert!(attempt(&authority, &id, Some(good)).await.is_ok());
         assert!(matches!(

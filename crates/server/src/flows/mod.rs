@@ -49,7 +49,8 @@ pub struct Policy {
     /// The origin written into login QR codes (`https://login.example.com`); when `None`, the
     /// `Host` the browser used.
     pub public_origin: Option<String>,
-    /// Requests per minute per client address to the endpoints that create things.
+    /// Requests per minute per client address to the endpoints that create things or check
+    /// codes and signatures (which bounds guessing).
     pub creations_per_minute: u32,
     /// Whether cookies carry `Secure` (set this behind TLS).
     pub secure_cookies: bool,

@@ -5,11 +5,14 @@
 
 use qrauth_core::operation::{Date, Decimal};
 use qrauth_core::payload::{KeyType, PayloadContent, build_payload};
-use qrauth_core::signature::{DEFAULT_COMPONENT_LENGTH, OFFLINE_URI_ID, offline_message};
+use qrauth_core::signature::{
+    DEFAULT_COMPONENT_LENGTH, OFFLINE_URI_ID, SignatureFormat, has_possession_component,
+    offline_message,
+};
 use qrauth_core::wire::{CreateOperation, NewOperation, OperationState, OperationView, Verdict};
 use qrauth_core::{ActivationStatus, AuthCode, CodeError, Field, Flags, OperationData};
 
-use super::attempts::SignatureError;
+use super::attempts::{Attempt, Counting, SignatureError};
 use super::{Authority, ms_until, open_activation_key};
 use crate::secrets::{random, random_uuid};
 use crate::store::{NewOperationRow, StorageError, now_ms};
@@ -385,21 +388,36 @@ impl Authority {
                     .ok_or_else(|| StorageError::bad_row("operation", &id, "nonce"))?;
                 let message =
                     offline_message(OFFLINE_URI_ID, &nonce, &id, &row.operation_data, None);
+                // Anyone who knows a name can ask for a login, so only codes made with the
+                // device count there (flows/attempts.rs); a payment is bound to its payer.
+                let counting = if row.kind == "login" {
+                    Counting::WithDevice
+                } else {
+                    Counting::Every
+                };
+                let canonical = code.canonical();
+                let format = SignatureFormat::Decimal(DEFAULT_COMPONENT_LENGTH);
                 let checked = authority.verify_counting_attempts(
                     tx,
                     &activation_id,
+                    counting,
                     |keys, ctr, lookahead| {
-                        qrauth_core::signature::verify_offline_code(
-                            &code.canonical(),
+                        let matched = qrauth_core::signature::verify_offline_code(
+                            &canonical,
                             keys,
                             ctr,
                             &message,
                             row.allow_biometry,
                             DEFAULT_COMPONENT_LENGTH,
                             lookahead,
-                        )
-                        .ok()
-                        .flatten()
+                        );
+                        let with_device = || {
+                            has_possession_component(
+                                &canonical, keys, ctr, &message, format, lookahead,
+                            )
+                            .unwrap_or(false)
+                        };
+                        Attempt::of(matched.ok().flatten(), with_device)
                     },
                 );
                 match checked {

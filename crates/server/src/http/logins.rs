@@ -99,10 +99,12 @@ async fn attach(
 /// (or biometry): the login becomes APPROVED for the activation's user.
 async fn approve(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     body: SignedJson<ScanCode>,
 ) -> Result<Json<LoginDecision>, ApiError> {
+    state.check_creation_limit(client).await?;
     let signed = signed_request(
         &headers,
         &[

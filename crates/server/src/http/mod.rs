@@ -41,7 +41,7 @@ pub(crate) struct AppState {
     pub(crate) authority: Authority,
     /// Password sign-in attempts per client address.
     sign_in_limit: Arc<limits::RateLimit>,
-    /// Requests per client address to the endpoints that create things.
+    /// Requests per client address to the endpoints that create things or check codes.
     creation_limit: Arc<limits::RateLimit>,
     /// The operator's credential, when one is configured.
     operator: Option<Arc<crate::secrets::OperatorToken>>,

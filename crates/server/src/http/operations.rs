@@ -61,9 +61,13 @@ async fn show(
 /// types it; a valid code for a login operation also starts a browser session.
 async fn verify(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<VerifyRequest>,
 ) -> Result<Response, ApiError> {
+    // Every guess costs from the address's budget: what bounds guessing by someone who knows
+    // only a name, whose wrong codes do not count against the token (flows/attempts.rs).
+    state.check_creation_limit(client).await?;
     let (verdict, user_id) = state.authority.verify_operation(&id, &body.code).await?;
     match user_id {
         Some(user_id) => {
