@@ -60,9 +60,14 @@ enum Command {
         /// The service name tokens show when they approve a login.
         #[arg(long, default_value = "qrauth")]
         service_name: String,
-        /// Requests per minute per client address to the endpoints that create things.
+        /// Requests per minute per client address to the endpoints that create things or check
+        /// codes and signatures.
         #[arg(long, default_value_t = 60)]
         creations_per_minute: u32,
+        /// Connections one client address may hold open at once; more are closed as they
+        /// arrive (idle ones end after 10 s without a request).
+        #[arg(long, value_name = "N", default_value_t = qrauth_server::MAX_CONNECTIONS_PER_ADDRESS)]
+        max_connections_per_address: usize,
         /// Seconds a login QR waits for a phone's approval (default 120).
         #[arg(long, value_name = "SECONDS", value_parser = lifetime_seconds)]
         login_lifetime: Option<Duration>,
@@ -322,6 +327,7 @@ fn main() -> ExitCode {
             allow_origin,
             service_name,
             creations_per_minute,
+            max_connections_per_address,
             login_lifetime,
             operation_lifetime,
             activation_code_lifetime,
@@ -345,6 +351,7 @@ fn main() -> ExitCode {
                         allowed_origins: allow_origin,
                         service_name,
                         creations_per_minute,
+                        max_connections_per_address,
                         login_lifetime: login_lifetime.unwrap_or(defaults.login_lifetime),
                         operation_lifetime: operation_lifetime
                             .unwrap_or(defaults.operation_lifetime),

@@ -26,6 +26,7 @@ use tokio::net::{TcpListener, TcpSocket};
 
 pub use flows::attempts::SignatureError;
 pub use flows::{ActivationError, Authority, Caller, LoginError, OperationError, Policy, users};
+pub use http::connections::{HEADER_TIMEOUT, MAX_CONNECTIONS_PER_ADDRESS};
 pub use http::{COOKIE, SIGN_IN_ATTEMPTS_PER_MINUTE};
 pub use qrauth_core::wire::{ActivationView, CreateOperation, NewActivation, NewOperation};
 pub use qrauth_core::{ActivationStatus, LoginState};
@@ -109,6 +110,7 @@ pub struct Server {
     listener: TcpListener,
     router: Router,
     storage: Storage,
+    policy: Policy,
 }
 
 impl Server {
@@ -153,6 +155,7 @@ impl Server {
             listener,
             router,
             storage,
+            policy: config.policy,
         })
     }
 
@@ -180,15 +183,8 @@ impl Server {
             .audit("server.started", format!("version {VERSION} on {addr}"))
             .await?;
         let sweeper = tokio::spawn(flows::retention::run(self.storage.clone()));
-        let served = axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        http::connections::serve(self.listener, self.router, &self.policy, shutdown).await;
         sweeper.abort();
-        served?;
         self.storage.audit("server.stopped", String::new()).await?;
         Ok(())
     }

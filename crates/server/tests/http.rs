@@ -460,3 +460,77 @@ async fn only_allowed_origins_may_call_the_api_from_the_browser() {
         );
     }
 }
+
+/// Reads until the server closes the connection, or `within` passes; true when it closed.
+async fn closed_within(stream: &mut tokio::net::TcpStream, within: std::time::Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buffer = vec![0u8; 4096];
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buffer)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            Ok(Ok(_)) => continue,
+            Err(_) => return false,
+        }
+    }
+}
+
+#[tokio::test]
+async fn slow_and_idle_connections_are_closed_and_one_address_gets_only_its_share() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().join("db"));
+    config.policy.header_timeout = std::time::Duration::from_secs(1);
+    config.policy.max_connections_per_address = 50;
+    let server = Running::with_config(config).await;
+    let addr = server.addr;
+    let patience = std::time::Duration::from_secs(5);
+
+    // Headers trickled and never finished (slowloris): closed.
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET /api/v1/live HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .await
+        .unwrap();
+    assert!(
+        closed_within(&mut slow, patience).await,
+        "a connection that never finishes its headers"
+    );
+
+    // A keep-alive connection left idle after its answer: closed too.
+    let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    idle.write_all(b"GET /api/v1/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .unwrap();
+    assert!(
+        closed_within(&mut idle, patience).await,
+        "an idle keep-alive connection"
+    );
+
+    // 2 000 idle sockets from one address: it keeps 50, the rest are closed as they come, and
+    // another address is served all the while.
+    let mut flood = Vec::new();
+    for _ in 0..2000 {
+        flood.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+    }
+    let other = tokio::net::TcpSocket::new_v4().unwrap();
+    other.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+    let mut other = other.connect(addr).await.unwrap();
+    other
+        .write_all(b"GET /api/v1/live HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut other, &mut answer)
+        .await
+        .unwrap();
+    assert_eq!(support::Reply::parse(&answer).status, 200);
+    let mut closed = 0;
+    for socket in &mut flood {
+        if closed_within(socket, std::time::Duration::from_millis(20)).await {
+            closed += 1;
+        }
+    }
+    assert!(closed >= 1950, "{closed} of 2000 closed at once");
+    drop(flood);
+    server.stop().await;
+}

@@ -52,6 +52,11 @@ pub struct Policy {
     /// Requests per minute per client address to the endpoints that create things or check
     /// codes and signatures (which bounds guessing).
     pub creations_per_minute: u32,
+    /// Connections one client address may hold open at once.
+    pub max_connections_per_address: usize,
+    /// How long a connection may take to send a request's headers, or stay idle between
+    /// requests.
+    pub header_timeout: Duration,
     /// Whether cookies carry `Secure` (set this behind TLS).
     pub secure_cookies: bool,
     /// Other origins whose pages may call the API from the browser, with cookies (CORS), such
@@ -72,6 +77,8 @@ impl Default for Policy {
             service_name: "qrauth".into(),
             public_origin: None,
             creations_per_minute: 60,
+            max_connections_per_address: crate::http::connections::MAX_CONNECTIONS_PER_ADDRESS,
+            header_timeout: crate::http::connections::HEADER_TIMEOUT,
             secure_cookies: false,
             allowed_origins: Vec::new(),
         }

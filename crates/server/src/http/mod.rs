@@ -4,6 +4,7 @@
 //! handlers.
 
 mod activations;
+pub(crate) mod connections;
 mod error;
 mod extract;
 mod limits;

@@ -1,0 +1,155 @@
+//! Accepting connections: every connection must send its request headers within a time limit,
+//! also while it waits idle between requests, and one address may hold only so many at once.
+//! Without both, idle or trickling sockets (slowloris) hold file descriptors until the server
+//! can accept no one; with them a flood from one address takes only its own share.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tower::ServiceExt;
+
+/// How long a connection may take to send a request's headers, and how long it may stay idle
+/// between requests, unless the policy says otherwise. A long-poll is a request in progress and
+/// is not cut by it.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connections one address may hold at once, unless the policy says otherwise: enough for a
+/// busy proxy or office behind one address, far below the server's file descriptors.
+pub const MAX_CONNECTIONS_PER_ADDRESS: usize = 512;
+
+/// Open connections per address; a connection's [`Slot`] gives its place back when it ends.
+#[derive(Default)]
+struct Occupancy {
+    open: Mutex<HashMap<IpAddr, usize>>,
+}
+
+struct Slot {
+    occupancy: Arc<Occupancy>,
+    address: IpAddr,
+}
+
+impl Occupancy {
+    fn take(self: &Arc<Self>, address: IpAddr, max: usize) -> Option<Slot> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let count = open.entry(address).or_insert(0);
+        if *count >= max {
+            return None;
+        }
+        *count += 1;
+        Some(Slot {
+            occupancy: Arc::clone(self),
+            address,
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = self
+            .occupancy
+            .open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(count) = open.get_mut(&self.address) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.address);
+            }
+        }
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then lets the requests in flight
+/// finish. Each request carries its peer's address as `ConnectInfo`.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    router: Router,
+    policy: &crate::Policy,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    let (header_timeout, max_per_address) =
+        (policy.header_timeout, policy.max_connections_per_address);
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(header_timeout)
+        .keep_alive_timeout(header_timeout);
+    let occupancy = Arc::new(Occupancy::default());
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors, or a connection reset before it was accepted:
+                    // the server goes on, after a pause that keeps it from spinning.
+                    eprintln!("qrauth: accepting a connection failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Some(slot) = occupancy.take(peer.ip(), max_per_address) else {
+            // Closed at once: the address holds its whole share already.
+            drop(stream);
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(router.clone().map_request(
+            move |mut request: axum::extract::Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(ConnectInfo::<SocketAddr>(peer));
+                request
+            },
+        ));
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_gets_its_share_and_a_closed_connection_gives_its_place_back() {
+        let occupancy = Arc::new(Occupancy::default());
+        let one: IpAddr = "192.0.2.1".parse().unwrap();
+        let other: IpAddr = "192.0.2.2".parse().unwrap();
+        let first = occupancy.take(one, 2).unwrap();
+        let _second = occupancy.take(one, 2).unwrap();
+        assert!(occupancy.take(one, 2).is_none());
+        assert!(
+            occupancy.take(other, 2).is_some(),
+            "another address is not affected"
+        );
+        drop(first);
+        assert!(occupancy.take(one, 2).is_some());
+    }
+}
