@@ -61,9 +61,9 @@ async fn run(url: &str, sockets: usize) -> Result<String, String> {
     let mut held = 0;
     for stream in &mut flood {
         let mut byte = [0u8; 1];
-        match tokio::time::timeout(Duration::from_millis(5), stream.read(&mut byte)).await {
-            Err(_) => held += 1,
-            Ok(_) => {}
+        let read = tokio::time::timeout(Duration::from_millis(5), stream.read(&mut byte)).await;
+        if read.is_err() {
+            held += 1;
         }
     }
     Ok(format!(
