@@ -68,6 +68,11 @@ enum Command {
         /// arrive (idle ones end after 10 s without a request).
         #[arg(long, value_name = "N", default_value_t = qrauth_server::MAX_CONNECTIONS_PER_ADDRESS)]
         max_connections_per_address: usize,
+        /// A reverse proxy (an address or a range, 10.0.0.0/8) whose X-Forwarded-For names the
+        /// client; repeat for several. Without it the header is ignored, and behind a proxy
+        /// every client would share the proxy's rate limits.
+        #[arg(long = "trusted-proxy", value_name = "CIDR")]
+        trusted_proxies: Vec<qrauth_server::IpRange>,
         /// Seconds a login QR waits for a phone's approval (default 120).
         #[arg(long, value_name = "SECONDS", value_parser = lifetime_seconds)]
         login_lifetime: Option<Duration>,
@@ -328,6 +333,7 @@ fn main() -> ExitCode {
             service_name,
             creations_per_minute,
             max_connections_per_address,
+            trusted_proxies,
             login_lifetime,
             operation_lifetime,
             activation_code_lifetime,
@@ -352,6 +358,7 @@ fn main() -> ExitCode {
                         service_name,
                         creations_per_minute,
                         max_connections_per_address,
+                        trusted_proxies,
                         login_lifetime: login_lifetime.unwrap_or(defaults.login_lifetime),
                         operation_lifetime: operation_lifetime
                             .unwrap_or(defaults.operation_lifetime),

@@ -25,7 +25,9 @@ use axum::extract::DefaultBodyLimit;
 use tokio::net::{TcpListener, TcpSocket};
 
 pub use flows::attempts::SignatureError;
-pub use flows::{ActivationError, Authority, Caller, LoginError, OperationError, Policy, users};
+pub use flows::{
+    ActivationError, Authority, Caller, IpRange, LoginError, OperationError, Policy, users,
+};
 pub use http::connections::{HEADER_TIMEOUT, MAX_CONNECTIONS_PER_ADDRESS};
 pub use http::{COOKIE, SIGN_IN_ATTEMPTS_PER_MINUTE};
 pub use qrauth_core::wire::{ActivationView, CreateOperation, NewActivation, NewOperation};

@@ -1115,3 +1115,52 @@ async fn guessing_codes_is_limited_per_address() {
     assert_eq!(statuses, [200, 200, 200, 429, 429]);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_limits_count_the_forwarded_client_and_no_one_else_can_pose() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = database(dir.path()).await;
+    let policy = |trusted: &[&str]| Policy {
+        creations_per_minute: 2,
+        trusted_proxies: trusted.iter().map(|r| r.parse().unwrap()).collect(),
+        ..Policy::default()
+    };
+    let create = async |server: &Running, forwarded: &str| {
+        server
+            .request_with(
+                "POST",
+                "/api/v1/logins",
+                &format!("X-Forwarded-For: {forwarded}\r\n"),
+            )
+            .await
+    };
+
+    let proxied = Running::with_config(config(&database, policy(&["127.0.0.1/32"]))).await;
+    let statuses = [
+        create(&proxied, "203.0.113.5").await.status,
+        create(&proxied, "203.0.113.5").await.status,
+        create(&proxied, "203.0.113.5").await.status,
+    ];
+    assert_eq!(statuses, [201, 201, 429], "one client behind the proxy");
+    let other = create(&proxied, "198.51.100.7, 127.0.0.1").await;
+    assert_eq!(
+        other.status, 201,
+        "another client, through two proxies, has its own budget"
+    );
+    let (_, _, asking) = attach(&proxied, other.json()["qrText"].as_str().unwrap()).await;
+    assert_eq!(
+        asking["address"], "198.51.100.7",
+        "the token shows the client, not the proxy"
+    );
+    proxied.stop().await;
+
+    // Without --trusted-proxy the header is the client's word, and is ignored.
+    let direct = Running::with_config(config(&database, policy(&[]))).await;
+    let statuses = [
+        create(&direct, "203.0.113.1").await.status,
+        create(&direct, "203.0.113.2").await.status,
+        create(&direct, "203.0.113.3").await.status,
+    ];
+    assert_eq!(statuses, [201, 201, 429]);
+    direct.stop().await;
+}

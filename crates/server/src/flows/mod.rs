@@ -24,6 +24,32 @@ use crate::store::{SealedApplicationKeys, Storage, StorageError, now_ms};
 use crate::vault::Vault;
 
 pub use activations::ActivationError;
+#[cfg(test)]
+mod range_tests {
+    use super::IpRange;
+
+    #[test]
+    fn ranges_hold_the_addresses_of_their_prefix() {
+        let range: IpRange = "10.1.0.0/16".parse().unwrap();
+        assert!(range.contains("10.1.200.3".parse().unwrap()));
+        assert!(!range.contains("10.2.0.1".parse().unwrap()));
+        assert!(
+            range.contains("::ffff:10.1.0.9".parse().unwrap()),
+            "IPv4-mapped"
+        );
+        let one: IpRange = "127.0.0.1".parse().unwrap();
+        assert!(one.contains("127.0.0.1".parse().unwrap()));
+        assert!(!one.contains("127.0.0.2".parse().unwrap()));
+        let all: IpRange = "0.0.0.0/0".parse().unwrap();
+        assert!(all.contains("203.0.113.9".parse().unwrap()));
+        assert!(!all.contains("2001:db8::1".parse().unwrap()));
+        let v6: IpRange = "2001:db8::/32".parse().unwrap();
+        assert!(v6.contains("2001:db8:ffff::1".parse().unwrap()));
+        for bad in ["10.0.0.0/33", "proxy", "10.0.0.0/x", "::/129"] {
+            assert!(bad.parse::<IpRange>().is_err(), "{bad}");
+        }
+    }
+}
 pub use logins::LoginError;
 pub use operations::{Caller, OperationError};
 
@@ -57,6 +83,9 @@ pub struct Policy {
     /// How long a connection may take to send a request's headers, or stay idle between
     /// requests.
     pub header_timeout: Duration,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`); from any
+    /// other peer the header is ignored, so nobody can pose as another address.
+    pub trusted_proxies: Vec<IpRange>,
     /// Whether cookies carry `Secure` (set this behind TLS).
     pub secure_cookies: bool,
     /// Other origins whose pages may call the API from the browser, with cookies (CORS), such
@@ -79,9 +108,69 @@ impl Default for Policy {
             creations_per_minute: 60,
             max_connections_per_address: crate::http::connections::MAX_CONNECTIONS_PER_ADDRESS,
             header_timeout: crate::http::connections::HEADER_TIMEOUT,
+            trusted_proxies: Vec::new(),
             secure_cookies: false,
             allowed_origins: Vec::new(),
         }
+    }
+}
+
+impl Policy {
+    /// Whether `address` is one of the trusted proxies.
+    pub fn is_trusted_proxy(&self, address: std::net::IpAddr) -> bool {
+        self.trusted_proxies
+            .iter()
+            .any(|range| range.contains(address))
+    }
+}
+
+/// A range of addresses in CIDR notation, `10.0.0.0/8`, `2001:db8::/32`, or one address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpRange {
+    network: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl std::str::FromStr for IpRange {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let (address, prefix) = text.split_once('/').unwrap_or((text, ""));
+        let network: std::net::IpAddr = address
+            .trim()
+            .parse()
+            .map_err(|_| format!("{text:?} is not an address or a range such as 10.0.0.0/8"))?;
+        let bits = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            "" => bits,
+            p => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= bits)
+                .ok_or_else(|| format!("{text:?}: the prefix is 0 to {bits}"))?,
+        };
+        Ok(IpRange { network, prefix })
+    }
+}
+
+impl IpRange {
+    /// Whether `address` is in the range (an IPv4 address also as IPv6-mapped).
+    pub fn contains(self, address: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        let address = match address {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
+            v4 => v4,
+        };
+        let bits = |a: IpAddr| match a {
+            IpAddr::V4(v4) => (u128::from(u32::from(v4)), 32u32),
+            IpAddr::V6(v6) => (u128::from(v6), 128u32),
+        };
+        let ((network, width), (candidate, candidate_width)) = (bits(self.network), bits(address));
+        if width != candidate_width {
+            return false;
+        }
+        let host_bits = width - u32::from(self.prefix);
+        host_bits >= width || (network >> host_bits) == (candidate >> host_bits)
     }
 }
 

@@ -1,9 +1,7 @@
 //! Token activations: `/activations` for the signed-in user, `/token/activations` for the token
 //! (flows/activations.rs).
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -12,7 +10,7 @@ use qrauth_core::FactorType;
 use qrauth_core::wire::{ActivationView, ApplicationInfo, CommitRequest, TokenStanding};
 
 use super::error::activation_not_found;
-use super::extract::{ApiJson, ApiPath, RawBody, SignedInUser, signed_request};
+use super::extract::{ApiJson, ApiPath, ClientAddress, RawBody, SignedInUser, signed_request};
 use super::{ApiError, AppState};
 use crate::flows::activations::Commitment;
 
@@ -34,7 +32,7 @@ async fn application(State(state): State<AppState>) -> Json<ApplicationInfo> {
 /// `POST /api/v1/activations`: a new activation code for the signed-in user.
 async fn create(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientAddress(client): ClientAddress,
     SignedInUser(user): SignedInUser,
 ) -> Result<Response, ApiError> {
     state.check_creation_limit(client).await?;
@@ -78,7 +76,7 @@ async fn remove(
 /// `POST /api/v1/token/activations`: a token commits its device public key with a code.
 async fn commit(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientAddress(client): ClientAddress,
     ApiJson(body): ApiJson<CommitRequest>,
 ) -> Result<Response, ApiError> {
     state.check_creation_limit(client).await?;

@@ -106,10 +106,17 @@ pub(crate) async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let Some(slot) = occupancy.take(peer.ip(), max_per_address) else {
-            // Closed at once: the address holds its whole share already.
-            drop(stream);
-            continue;
+        // A trusted proxy carries many clients' connections; each client is limited by the
+        // address it forwards.
+        let slot = if policy.is_trusted_proxy(peer.ip()) {
+            None
+        } else {
+            let Some(slot) = occupancy.take(peer.ip(), max_per_address) else {
+                // Closed at once: the address holds its whole share already.
+                drop(stream);
+                continue;
+            };
+            Some(slot)
         };
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(router.clone().map_request(

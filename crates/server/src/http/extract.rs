@@ -227,6 +227,49 @@ fn body_rejection(e: axum::extract::rejection::BytesRejection) -> ApiError {
     }
 }
 
+/// The client's address: the peer's, or, when the peer is a trusted proxy (`--trusted-proxy`),
+/// the right-most address of `X-Forwarded-For` that is not one of the trusted proxies. Rate
+/// limits count by it, and the token shows it as where a login was asked from.
+pub(crate) struct ClientAddress(pub(crate) std::net::IpAddr);
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip())
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "The server does not know the client's address.",
+                )
+            })?;
+        let policy = state.authority.policy();
+        if !policy.is_trusted_proxy(peer) {
+            return Ok(ClientAddress(peer));
+        }
+        let forwarded: Vec<std::net::IpAddr> = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map_while(|a| a.trim().parse().ok())
+            .collect();
+        let client = forwarded
+            .iter()
+            .rev()
+            .find(|a| !policy.is_trusted_proxy(**a))
+            .or(forwarded.first())
+            .copied()
+            .unwrap_or(peer);
+        Ok(ClientAddress(client))
+    }
+}
+
 /// The poll secret from `Authorization: Bearer …`: the page's proof that a login is its own.
 pub(crate) struct PollSecret(pub(crate) String);
 

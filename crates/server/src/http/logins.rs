@@ -1,9 +1,8 @@
 //! Online QR login: `/logins` for the page, `/token/logins` for the token (flows/logins.rs).
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -11,7 +10,9 @@ use axum::{Json, Router};
 use qrauth_core::FactorType;
 use qrauth_core::wire::{LoginDecision, LoginView, PollQuery, Requester, ScanCode};
 
-use super::extract::{ApiJson, ApiPath, ApiQuery, PollSecret, SignedJson, origin, signed_request};
+use super::extract::{
+    ApiJson, ApiPath, ApiQuery, ClientAddress, PollSecret, SignedJson, origin, signed_request,
+};
 use super::{ApiError, AppState};
 use crate::flows::logins::LoginRequester;
 
@@ -28,13 +29,13 @@ pub(crate) fn routes() -> Router<AppState> {
 /// `POST /api/v1/logins`: a new login session (no body needed).
 async fn create(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientAddress(client): ClientAddress,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     state.check_creation_limit(client).await?;
     let requester = LoginRequester {
         origin: origin(&state, &headers)?,
-        address: client.ip().to_string(),
+        address: client.to_string(),
         agent: headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
@@ -88,7 +89,7 @@ async fn complete(
 /// `POST /api/v1/token/logins/attach {"scanCode"}`: the token scanned a login QR.
 async fn attach(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientAddress(client): ClientAddress,
     ApiJson(body): ApiJson<ScanCode>,
 ) -> Result<Json<Requester>, ApiError> {
     state.check_creation_limit(client).await?;
@@ -99,7 +100,7 @@ async fn attach(
 /// (or biometry): the login becomes APPROVED for the activation's user.
 async fn approve(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientAddress(client): ClientAddress,
     ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     body: SignedJson<ScanCode>,

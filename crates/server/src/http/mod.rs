@@ -13,7 +13,7 @@ mod operations;
 mod session;
 pub(crate) mod web;
 
-use std::net::SocketAddr;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -68,7 +68,7 @@ impl AppState {
     }
 
     /// Takes one request from `client`'s creation budget, or answers 429 (audited).
-    async fn check_creation_limit(&self, client: SocketAddr) -> Result<(), ApiError> {
+    async fn check_creation_limit(&self, client: IpAddr) -> Result<(), ApiError> {
         check_limit(
             &self.authority,
             &self.creation_limit,
@@ -79,7 +79,7 @@ impl AppState {
     }
 
     /// Takes one password attempt from `client`'s budget, or answers 429 (audited).
-    async fn check_sign_in_limit(&self, client: SocketAddr) -> Result<(), ApiError> {
+    async fn check_sign_in_limit(&self, client: IpAddr) -> Result<(), ApiError> {
         check_limit(
             &self.authority,
             &self.sign_in_limit,
@@ -109,13 +109,13 @@ async fn check_limit(
     authority: &Authority,
     limit: &limits::RateLimit,
     event: &'static str,
-    client: SocketAddr,
+    client: IpAddr,
 ) -> Result<(), ApiError> {
-    if let Err(refused) = limit.check(client.ip()) {
+    if let Err(refused) = limit.check(client) {
         // One event for a run of refusals: anonymous traffic must not grow the log (nor slow
         // everyone's writes) at the rate it is refused.
         if refused.first {
-            authority.record_rate_limited(event, client.ip()).await?;
+            authority.record_rate_limited(event, client).await?;
         }
         return Err(ApiError::rate_limited(refused.wait));
     }

@@ -1,15 +1,13 @@
 //! Offline operations: `/operations` (flows/operations.rs).
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use qrauth_core::wire::{CreateOperation, OperationView, VerifyRequest};
 
-use super::extract::{ApiJson, ApiPath, SignedInUser, bearer};
+use super::extract::{ApiJson, ApiPath, ClientAddress, SignedInUser, bearer};
 use super::{ApiError, AppState};
 use crate::flows::Caller;
 
@@ -24,7 +22,7 @@ pub(crate) fn routes() -> Router<AppState> {
 /// user named in the body.
 async fn create(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientAddress(client): ClientAddress,
     headers: HeaderMap,
     ApiJson(body): ApiJson<CreateOperation>,
 ) -> Result<Response, ApiError> {
@@ -61,7 +59,7 @@ async fn show(
 /// types it; a valid code for a login operation also starts a browser session.
 async fn verify(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientAddress(client): ClientAddress,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<VerifyRequest>,
 ) -> Result<Response, ApiError> {

@@ -1,16 +1,14 @@
 //! `/api/v1/session`: password sign-in for the first factor, as an HttpOnly cookie
 //! (flows/users.rs).
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use qrauth_core::wire::{PasswordSignIn, SignedIn};
 
-use super::extract::{ApiJson, SignedInUser, cookie, session_token};
+use super::extract::{ApiJson, ClientAddress, SignedInUser, cookie, session_token};
 use super::{ApiError, AppState};
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -20,7 +18,7 @@ pub(crate) fn routes() -> Router<AppState> {
 /// `POST /api/v1/session {"user", "password"}`.
 async fn sign_in(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientAddress(client): ClientAddress,
     ApiJson(body): ApiJson<PasswordSignIn>,
 ) -> Result<Response, ApiError> {
     state.check_sign_in_limit(client).await?;
