@@ -16,6 +16,8 @@ pub enum CodeVerdict {
     Blocked,
     /// The user has no token that could have made the code.
     NoToken,
+    /// The code is not right, and nothing more is said (a sign-in by name).
+    NotRight,
     /// The code could not be checked (network, expiry...), in words for the person.
     Failed(String),
 }
@@ -35,6 +37,7 @@ impl CodeVerdict {
             CodeVerdict::NoToken => "That code is not right: there is no active token for \
                  this account. Activate a token first."
                 .into(),
+            CodeVerdict::NotRight => "That code is not right.".into(),
             CodeVerdict::Failed(message) => message.clone(),
         }
     }

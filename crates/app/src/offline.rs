@@ -10,10 +10,13 @@ use crate::api::{self, ApiError};
 use crate::code_field::{CodeField, CodeVerdict};
 use crate::countdown::ExpiringQr;
 
-/// What a verification answer means for the person who typed the code.
-pub fn verdict_of(answer: Result<Verdict, ApiError>) -> Result<Verdict, CodeVerdict> {
+/// What a verification answer means for the person who typed the code. A refused sign-in
+/// (`login`) says only that the code is not right: the server tells nobody who asks by a name
+/// whether that user has a token.
+pub fn verdict_of(answer: Result<Verdict, ApiError>, login: bool) -> Result<Verdict, CodeVerdict> {
     match answer {
         Ok(verification) if verification.valid => Ok(verification),
+        Ok(_) if login => Err(CodeVerdict::NotRight),
         Ok(verification) if verification.blocked() => Err(CodeVerdict::Blocked),
         Ok(verification) if verification.activation_status.is_none() => Err(CodeVerdict::NoToken),
         Ok(verification) => Err(CodeVerdict::Wrong {
@@ -54,12 +57,13 @@ pub fn OfflineCodeEntry(
     let (verdict, set_verdict) = signal(None::<CodeVerdict>);
     let (busy, set_busy) = signal(false);
     let operation_id = operation.operation_id.clone();
+    let login = operation.kind == "login";
     let submit = Callback::new(move |code: String| {
         set_busy.set(true);
         set_verdict.set(None);
         let operation_id = operation_id.clone();
         spawn_local(async move {
-            let answer = verdict_of(api::verify_operation(&operation_id, &code).await);
+            let answer = verdict_of(api::verify_operation(&operation_id, &code).await, login);
             set_busy.set(false);
             match answer {
                 Ok(verification) => approved.run(verification),

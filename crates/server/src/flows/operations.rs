@@ -17,6 +17,20 @@ use super::{Authority, ms_until, open_activation_key};
 use crate::secrets::{random, random_uuid};
 use crate::store::{NewOperationRow, StorageError, now_ms};
 
+/// A code refused with nothing said of the activation: the answer for a user with no token, and
+/// for every refused login.
+fn refused_without_standing() -> Verdict {
+    Verdict {
+        valid: false,
+        operation_state: OperationState::Pending,
+        remaining_attempts: 0,
+        activation_status: None,
+        blocked_reason: None,
+        factors: None,
+        user: None,
+    }
+}
+
 /// Who asks for an operation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Caller {
@@ -369,18 +383,7 @@ impl Authority {
                 };
                 let Some(activation_id) = activation_id else {
                     tx.record("operation.no_activation", &id)?;
-                    return Ok((
-                        Verdict {
-                            valid: false,
-                            operation_state: OperationState::Pending,
-                            remaining_attempts: 0,
-                            activation_status: None,
-                            blocked_reason: None,
-                            factors: None,
-                            user: None,
-                        },
-                        None,
-                    ));
+                    return Ok((refused_without_standing(), None));
                 };
                 let nonce = qrauth_core::base64::decode(&row.nonce)
                     .ok()
@@ -444,6 +447,14 @@ impl Authority {
                         format!("activation {activation_id} is not the user's"),
                     )
                     .into()),
+                    Err(SignatureError::Invalid(_) | SignatureError::NotActive(_))
+                        if row.kind == "login" =>
+                    {
+                        // A login's answer says no more than "not right": anyone can ask for
+                        // one by name, and whether that user has a token, a blocked one or
+                        // attempts left is not theirs to learn.
+                        Ok((refused_without_standing(), None))
+                    }
                     Err(
                         SignatureError::Invalid(standing) | SignatureError::NotActive(standing),
                     ) => Ok((
