@@ -441,7 +441,9 @@ fn wrk(url: &str, bearer: Option<&str>) -> Result<f64> {
         .ok_or_else(|| Failure(format!("wrk {url}: no Requests/sec")))
 }
 
-fn long_polls(server: &TestServer) -> Result<serde_json::Value> {
+/// Builds the bench program `name` (crates/bench/src/bin) and runs it with `args`; it prints
+/// one JSON line.
+fn bench_program(name: &str, args: &[&str]) -> Result<serde_json::Value> {
     status(
         command("cargo").args([
             "build",
@@ -450,45 +452,28 @@ fn long_polls(server: &TestServer) -> Result<serde_json::Value> {
             "--package",
             "qrauth-bench",
             "--bin",
-            "long-polls",
+            name,
         ]),
-        "cargo build long-polls",
+        &format!("cargo build {name}"),
     )?;
-    let printed = output(
-        command(target_dir().join("release/long-polls"))
-            .arg(&server.url)
-            .arg("10000")
-            .arg(server.pid().to_string()),
-    )
-    .ok_or_else(|| Failure("long-polls failed".into()))?;
+    let printed = output(command(target_dir().join("release").join(name)).args(args))
+        .ok_or_else(|| Failure(format!("{name} failed")))?;
     println!("{printed}");
     Ok(serde_json::from_str(printed.trim())?)
+}
+
+fn long_polls(server: &TestServer) -> Result<serde_json::Value> {
+    bench_program(
+        "long-polls",
+        &[&server.url, "10000", &server.pid().to_string()],
+    )
 }
 
 /// A server with the default connection limits, flooded with idle sockets from 127.0.0.1 while
 /// another address asks it something.
 fn idle_flood() -> Result<serde_json::Value> {
-    status(
-        command("cargo").args([
-            "build",
-            "--quiet",
-            "--release",
-            "--package",
-            "qrauth-bench",
-            "--bin",
-            "idle-flood",
-        ]),
-        "cargo build idle-flood",
-    )?;
     let server = TestServer::start_built(true, &[])?;
-    let printed = output(
-        command(target_dir().join("release/idle-flood"))
-            .arg(&server.url)
-            .arg("2000"),
-    )
-    .ok_or_else(|| Failure("idle-flood failed".into()))?;
-    println!("{printed}");
-    Ok(serde_json::from_str(printed.trim())?)
+    bench_program("idle-flood", &[&server.url, "2000"])
 }
 
 fn machine() -> String {
