@@ -235,16 +235,17 @@ pub(crate) fn with_security_headers(router: Router, inline_scripts: &[String]) -
             HeaderValue::from_static("camera=(self), microphone=(), geolocation=(), payment=()"),
         ),
     ];
-    router.layer(middleware::from_fn(move |request: Request, next: Next| {
-        let headers = headers.clone();
-        async move {
-            let mut response: Response = next.run(request).await;
-            for (name, value) in headers {
-                response.headers_mut().insert(name, value);
+    // A plain tower layer, whose future is not boxed: every request in flight (10 000
+    // long-polls) carries it.
+    let headers = std::sync::Arc::new(headers);
+    router.layer(tower::util::MapResponseLayer::new(
+        move |mut response: Response| {
+            for (name, value) in headers.iter() {
+                response.headers_mut().insert(name.clone(), value.clone());
             }
             response
-        }
-    }))
+        },
+    ))
 }
 
 #[cfg(test)]
