@@ -376,6 +376,14 @@ pub enum OperationState {
 }
 
 impl OperationState {
+    /// Every state.
+    pub const ALL: [OperationState; 3] = [Self::Pending, Self::Approved, Self::Expired];
+
+    /// The state named `name` (as [`Self::as_str`] writes it).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|state| state.as_str() == name)
+    }
+
     /// The name the API uses, `PENDING`.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -265,10 +265,7 @@ impl Authority {
         let nonce_text = qrauth_core::base64::encode(&nonce);
         let now = now_ms();
         let expires_at = now + self.policy.operation_lifetime.as_millis() as i64;
-        let kind = match request {
-            CreateOperation::Payment { .. } => "payment",
-            CreateOperation::Login { .. } => "login",
-        };
+        let kind = if payment { "payment" } else { "login" };
         let authority = self.clone();
         let (row_id, row_nonce) = (id.clone(), nonce_text.clone());
         let (payload, key_type) = self
@@ -393,7 +390,8 @@ impl Authority {
                     offline_message(OFFLINE_URI_ID, &nonce, &id, &row.operation_data, None);
                 // Anyone who knows a name can ask for a login, so only codes made with the
                 // device count there (flows/attempts.rs); a payment is bound to its payer.
-                let counting = if row.kind == "login" {
+                let login = row.kind == "login";
+                let counting = if login {
                     Counting::WithDevice
                 } else {
                     Counting::Every
@@ -427,7 +425,6 @@ impl Authority {
                     Ok(signer) if signer.user == row.user => {
                         tx.approve_operation(&id, signer.factors, now_ms())?;
                         tx.record("operation.approved", &format!("{id} by {activation_id}"))?;
-                        let login = row.kind == "login";
                         Ok((
                             Verdict {
                                 valid: true,
@@ -447,9 +444,7 @@ impl Authority {
                         format!("activation {activation_id} is not the user's"),
                     )
                     .into()),
-                    Err(SignatureError::Invalid(_) | SignatureError::NotActive(_))
-                        if row.kind == "login" =>
-                    {
+                    Err(SignatureError::Invalid(_) | SignatureError::NotActive(_)) if login => {
                         // A login's answer says no more than "not right": anyone can ask for
                         // one by name, and whether that user has a token, a blocked one or
                         // attempts left is not theirs to learn.

@@ -1,7 +1,7 @@
 use qrauth_core::{ActivationStatus, FailedAttempts};
 use rusqlite::{OptionalExtension, params};
 
-use super::SqliteTx;
+use super::{SqliteTx, named};
 use crate::store::{ActivationRow, ActivationTable, NewActivationRow, StorageError};
 
 const ROW_COLUMNS: &str = "a.id, u.name, a.status, a.device_name, a.device_public,
@@ -9,23 +9,12 @@ const ROW_COLUMNS: &str = "a.id, u.name, a.status, a.device_name, a.device_publi
     a.code_expires_ms, a.committed_ms, a.last_used_ms, a.ctr_data, a.counter, a.user_id,
     a.server_private_sealed";
 
-/// A stored status; a value this server never writes is a damaged row, not a status.
-fn status(text: &str) -> rusqlite::Result<ActivationStatus> {
-    ActivationStatus::from_name(text).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(
-            2,
-            rusqlite::types::Type::Text,
-            format!("activation status {text:?}").into(),
-        )
-    })
-}
-
 fn row(r: &rusqlite::Row<'_>, now_ms: i64) -> rusqlite::Result<ActivationRow> {
     let code_expires_ms: i64 = r.get(10)?;
     Ok(ActivationRow {
         id: r.get(0)?,
         user: r.get(1)?,
-        status: status(&r.get::<_, String>(2)?)?.at(code_expires_ms, now_ms),
+        status: named(r, 2, ActivationStatus::from_name)?.at(code_expires_ms, now_ms),
         device_name: r.get(3)?,
         device_public: r.get(4)?,
         server_public: r.get(5)?,

@@ -1,19 +1,8 @@
 use qrauth_core::{FactorType, LoginState};
 use rusqlite::{OptionalExtension, params};
 
-use super::{SqliteTx, sql_list};
+use super::{SqliteTx, named, sql_list};
 use crate::store::{LoginRow, LoginTable, NewLoginRow, StorageError};
-
-/// A stored name of `T`; a value this server never writes is a damaged row.
-fn named<T>(column: usize, text: &str, read: impl Fn(&str) -> Option<T>) -> rusqlite::Result<T> {
-    read(text).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(
-            column,
-            rusqlite::types::Type::Text,
-            format!("login session: {text:?}").into(),
-        )
-    })
-}
 
 impl LoginTable for SqliteTx<'_> {
     fn insert_login(&mut self, l: &NewLoginRow<'_>) -> Result<(), StorageError> {
@@ -52,17 +41,15 @@ impl LoginTable for SqliteTx<'_> {
                     r.get::<_, Option<String>>(9)?,
                     r.get::<_, Option<String>>(10)?,
                 ) {
-                    (Some(user), Some(activation), Some(factors)) => Some((
-                        user,
-                        activation,
-                        named(10, &factors, FactorType::from_name)?,
-                    )),
+                    (Some(user), Some(activation), Some(_)) => {
+                        Some((user, activation, named(r, 10, FactorType::from_name)?))
+                    }
                     _ => None,
                 };
                 Ok(LoginRow {
                     poll_secret_hash: r.get(0)?,
                     scan_code_hash: r.get(1)?,
-                    state: named(2, &r.get::<_, String>(2)?, LoginState::from_name)?,
+                    state: named(r, 2, LoginState::from_name)?,
                     service: r.get(3)?,
                     address: r.get(4)?,
                     agent: r.get(5)?,
@@ -151,10 +138,7 @@ impl LoginTable for SqliteTx<'_> {
             "SELECT id, state FROM login_sessions WHERE state IN ({expiring}) AND expires_ms > ?1"
         ))?;
         let rows = statement.query_map([now_ms], |r| {
-            Ok((
-                r.get(0)?,
-                named(1, &r.get::<_, String>(1)?, LoginState::from_name)?,
-            ))
+            Ok((r.get(0)?, named(r, 1, LoginState::from_name)?))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

@@ -225,6 +225,23 @@ fn migrate(connection: &mut Connection) -> Result<(), StorageError> {
     Ok(())
 }
 
+/// Column `column` of `row` read back as a `T` by its name (an enum's `from_name`); a value
+/// this server never writes is a damaged row, never a guess.
+fn named<T>(
+    row: &rusqlite::Row<'_>,
+    column: usize,
+    from_name: impl Fn(&str) -> Option<T>,
+) -> rusqlite::Result<T> {
+    let text: String = row.get(column)?;
+    from_name(&text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            column,
+            rusqlite::types::Type::Text,
+            format!("{text:?} is not a value this server writes").into(),
+        )
+    })
+}
+
 /// `'A', 'B'`: the names of `values` as an SQL list, for the rules core states as predicates
 /// over an enum (which states expire, which are final).
 fn sql_list<T: Copy>(

@@ -2,7 +2,7 @@ use qrauth_core::FactorType;
 use qrauth_core::wire::OperationState;
 use rusqlite::{OptionalExtension, params};
 
-use super::SqliteTx;
+use super::{SqliteTx, named};
 use crate::store::{NewOperationRow, OperationRow, OperationTable, StorageError};
 
 impl OperationTable for SqliteTx<'_> {
@@ -38,17 +38,7 @@ impl OperationTable for SqliteTx<'_> {
                 [id],
                 |r| {
                     let expires_ms: i64 = r.get(9)?;
-                    let stored: String = r.get(8)?;
-                    let state = [OperationState::Pending, OperationState::Approved]
-                        .into_iter()
-                        .find(|s| s.as_str() == stored)
-                        .ok_or_else(|| {
-                            rusqlite::Error::FromSqlConversionFailure(
-                                8,
-                                rusqlite::types::Type::Text,
-                                format!("operation state {stored:?}").into(),
-                            )
-                        })?;
+                    let state = named(r, 8, OperationState::from_name)?;
                     Ok(OperationRow {
                         kind: r.get(0)?,
                         user: r.get(1)?,
