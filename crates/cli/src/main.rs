@@ -182,20 +182,22 @@ enum OperationKind {
     Login,
 }
 
-/// The server's SQLite database, shared by `serve` and the admin commands.
+/// The server's database, shared by `serve` and the admin commands.
 #[derive(Args)]
 struct Database {
-    /// SQLite database file, created with its schema if missing.
+    /// A SQLite file, created with its schema if missing, or a PostgreSQL URL
+    /// (postgres://user[:password]@host:port/dbname) that several servers may share.
     #[arg(
         long = "database",
         alias = "db",
-        value_name = "FILE",
+        value_name = "FILE|URL",
         env = "QRAUTH_DATABASE",
         default_value = "qrauth.sqlite3"
     )]
-    path: PathBuf,
+    path: qrauth_server::Database,
     /// File with the key that seals private keys at rest (Base64 of 32 bytes), made if missing.
-    /// Default: QRAUTH_STORAGE_KEY if set, otherwise `<database>.key`.
+    /// Default: QRAUTH_STORAGE_KEY if set, otherwise `<database>.key` for SQLite; PostgreSQL
+    /// needs one of the two, the same on every server.
     #[arg(long, value_name = "FILE", env = "QRAUTH_KEY_FILE")]
     key_file: Option<PathBuf>,
 }
@@ -209,8 +211,8 @@ impl Database {
     }
 
     async fn authority(&self, policy: Policy) -> Result<Authority, Box<dyn std::error::Error>> {
-        let storage = qrauth_server::Storage::open(&self.path)?;
         let vault = Vault::open(&self.key())?;
+        let storage = qrauth_server::Storage::connect(&self.path).await?;
         Ok(Authority::open(storage, vault, policy).await?)
     }
 }
@@ -397,11 +399,11 @@ fn main() -> ExitCode {
 
 async fn add_user(
     name: &str,
-    database: &std::path::Path,
+    database: &qrauth_server::Database,
     password_stdin: bool,
     replace: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let storage = qrauth_server::Storage::open(database)?;
+    let storage = qrauth_server::Storage::connect(database).await?;
     let password = if password_stdin {
         let mut line = String::new();
         std::io::stdin().read_line(&mut line)?;
@@ -428,9 +430,9 @@ async fn add_user(
 
 async fn end_sessions(
     name: &str,
-    database: &std::path::Path,
+    database: &qrauth_server::Database,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let storage = qrauth_server::Storage::open(database)?;
+    let storage = qrauth_server::Storage::connect(database).await?;
     let ended = qrauth_server::users::end_sessions(&storage, name).await?;
     println!("user {name}: {ended} browser sessions ended");
     Ok(())
@@ -633,7 +635,7 @@ async fn serve(
     config: ServerConfig,
     stop_on_stdin_close: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let database = config.database.display().to_string();
+    let database = config.database.to_string();
     let server = Server::bind(config).await?;
     // Scripts and tests read the port from this line when they asked for port 0.
     println!(

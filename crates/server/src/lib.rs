@@ -32,7 +32,7 @@ pub use http::connections::{HEADER_TIMEOUT, MAX_CONNECTIONS_PER_ADDRESS};
 pub use http::{COOKIE, SIGN_IN_ATTEMPTS_PER_MINUTE};
 pub use qrauth_core::wire::{ActivationView, CreateOperation, NewActivation, NewOperation};
 pub use qrauth_core::{ActivationStatus, LoginState};
-pub use store::{Storage, StorageError, StorageFault};
+pub use store::{Database, Storage, StorageError, StorageFault};
 pub use vault::{KEY_ENV, KeySource, Vault};
 
 /// The version every response and the health endpoint report.
@@ -47,8 +47,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct ServerConfig {
     /// Address to listen on; port 0 picks a free port.
     pub listen: SocketAddr,
-    /// The SQLite database file, created if missing.
-    pub database: PathBuf,
+    /// The database: a SQLite file (created if missing) or a PostgreSQL URL.
+    pub database: Database,
     /// A built app (trunk's `dist/`) to serve at `/`; `None` serves the API alone.
     pub static_dir: Option<PathBuf>,
     /// Where the key that seals private keys at rest comes from.
@@ -62,8 +62,9 @@ pub struct ServerConfig {
 
 impl ServerConfig {
     /// A configuration that serves the API alone, with the default policy and the storage key
-    /// from [`KEY_ENV`] or beside the database.
-    pub fn new(listen: SocketAddr, database: PathBuf) -> Self {
+    /// from [`KEY_ENV`] or beside a SQLite database.
+    pub fn new(listen: SocketAddr, database: impl Into<Database>) -> Self {
+        let database = database.into();
         ServerConfig {
             listen,
             key: KeySource::default_for(&database),
@@ -127,11 +128,12 @@ impl Server {
                 config.listen
             )));
         }
-        let storage = Storage::open(&config.database)?;
         let vault = Vault::open(&config.key).map_err(ServeError::Key)?;
+        let storage = Storage::connect(&config.database).await?;
         let authority = Authority::open(storage.clone(), vault, config.policy.clone())
             .await
             .map_err(ServeError::Key)?;
+        authority.watch_other_servers();
         let cors = http::web::cors(&config.policy.allowed_origins).map_err(ServeError::Origin)?;
         let static_app = match &config.static_dir {
             Some(dir) => Some(http::web::StaticApp::load(dir).map_err(ServeError::StaticFiles)?),

@@ -13,7 +13,7 @@ use aes_gcm::{Aes256Gcm, KeyInit, Nonce};
 use base64::Engine as _;
 use zeroize::Zeroizing;
 
-use crate::store::StorageError;
+use crate::store::{Database, StorageError};
 
 /// The environment variable that may hold the storage key (Base64 of 32 bytes).
 pub const KEY_ENV: &str = "QRAUTH_STORAGE_KEY";
@@ -25,6 +25,9 @@ pub enum KeySource {
     Base64(String),
     /// A file holding Base64 of 32 bytes; created with a new random key (mode 0600) if missing.
     File(PathBuf),
+    /// None was given where no default is safe: servers sharing a PostgreSQL database must all
+    /// hold the same key, which a file made by each of them would not be.
+    Unset,
 }
 
 impl fmt::Debug for KeySource {
@@ -32,21 +35,23 @@ impl fmt::Debug for KeySource {
         match self {
             KeySource::Base64(_) => f.write_str("KeySource::Base64(<hidden>)"),
             KeySource::File(path) => write!(f, "KeySource::File({})", path.display()),
+            KeySource::Unset => f.write_str("KeySource::Unset"),
         }
     }
 }
 
 impl KeySource {
     /// The default for a database: the environment variable if set, otherwise a key file beside
-    /// the database (`<database>.key`).
-    pub fn default_for(database: &Path) -> Self {
-        match std::env::var(KEY_ENV) {
-            Ok(value) if !value.trim().is_empty() => KeySource::Base64(value),
-            _ => {
-                let mut name = database.as_os_str().to_owned();
+    /// a SQLite database (`<database>.key`); a PostgreSQL database has no default.
+    pub fn default_for(database: &Database) -> Self {
+        match (std::env::var(KEY_ENV), database) {
+            (Ok(value), _) if !value.trim().is_empty() => KeySource::Base64(value),
+            (_, Database::Sqlite(path)) => {
+                let mut name = path.as_os_str().to_owned();
                 name.push(".key");
                 KeySource::File(PathBuf::from(name))
             }
+            (_, Database::Postgres(_)) => KeySource::Unset,
         }
     }
 }
@@ -80,6 +85,13 @@ impl Vault {
     pub fn open(source: &KeySource) -> Result<Self, StorageError> {
         let key = match source {
             KeySource::Base64(text) => decode_key(text, KEY_ENV)?,
+            KeySource::Unset => {
+                return Err(StorageError::from_message(format!(
+                    "a PostgreSQL database needs its storage key named: every server on it must \
+                     hold the same one, so give --key-file FILE (made on the first start if \
+                     missing; copy it to each server) or {KEY_ENV}"
+                )));
+            }
             KeySource::File(path) => {
                 let origin = path.display().to_string();
                 match std::fs::read_to_string(path) {

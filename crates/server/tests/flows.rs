@@ -5,13 +5,13 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use qrauth_core::keys::{PrivateKey, PublicKey};
 use qrauth_core::signature::{AUTHORIZATION_HEADER, LOGIN_APPROVE_URI_ID};
 use qrauth_core::{OfflinePayload, base64};
-use qrauth_server::{Policy, ServerConfig, Storage};
+use qrauth_server::{Database, Policy, ServerConfig, Storage};
 use qrauth_token::StoredActivation;
 use qrauth_token::activation::NewActivation;
 use serde_json::{Value, json};
@@ -19,9 +19,9 @@ use support::{Reply, Running};
 
 const PASSWORD: &str = "correct horse battery";
 
-async fn database(dir: &Path) -> PathBuf {
-    let database = dir.join("db.sqlite3");
-    let storage = Storage::open(&database).unwrap();
+async fn database(dir: &Path) -> Database {
+    let database = support::fresh_database(dir).await;
+    let storage = Storage::connect(&database).await.unwrap();
     for user in ["alice", "bob"] {
         qrauth_server::users::add_user(&storage, user, PASSWORD, false)
             .await
@@ -30,8 +30,8 @@ async fn database(dir: &Path) -> PathBuf {
     database
 }
 
-fn config(database: &Path, policy: Policy) -> ServerConfig {
-    let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), database.to_owned());
+fn config(database: &Database, policy: Policy) -> ServerConfig {
+    let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), database.clone());
     config.policy = policy;
     config
 }
@@ -824,7 +824,7 @@ async fn a_new_password_and_an_operator_end_every_session_of_the_user() {
     assert_eq!(signed_in(alice.clone()).await, 200);
 
     // Whoever knew alice's old password stays signed in no longer once it is changed.
-    let storage = Storage::open(&database).unwrap();
+    let storage = Storage::connect(&database).await.unwrap();
     qrauth_server::users::add_user(&storage, "alice", "a new horse battery", true)
         .await
         .unwrap();
@@ -879,7 +879,7 @@ async fn anonymous_floods_leave_the_audit_log_bounded() {
         )
         .await;
     assert_eq!(failed.status, 401);
-    let log = Storage::open_read_only(&database).unwrap();
+    let log = support::beside(&database).await;
     assert_eq!(
         log.audit_details("rate_limited").await.unwrap().len(),
         1,

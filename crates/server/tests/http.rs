@@ -5,13 +5,13 @@ mod support;
 
 use std::path::Path;
 
-use qrauth_server::{Server, ServerConfig, Storage, VERSION};
+use qrauth_server::{Database, Server, ServerConfig, Storage, VERSION};
 use support::Running;
 
 #[tokio::test]
 async fn health_reports_version_and_storage() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Running::start(&dir.path().join("db.sqlite3"), None).await;
+    let server = Running::start(dir.path(), None).await;
     let reply = server.request("GET", "/api/v1/health").await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.header("content-type"), "application/json");
@@ -32,7 +32,7 @@ async fn health_reports_version_and_storage() {
 #[tokio::test]
 async fn unknown_endpoints_and_methods_get_json_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Running::start(&dir.path().join("db.sqlite3"), None).await;
+    let server = Running::start(dir.path(), None).await;
     for path in ["/api/v1/nothing-here", "/api/v2/health", "/"] {
         let reply = server.request("GET", path).await;
         assert_eq!(reply.status, 404, "{path}");
@@ -47,7 +47,7 @@ async fn unknown_endpoints_and_methods_get_json_errors() {
 #[tokio::test]
 async fn a_bad_query_path_or_raw_body_gets_the_error_shape_too() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Running::start(&dir.path().join("db.sqlite3"), None).await;
+    let server = Running::start(dir.path(), None).await;
     let login = server.request("POST", "/api/v1/logins").await.json();
     let (id, secret) = (
         login["loginId"].as_str().unwrap(),
@@ -79,7 +79,7 @@ async fn a_bad_query_path_or_raw_body_gets_the_error_shape_too() {
 #[tokio::test]
 async fn the_qr_link_and_the_issuer_come_only_from_a_host_that_names_this_machine() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Running::start(&dir.path().join("db.sqlite3"), None).await;
+    let server = Running::start(dir.path(), None).await;
     for host in [
         "evil.example.com",
         "localhost.evil.example.com:80",
@@ -153,7 +153,7 @@ async fn serves_the_app_with_a_policy_that_allows_only_its_own_start_script() {
     }
     let script_text = "export default function init() {}\n".repeat(100);
     std::fs::write(dist.join("app-1.js"), &script_text).unwrap();
-    let server = Running::start(&dir.path().join("db.sqlite3"), Some(&dist)).await;
+    let server = Running::start(dir.path(), Some(&dist)).await;
 
     for (path, bundle) in [
         ("/", "/app-1.js"),
@@ -233,20 +233,20 @@ async fn refuses_to_start_without_a_built_app() {
 #[tokio::test]
 async fn state_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("db.sqlite3");
-    Running::start(&database, None).await.stop().await;
-    let server = Running::start(&database, None).await;
+    let database = support::fresh_database(dir.path()).await;
+    Running::on(&database, None).await.stop().await;
+    let server = Running::on(&database, None).await;
     assert_eq!(server.request("GET", "/api/v1/health").await.status, 200);
     server.stop().await;
-    let storage = Storage::open(&database).unwrap();
+    let storage = Storage::connect(&database).await.unwrap();
     let starts = storage.audit_details("server.started").await.unwrap();
     assert_eq!(starts.len(), 2, "{starts:?}");
 }
 
 /// A fresh database in `dir` with the user alice, password "correct horse battery".
-async fn database_with_alice(dir: &Path) -> std::path::PathBuf {
-    let database = dir.join("db.sqlite3");
-    let storage = Storage::open(&database).unwrap();
+async fn database_with_alice(dir: &Path) -> Database {
+    let database = support::fresh_database(dir).await;
+    let storage = Storage::connect(&database).await.unwrap();
     qrauth_server::users::add_user(&storage, "alice", "correct horse battery", false)
         .await
         .unwrap();
@@ -257,7 +257,7 @@ async fn database_with_alice(dir: &Path) -> std::path::PathBuf {
 async fn password_sign_in_gives_an_http_only_session_that_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let database = database_with_alice(dir.path()).await;
-    let server = Running::start(&database, None).await;
+    let server = Running::on(&database, None).await;
 
     let reply = server
         .json(
@@ -285,7 +285,7 @@ async fn password_sign_in_gives_an_http_only_session_that_survives_a_restart() {
     );
 
     server.stop().await;
-    let server = Running::start(&database, None).await;
+    let server = Running::on(&database, None).await;
     assert_eq!(
         server
             .request_with("GET", "/api/v1/session", &with_cookie)
@@ -315,7 +315,7 @@ async fn password_sign_in_gives_an_http_only_session_that_survives_a_restart() {
 async fn wrong_passwords_and_unknown_users_get_the_same_answer() {
     let dir = tempfile::tempdir().unwrap();
     let database = database_with_alice(dir.path()).await;
-    let server = Running::start(&database, None).await;
+    let server = Running::on(&database, None).await;
     for body in [
         r#"{"user":"alice","password":"wrong password"}"#,
         r#"{"user":"mallory","password":"correct horse battery"}"#,
@@ -331,7 +331,7 @@ async fn wrong_passwords_and_unknown_users_get_the_same_answer() {
 #[tokio::test]
 async fn bad_bodies_get_specific_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Running::start(&dir.path().join("db.sqlite3"), None).await;
+    let server = Running::start(dir.path(), None).await;
     let huge = format!(r#"{{"user":"a","password":"{}"}}"#, "x".repeat(70 * 1024));
     // Nesting far past serde_json's depth limit (128), within the size limit: refused as
     // malformed, not a stack overflow.
@@ -376,7 +376,7 @@ async fn bad_bodies_get_specific_errors() {
 #[tokio::test]
 async fn sign_in_attempts_are_limited_per_address() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Running::start(&dir.path().join("db.sqlite3"), None).await;
+    let server = Running::start(dir.path(), None).await;
     let attempt = r#"{"user":"mallory","password":"guess guess"}"#;
     for _ in 0..qrauth_server::SIGN_IN_ATTEMPTS_PER_MINUTE {
         assert_eq!(

@@ -70,7 +70,8 @@ impl Deployment {
         let operator_token = dir.join("operator.token");
         std::fs::write(&operator_token, OPERATOR_TOKEN).map_err(|e| e.to_string())?;
         let storage = Storage::open(&database).map_err(|e| e.to_string())?;
-        let vault = Vault::open(&KeySource::default_for(&database)).map_err(|e| e.to_string())?;
+        let vault = Vault::open(&KeySource::default_for(&database.clone().into()))
+            .map_err(|e| e.to_string())?;
         let policy = Policy {
             activation_code_lifetime: Duration::from_secs(3600),
             ..Policy::default()

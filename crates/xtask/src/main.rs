@@ -5,6 +5,7 @@ mod bench;
 mod build;
 mod demo;
 mod fuzz;
+mod postgres;
 mod run;
 mod screenshots;
 mod setup;

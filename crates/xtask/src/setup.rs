@@ -17,13 +17,15 @@ type Step = (&'static str, fn() -> Result<Option<String>>);
 
 /// Runs every step; each returns `None` when nothing was needed, or what it installed.
 pub fn run() -> Result {
-    let steps: [Step; 6] = [
+    let steps: [Step; 8] = [
         ("wasm32 target", wasm_target),
         ("trunk", trunk),
         ("wasm-bindgen-cli", wasm_bindgen_cli),
         ("Chromium and ChromeDriver", chromium),
         ("libfaketime (the clock-jump test)", faketime),
         ("npm packages in web/", npm_packages),
+        ("PostgreSQL (the shared-database tests)", postgresql),
+        ("haproxy (the load-balanced tests)", haproxy),
     ];
     let started = Instant::now();
     for (index, (name, step)) in steps.iter().enumerate() {
@@ -153,6 +155,25 @@ fn faketime() -> Result<Option<String>> {
     }
     apt_install(&["faketime"])?;
     Ok(Some("faketime".into()))
+}
+
+fn postgresql() -> Result<Option<String>> {
+    if crate::postgres::bin_dir().is_some() {
+        return Ok(None);
+    }
+    apt_install(&["postgresql"])?;
+    Ok(Some("postgresql".into()))
+}
+
+/// Where Debian's haproxy is; the tests start their own, never the system service.
+pub const HAPROXY: &str = "/usr/sbin/haproxy";
+
+fn haproxy() -> Result<Option<String>> {
+    if Path::new(HAPROXY).exists() {
+        return Ok(None);
+    }
+    apt_install(&["haproxy"])?;
+    Ok(Some("haproxy".into()))
 }
 
 /// Installs Debian packages (as root, without questions).

@@ -157,8 +157,34 @@ fn native_tests() -> Result {
     status(
         command("cargo").args(["test", "--workspace", "--exclude", "qrauth-app"]),
         "cargo test",
+    )?;
+    // The server's HTTP and flow tests again, on PostgreSQL: a database per test on a
+    // throwaway cluster, which stops when this stage ends.
+    let cluster = crate::postgres::Cluster::start("native")?;
+    println!(
+        "\n==> the server's HTTP and flow tests on PostgreSQL (port {})",
+        cluster.port
+    );
+    status(
+        command("cargo")
+            .args([
+                "test",
+                "-p",
+                "qrauth-server",
+                "--test",
+                "flows",
+                "--test",
+                "http",
+            ])
+            .env("QRAUTH_TEST_POSTGRES", cluster.url("postgres"))
+            // Servers sharing a PostgreSQL database have no key file by default.
+            .env("QRAUTH_STORAGE_KEY", TEST_STORAGE_KEY),
+        "cargo test on PostgreSQL",
     )
 }
+
+/// A storage key for servers under test (Base64 of 32 bytes); nothing it seals outlives a run.
+const TEST_STORAGE_KEY: &str = "cXJhdXRoIHRlc3Qgc3RvcmFnZSBrZXkgMzIgYnl0ZXM=";
 
 /// The official vector files, through the command line as an integrator would run them.
 fn conformance() -> Result {

@@ -272,7 +272,7 @@ mod tests {
             .transaction(move |tx| {
                 authority.verify_counting_attempts(tx, &id, counting, |_, ctr, lookahead| {
                     assert_eq!(lookahead, 20);
-                    let matched = matched.map(|m| SignatureMatch {
+                    let matched = matched.clone().map(|m| SignatureMatch {
                         next_ctr: ctr.next(),
                         ..m
                     });

@@ -5,7 +5,7 @@
 //! stored session and wakes the page's long-poll.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use qrauth_core::signature::LOGIN_APPROVE_URI_ID;
@@ -17,7 +17,7 @@ use tokio::sync::watch;
 use super::attempts::{SignatureError, SignedRequest};
 use super::{Authority, ms_until};
 use crate::secrets::{random_secret, random_uuid, secret_hash};
-use crate::store::{LoginRow, NewLoginRow, StorageError, Tx, now_ms};
+use crate::store::{LoginChange, LoginRow, NewLoginRow, StorageError, Tx, now_ms};
 
 /// Time a page has to complete a login once it is approved.
 const COMPLETION_GRACE_MS: i64 = 60_000;
@@ -73,6 +73,14 @@ impl LoginWatch {
     fn notify(&self, id: &str) {
         let senders = self.senders.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(sender) = senders.get(id) {
+            sender.send_replace(());
+        }
+    }
+
+    /// Wakes every waiter, to look again after changes may have gone unannounced.
+    fn notify_all(&self) {
+        let senders = self.senders.lock().unwrap_or_else(|p| p.into_inner());
+        for sender in senders.values() {
             sender.send_replace(());
         }
     }
@@ -178,6 +186,30 @@ fn page_view(id: &str, row: &LoginRow, state: LoginState, now: i64) -> LoginView
 }
 
 impl Authority {
+    /// Wakes this server's long-polls when another server on the same database changes their
+    /// login; a database only this server uses needs nothing. The watcher stops once every
+    /// clone of this authority is gone.
+    pub(crate) fn watch_other_servers(&self) {
+        if !self.storage.is_shared() {
+            return;
+        }
+        let watch = Arc::downgrade(&self.login_watch);
+        self.storage.watch_logins(
+            self.policy.poll_interval,
+            Arc::new(move |change| {
+                let Some(watch) = watch.upgrade() else {
+                    return false;
+                };
+                match change {
+                    LoginChange::Login(id) => watch.notify(id),
+                    LoginChange::Everything => watch.notify_all(),
+                    LoginChange::Nothing => {}
+                }
+                true
+            }),
+        );
+    }
+
     /// A new login session for the page of `requester`.
     pub(crate) async fn create_login(
         &self,
@@ -246,17 +278,27 @@ impl Authority {
         // Subscribe before reading, so a change between the read and the wait is not missed.
         let mut changes = self.login_watch.subscribe(id);
         let first = self.login_view(id, poll_secret).await;
-        let result = match &first {
+        let result = match first {
             Ok(view)
                 if !wait.is_zero()
                     && !view.state.is_final()
                     && known.is_none_or(|k| k == view.state) =>
             {
                 let until_expiry = Duration::from_millis(view.expires_in_ms + 50);
-                let _ = tokio::time::timeout(wait.min(until_expiry), changes.changed()).await;
-                self.login_view(id, poll_secret).await
+                let deadline = tokio::time::Instant::now() + wait.min(until_expiry);
+                let known = view.state;
+                // A wake-up only says "look again": another server's re-check or reconnect
+                // wakes waiters whose login did not change, and they go on waiting.
+                loop {
+                    let woken = tokio::time::timeout_at(deadline, changes.changed()).await;
+                    let view = self.login_view(id, poll_secret).await;
+                    match &view {
+                        Ok(v) if woken.is_ok_and(|r| r.is_ok()) && v.state == known => {}
+                        _ => break view,
+                    }
+                }
             }
-            _ => first,
+            other => other,
         };
         drop(changes);
         self.login_watch.release(id);

@@ -273,8 +273,8 @@ impl Authority {
             .transaction(move |tx| -> Result<_, OperationError> {
                 let content = PayloadContent {
                     operation_id: row_id.clone(),
-                    title,
-                    message,
+                    title: title.clone(),
+                    message: message.clone(),
                     operation_data: operation_data.clone(),
                     flags,
                     totp: None,
@@ -338,7 +338,7 @@ impl Authority {
                 let now = now_ms();
                 let row = tx.operation(&id, now)?.ok_or(OperationError::NotFound)?;
                 Ok(OperationView {
-                    operation_id: id,
+                    operation_id: id.clone(),
                     kind: row.kind,
                     user: row.user,
                     state: row.state,

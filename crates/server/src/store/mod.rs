@@ -1,6 +1,7 @@
 //! The only code that knows the database. Flows run a closure over one transaction ([`Tx`]) and
 //! call the typed methods of each table's interface; a backend implements those interfaces with
-//! its own SQL. SQLite (`sqlite/`) is the embedded default.
+//! its own SQL. SQLite (`sqlite/`) is the embedded default; PostgreSQL (`postgres/`) lets
+//! several servers share one database.
 //!
 //! One file per table: `audit`, `users` (with browser sessions), `application`, `activations`,
 //! `logins`, `operations`. Each says how its status enum is written (once, by the enum's
@@ -11,12 +12,14 @@ mod application;
 mod audit;
 mod logins;
 mod operations;
+mod postgres;
 mod sqlite;
 mod users;
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 pub(crate) use activations::{ActivationRow, ActivationTable, NewActivationRow};
 pub(crate) use application::{ApplicationTable, SealedApplicationKeys};
@@ -47,6 +50,91 @@ pub(crate) trait Backend: Send + Sync {
 
     /// The schema version the database has and the one this server expects.
     fn schema_versions(&self) -> Result<(i64, i64), StorageError>;
+
+    /// Calls `wake` for every login another server changed, until it returns false; `recheck`
+    /// bounds how late a change is seen when an announcement is lost. A database only one
+    /// server uses has nothing to announce: the flows wake their own waiters after each commit.
+    fn watch_logins(
+        &self,
+        recheck: Duration,
+        wake: Arc<dyn Fn(LoginChange<'_>) -> bool + Send + Sync>,
+    ) {
+        let _ = (recheck, wake);
+    }
+}
+
+/// What [`Backend::watch_logins`] reports.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum LoginChange<'a> {
+    /// The login of this id changed.
+    Login(&'a str),
+    /// Changes may have been missed (the connection was down): every waiter looks again.
+    Everything,
+    /// Nothing changed; the watcher asks whether anyone still listens.
+    Nothing,
+}
+
+/// Where the server keeps its data, as given to `--db`: a file path for SQLite, or a
+/// `postgres://` (or `postgresql://`) URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Database {
+    /// A SQLite file, created with its schema if missing.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection URL (libpq's form, without TLS: a private network or loopback).
+    Postgres(String),
+}
+
+impl std::str::FromStr for Database {
+    type Err = String;
+
+    /// Anything shaped like `scheme://` names a database server, never a file: an unknown
+    /// scheme is refused rather than becoming a SQLite file in a folder called `scheme:`.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let Some((scheme, _)) = text.split_once("://") else {
+            return if text.trim().is_empty() {
+                Err("the database is empty: give a SQLite file or a postgres:// URL".into())
+            } else {
+                Ok(Database::Sqlite(PathBuf::from(text)))
+            };
+        };
+        match scheme.to_ascii_lowercase().as_str() {
+            "postgres" | "postgresql" => {
+                text.parse::<::postgres::Config>().map_err(|e| {
+                    format!(
+                        "{} is not a PostgreSQL URL qrauth can use: {e}",
+                        postgres::redacted(text)
+                    )
+                })?;
+                Ok(Database::Postgres(text.to_owned()))
+            }
+            _ => Err(format!(
+                "{scheme}:// is not a database qrauth knows: give a SQLite file path or a \
+                 postgres://user@host:port/dbname URL"
+            )),
+        }
+    }
+}
+
+impl From<PathBuf> for Database {
+    fn from(path: PathBuf) -> Self {
+        Database::Sqlite(path)
+    }
+}
+
+impl From<&Path> for Database {
+    fn from(path: &Path) -> Self {
+        Database::Sqlite(path.to_owned())
+    }
+}
+
+impl fmt::Display for Database {
+    /// For logs: a URL without its password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Database::Sqlite(path) => write!(f, "{}", path.display()),
+            Database::Postgres(url) => f.write_str(&postgres::redacted(url)),
+        }
+    }
 }
 
 /// An error a transaction's work may end with. Errors of the database roll the transaction back;
@@ -67,6 +155,7 @@ impl Outcome for StorageError {
 #[derive(Clone)]
 pub struct Storage {
     backend: Arc<dyn Backend>,
+    shared: bool,
 }
 
 /// A storage failure, with the engine's own message for the operator's log.
@@ -133,6 +222,37 @@ impl Storage {
         Ok(Self::with_backend(sqlite::Sqlite::open(path)?))
     }
 
+    /// Opens `database`, whichever engine it is, and brings its schema up to date; several
+    /// servers starting at once on one PostgreSQL migrate it once.
+    pub async fn connect(database: &Database) -> Result<Self, StorageError> {
+        let database = database.clone();
+        // The PostgreSQL client blocks (it runs a small runtime of its own), like SQLite.
+        tokio::task::spawn_blocking(move || match database {
+            Database::Sqlite(path) => Self::open(&path),
+            Database::Postgres(url) => Ok(Storage {
+                backend: Arc::new(postgres::Postgres::connect(&url)?),
+                shared: true,
+            }),
+        })
+        .await
+        .map_err(|e| StorageError::from_message(format!("storage task failed: {e}")))?
+    }
+
+    /// True when other servers may use the same database (PostgreSQL): per-process state such
+    /// as rate limits must then live in the database too.
+    pub fn is_shared(&self) -> bool {
+        self.shared
+    }
+
+    /// Calls `wake` for each login another server changed, while it returns true.
+    pub(crate) fn watch_logins(
+        &self,
+        recheck: Duration,
+        wake: Arc<dyn Fn(LoginChange<'_>) -> bool + Send + Sync>,
+    ) {
+        self.backend.watch_logins(recheck, wake);
+    }
+
     /// Opens an existing SQLite database without writing to it, beside a server that runs on
     /// it: for checks such as the soak's.
     pub fn open_read_only(path: &Path) -> Result<Self, StorageError> {
@@ -147,6 +267,7 @@ impl Storage {
     fn with_backend(backend: impl Backend + 'static) -> Self {
         Storage {
             backend: Arc::new(backend),
+            shared: false,
         }
     }
 
@@ -157,20 +278,17 @@ impl Storage {
     where
         T: Send + 'static,
         E: Outcome + Send + 'static,
-        F: FnOnce(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+        F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
     {
         let backend = Arc::clone(&self.backend);
         let ran = tokio::task::spawn_blocking(move || {
-            let mut work = Some(work);
+            let mut work = work;
             let mut result = None;
-            backend.transaction(&mut |tx| match work.take() {
-                Some(work) => {
-                    let outcome = work(tx);
-                    let commit = outcome.as_ref().map_or_else(|e| !e.rolls_back(), |_| true);
-                    result = Some(outcome);
-                    commit
-                }
-                None => false,
+            backend.transaction(&mut |tx| {
+                let outcome = work(tx);
+                let commit = outcome.as_ref().map_or_else(|e| !e.rolls_back(), |_| true);
+                result = Some(outcome);
+                commit
             })?;
             result.unwrap_or_else(|| {
                 Err(StorageError::from_message("the transaction did not run".into()).into())
@@ -235,6 +353,22 @@ impl Storage {
         })
         .await
     }
+}
+
+/// `'A', 'B'`: the names of `values` as an SQL list, for the rules core states as predicates
+/// over an enum (which states expire, which are final).
+fn sql_list<T: Copy>(
+    values: &[T],
+    keep: impl Fn(T) -> bool,
+    name: impl Fn(T) -> &'static str,
+) -> String {
+    values
+        .iter()
+        .copied()
+        .filter(|v| keep(*v))
+        .map(|v| format!("'{}'", name(v)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Milliseconds since the Unix epoch.

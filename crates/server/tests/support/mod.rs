@@ -4,11 +4,52 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
-use qrauth_server::{Server, ServerConfig};
+use qrauth_server::{Database, Server, ServerConfig, Storage};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+
+/// The environment variable that runs these tests on PostgreSQL: the URL of a cluster's
+/// maintenance database, where each test makes a database of its own. `cargo xtask test` sets
+/// it for the second run of these tests, on a throwaway cluster it starts.
+pub const POSTGRES_ENV: &str = "QRAUTH_TEST_POSTGRES";
+
+/// A new, empty database for one test: a SQLite file in `dir`, or, with [`POSTGRES_ENV`] set,
+/// a database of its own on that cluster.
+pub async fn fresh_database(dir: &Path) -> Database {
+    let Ok(cluster) = std::env::var(POSTGRES_ENV) else {
+        return Database::Sqlite(dir.join("db.sqlite3"));
+    };
+    static MADE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let name = format!(
+        "test_{}_{}_{}",
+        std::process::id(),
+        MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+    );
+    let create = format!("CREATE DATABASE {name}");
+    let url = cluster.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        client.batch_execute(&create).unwrap();
+    })
+    .await
+    .unwrap();
+    let (base, _) = cluster.rsplit_once('/').unwrap();
+    Database::Postgres(format!("{base}/{name}"))
+}
+
+/// The storage of `database`, opened beside a server that may be running on it.
+pub async fn beside(database: &Database) -> Storage {
+    match database {
+        Database::Sqlite(path) => Storage::open_read_only(path).unwrap(),
+        other => Storage::connect(other).await.unwrap(),
+    }
+}
 
 pub struct Running {
     pub addr: SocketAddr,
@@ -17,8 +58,14 @@ pub struct Running {
 }
 
 impl Running {
-    pub async fn start(database: &Path, static_dir: Option<&Path>) -> Running {
-        let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), database.to_owned());
+    /// A server on a fresh database in `dir`.
+    pub async fn start(dir: &Path, static_dir: Option<&Path>) -> Running {
+        Self::on(&fresh_database(dir).await, static_dir).await
+    }
+
+    /// A server on `database`, which may hold a previous server's data.
+    pub async fn on(database: &Database, static_dir: Option<&Path>) -> Running {
+        let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), database.clone());
         config.static_dir = static_dir.map(Path::to_owned);
         Self::with_config(config).await
     }

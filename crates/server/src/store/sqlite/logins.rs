@@ -1,7 +1,8 @@
 use qrauth_core::{FactorType, LoginState};
 use rusqlite::{OptionalExtension, params};
 
-use super::{SqliteTx, named, sql_list};
+use super::{SqliteTx, named};
+use crate::store::sql_list;
 use crate::store::{LoginRow, LoginTable, NewLoginRow, StorageError};
 
 impl LoginTable for SqliteTx<'_> {

@@ -242,22 +242,6 @@ fn named<T>(
     })
 }
 
-/// `'A', 'B'`: the names of `values` as an SQL list, for the rules core states as predicates
-/// over an enum (which states expire, which are final).
-fn sql_list<T: Copy>(
-    values: &[T],
-    keep: impl Fn(T) -> bool,
-    name: impl Fn(T) -> &'static str,
-) -> String {
-    values
-        .iter()
-        .copied()
-        .filter(|v| keep(*v))
-        .map(|v| format!("'{}'", name(v)))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
