@@ -1187,3 +1187,164 @@ async fn behind_a_trusted_proxy_limits_count_the_forwarded_client_and_no_one_els
     assert_eq!(statuses, [201, 201, 429]);
     direct.stop().await;
 }
+
+/// `n` servers sharing one fresh PostgreSQL database, started at the same moment (so that they
+/// migrate the schema together), or `None` when these tests run on SQLite, which one server
+/// owns.
+async fn servers_sharing_a_database(dir: &Path, n: usize, policy: Policy) -> Option<Vec<Running>> {
+    let database = database(dir).await;
+    if matches!(database, Database::Sqlite(_)) {
+        eprintln!(
+            "several servers share only PostgreSQL: set {}",
+            support::POSTGRES_ENV
+        );
+        return None;
+    }
+    let mut starting = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        starting.spawn(Running::with_config(config(&database, policy.clone())));
+    }
+    Some(starting.join_all().await)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_login_made_on_one_server_is_scanned_approved_and_completed_on_others() {
+    let dir = tempfile::tempdir().unwrap();
+    // No periodic re-check within the test: only the announcement can wake the long-poll.
+    let policy = Policy {
+        poll_interval: Duration::from_secs(120),
+        ..generous()
+    };
+    let Some(servers) = servers_sharing_a_database(dir.path(), 3, policy).await else {
+        return;
+    };
+    let [a, b, c] = &servers[..] else {
+        unreachable!()
+    };
+    let cookie = sign_in(a, "alice").await;
+    let mut token = Token::activate(b, &cookie).await;
+    let login = a.request("POST", "/api/v1/logins").await.json();
+    let id = login["loginId"].as_str().unwrap().to_owned();
+    let auth = bearer(&login["pollSecret"]);
+
+    // The page waits on A while the phone works on B and C.
+    let wait = |known: &'static str| {
+        let (addr, path, auth) = (
+            a.addr,
+            format!("/api/v1/logins/{id}?wait=25&state={known}"),
+            auth.clone(),
+        );
+        tokio::spawn(async move {
+            let asked = std::time::Instant::now();
+            let reply = support::send(addr, "GET", &path, &auth, b"").await;
+            // Woken by the change, not answered at the end of its 25 s with a fresh read.
+            assert!(
+                asked.elapsed() < Duration::from_secs(10),
+                "the long-poll was not woken"
+            );
+            reply
+        })
+    };
+    let waiting = wait("PENDING");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (_, scan, _) = attach(b, login["qrText"].as_str().unwrap()).await;
+    let woke = waiting.await.unwrap();
+    assert_eq!(woke.json()["state"], "SCANNED", "{}", woke.text());
+
+    let waiting = wait("SCANNED");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(approve(c, &mut token, &id, &scan).await.status, 200);
+    let woke = waiting.await.unwrap();
+    assert_eq!(woke.json()["state"], "APPROVED", "{}", woke.text());
+
+    let completed = a
+        .request_with("POST", &format!("/api/v1/logins/{id}/complete"), &auth)
+        .await;
+    assert_eq!(completed.status, 200, "{}", completed.text());
+    verify_jwt(b, completed.json()["idToken"].as_str().unwrap()).await;
+    // Completed once, whichever server is asked next.
+    for server in [b, c] {
+        let again = server
+            .request_with("POST", &format!("/api/v1/logins/{id}/complete"), &auth)
+            .await;
+        assert_eq!(again.status, 409, "{}", again.text());
+    }
+    for server in servers {
+        server.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn wrong_codes_spread_over_three_servers_count_exactly_and_a_code_is_accepted_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(servers) = servers_sharing_a_database(dir.path(), 3, generous()).await else {
+        return;
+    };
+    let cookie = sign_in(&servers[0], "alice").await;
+    let mut token = Token::activate(&servers[1], &cookie).await;
+
+    // One right code typed into every server at the same moment: one acceptance.
+    let payment = create_payment(&servers[0], &cookie).await;
+    let id = payment["operationId"].as_str().unwrap().to_owned();
+    let good = token.offline_code(payment["payload"].as_str().unwrap(), true);
+    let path = format!("/api/v1/operations/{id}/verify");
+    let body = json!({"code": good}).to_string();
+    let mut requests = tokio::task::JoinSet::new();
+    for server in servers.iter().cycle().take(6) {
+        let (addr, path, body) = (server.addr, path.clone(), body.clone());
+        requests.spawn(async move {
+            let headers = "Content-Type: application/json\r\n";
+            support::send(addr, "POST", &path, headers, body.as_bytes()).await
+        });
+    }
+    let replies = requests.join_all().await;
+    let accepted = replies
+        .iter()
+        .filter(|r| r.status == 200 && r.json()["valid"] == true)
+        .count();
+    assert_eq!(
+        accepted,
+        1,
+        "{:?}",
+        replies.iter().map(Reply::text).collect::<Vec<_>>()
+    );
+
+    // A hundred wrong codes spread over the three: exactly five count, and the token blocks.
+    let payment = create_payment(&servers[2], &cookie).await;
+    let id = payment["operationId"].as_str().unwrap().to_owned();
+    let wrong = token.offline_code(payment["payload"].as_str().unwrap(), false);
+    let path = format!("/api/v1/operations/{id}/verify");
+    let body = json!({"code": wrong}).to_string();
+    let mut requests = tokio::task::JoinSet::new();
+    for server in servers.iter().cycle().take(100) {
+        let (addr, path, body) = (server.addr, path.clone(), body.clone());
+        requests.spawn(async move {
+            let headers = "Content-Type: application/json\r\n";
+            support::send(addr, "POST", &path, headers, body.as_bytes()).await
+        });
+    }
+    let replies = requests.join_all().await;
+    assert!(
+        replies
+            .iter()
+            .all(|r| r.status == 200 && r.json()["valid"] == false),
+        "{:?}",
+        replies.iter().find(|r| r.status != 200).map(Reply::text)
+    );
+    let mut counting: Vec<_> = replies
+        .iter()
+        .map(Reply::json)
+        .filter(|v| v["activationStatus"] == "ACTIVE")
+        .map(|v| v["remainingAttempts"].as_u64().unwrap())
+        .collect();
+    counting.sort_unstable();
+    assert_eq!(counting, [1, 2, 3, 4]);
+    for server in &servers {
+        let view = activation(server, &cookie, &token.stored.activation_id).await;
+        assert_eq!(view["failedAttempts"], 5);
+        assert_eq!(view["status"], "BLOCKED");
+    }
+    for server in servers {
+        server.stop().await;
+    }
+}
