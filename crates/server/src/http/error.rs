@@ -100,7 +100,7 @@ impl From<StorageError> for ApiError {
             StorageFault::Unavailable => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "storage_unavailable",
-                "The server cannot reach its storage; try again shortly.",
+                "The server cannot reach its storage, so nothing was changed; try again shortly.",
             ),
         };
         ApiError {
