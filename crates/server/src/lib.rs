@@ -4,7 +4,7 @@
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use qrauth_server::{Server, ServerConfig};
-//! let server = Server::bind(ServerConfig::new("127.0.0.1:0".parse()?, "qrauth.sqlite3".into())).await?;
+//! let server = Server::bind(ServerConfig::new("127.0.0.1:0".parse()?, std::path::PathBuf::from("qrauth.sqlite3"))).await?;
 //! println!("listening on {}", server.local_addr());
 //! server.run(async { let _ = tokio::signal::ctrl_c().await; }).await?;
 //! # Ok(()) }
