@@ -98,36 +98,6 @@ impl Cluster {
         status(&mut pg_ctl, "pg_ctl")
     }
 
-    /// Stops the cluster as a crash or a failover would look to its clients: every connection
-    /// is cut.
-    pub fn stop(&self) -> Result {
-        self.pg_ctl(&["-m", "immediate", "-w", "stop"], false)
-    }
-
-    /// Starts it again after [`Cluster::stop`], on the same port.
-    pub fn restart(&self) -> Result {
-        let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off \
-             -c synchronous_commit=off -c full_page_writes=off",
-            self.port,
-            self.dir.display()
-        );
-        self.pg_ctl(&["-w", "-t", "60", "-o", &options, "-l"], true)
-    }
-
-    /// A new empty database, and its URL.
-    pub fn database(&self, name: &str) -> Result<String> {
-        status(
-            command(self.bin.join("psql"))
-                .args(["-q", "-h", "127.0.0.1", "-p", &self.port.to_string()])
-                .args(["-U", ROLE, "-d", "postgres", "-c"])
-                .arg(format!("CREATE DATABASE \"{name}\""))
-                .stdout(std::process::Stdio::null()),
-            "CREATE DATABASE",
-        )?;
-        Ok(self.url(name))
-    }
-
     /// The URL of database `name`.
     pub fn url(&self, name: &str) -> String {
         format!("postgres://{ROLE}@127.0.0.1:{}/{name}", self.port)
