@@ -518,17 +518,7 @@ async fn a_hundred_concurrent_wrong_codes_count_as_five_and_block_the_activation
     let good = token.offline_code(payment["payload"].as_str().unwrap(), true);
     let wrong = token.offline_code(payment["payload"].as_str().unwrap(), false);
 
-    let mut requests = tokio::task::JoinSet::new();
-    let path = format!("/api/v1/operations/{id}/verify");
-    let body = json!({"code": wrong}).to_string();
-    for _ in 0..100 {
-        let (addr, path, body) = (server.addr, path.clone(), body.clone());
-        requests.spawn(async move {
-            let headers = "Content-Type: application/json\r\n";
-            support::send(addr, "POST", &path, headers, body.as_bytes()).await
-        });
-    }
-    let replies = requests.join_all().await;
+    let replies = verify_at_once(std::slice::from_ref(&server), 100, &id, &wrong).await;
     let statuses: Vec<_> = replies.iter().map(|r| (r.status, r.json())).collect();
     assert!(
         statuses
@@ -1274,6 +1264,22 @@ async fn a_login_made_on_one_server_is_scanned_approved_and_completed_on_others(
     }
 }
 
+/// `code` for operation `id` sent `times` times at the same moment, spread over `servers` in
+/// turn.
+async fn verify_at_once(servers: &[Running], times: usize, id: &str, code: &str) -> Vec<Reply> {
+    let path = format!("/api/v1/operations/{id}/verify");
+    let body = json!({"code": code}).to_string();
+    let mut requests = tokio::task::JoinSet::new();
+    for server in servers.iter().cycle().take(times) {
+        let (addr, path, body) = (server.addr, path.clone(), body.clone());
+        requests.spawn(async move {
+            let headers = "Content-Type: application/json\r\n";
+            support::send(addr, "POST", &path, headers, body.as_bytes()).await
+        });
+    }
+    requests.join_all().await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn wrong_codes_spread_over_three_servers_count_exactly_and_a_code_is_accepted_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -1287,17 +1293,7 @@ async fn wrong_codes_spread_over_three_servers_count_exactly_and_a_code_is_accep
     let payment = create_payment(&servers[0], &cookie).await;
     let id = payment["operationId"].as_str().unwrap().to_owned();
     let good = token.offline_code(payment["payload"].as_str().unwrap(), true);
-    let path = format!("/api/v1/operations/{id}/verify");
-    let body = json!({"code": good}).to_string();
-    let mut requests = tokio::task::JoinSet::new();
-    for server in servers.iter().cycle().take(6) {
-        let (addr, path, body) = (server.addr, path.clone(), body.clone());
-        requests.spawn(async move {
-            let headers = "Content-Type: application/json\r\n";
-            support::send(addr, "POST", &path, headers, body.as_bytes()).await
-        });
-    }
-    let replies = requests.join_all().await;
+    let replies = verify_at_once(&servers, 6, &id, &good).await;
     let accepted = replies
         .iter()
         .filter(|r| r.status == 200 && r.json()["valid"] == true)
@@ -1313,17 +1309,7 @@ async fn wrong_codes_spread_over_three_servers_count_exactly_and_a_code_is_accep
     let payment = create_payment(&servers[2], &cookie).await;
     let id = payment["operationId"].as_str().unwrap().to_owned();
     let wrong = token.offline_code(payment["payload"].as_str().unwrap(), false);
-    let path = format!("/api/v1/operations/{id}/verify");
-    let body = json!({"code": wrong}).to_string();
-    let mut requests = tokio::task::JoinSet::new();
-    for server in servers.iter().cycle().take(100) {
-        let (addr, path, body) = (server.addr, path.clone(), body.clone());
-        requests.spawn(async move {
-            let headers = "Content-Type: application/json\r\n";
-            support::send(addr, "POST", &path, headers, body.as_bytes()).await
-        });
-    }
-    let replies = requests.join_all().await;
+    let replies = verify_at_once(&servers, 100, &id, &wrong).await;
     assert!(
         replies
             .iter()

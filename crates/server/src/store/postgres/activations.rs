@@ -6,6 +6,21 @@ use crate::store::{ActivationRow, ActivationTable, NewActivationRow, StorageErro
 
 const TABLE: &str = "activations";
 
+/// The query of [`row`]'s columns with `$filter`, as one literal: prepared statements are
+/// cached by their text.
+macro_rules! select_rows {
+    ($filter:literal) => {
+        concat!(
+            "SELECT a.id, u.name, a.status, a.device_name, a.device_public, a.server_public,
+                a.failed_attempts, a.max_failed_attempts, a.blocked_reason, a.created_ms,
+                a.code_expires_ms, a.committed_ms, a.last_used_ms, a.ctr_data, a.counter,
+                a.user_id, a.server_private_sealed
+             FROM activations a JOIN users u ON u.id = a.user_id ",
+            $filter
+        )
+    };
+}
+
 fn row(r: &Row, now_ms: i64) -> Result<ActivationRow, StorageError> {
     let code_expires_ms: i64 = get(r, 10, TABLE)?;
     Ok(ActivationRow {
@@ -64,29 +79,19 @@ impl ActivationTable for PgTx<'_> {
         now_ms: i64,
     ) -> Result<Vec<ActivationRow>, StorageError> {
         let found = self.query(
-            "SELECT a.id, u.name, a.status, a.device_name, a.device_public, a.server_public,
-                a.failed_attempts, a.max_failed_attempts, a.blocked_reason, a.created_ms,
-                a.code_expires_ms, a.committed_ms, a.last_used_ms, a.ctr_data, a.counter,
-                a.user_id, a.server_private_sealed
-             FROM activations a JOIN users u ON u.id = a.user_id
-             WHERE u.name = $1 AND ($2::TEXT IS NULL OR a.id = $2)
-             ORDER BY a.created_ms DESC, a.id",
+            select_rows!(
+                "WHERE u.name = $1 AND ($2::TEXT IS NULL OR a.id = $2)
+                 ORDER BY a.created_ms DESC, a.id"
+            ),
             &[&user, &only],
         )?;
         rows(found, now_ms)
     }
 
     fn activation(&mut self, id: &str, now_ms: i64) -> Result<Option<ActivationRow>, StorageError> {
-        self.query_opt(
-            "SELECT a.id, u.name, a.status, a.device_name, a.device_public, a.server_public,
-                a.failed_attempts, a.max_failed_attempts, a.blocked_reason, a.created_ms,
-                a.code_expires_ms, a.committed_ms, a.last_used_ms, a.ctr_data, a.counter,
-                a.user_id, a.server_private_sealed
-             FROM activations a JOIN users u ON u.id = a.user_id WHERE a.id = $1",
-            &[&id],
-        )?
-        .map(|r| row(&r, now_ms))
-        .transpose()
+        self.query_opt(select_rows!("WHERE a.id = $1"), &[&id])?
+            .map(|r| row(&r, now_ms))
+            .transpose()
     }
 
     fn activation_by_code(
@@ -95,12 +100,7 @@ impl ActivationTable for PgTx<'_> {
         now_ms: i64,
     ) -> Result<Option<ActivationRow>, StorageError> {
         self.query_opt(
-            "SELECT a.id, u.name, a.status, a.device_name, a.device_public, a.server_public,
-                a.failed_attempts, a.max_failed_attempts, a.blocked_reason, a.created_ms,
-                a.code_expires_ms, a.committed_ms, a.last_used_ms, a.ctr_data, a.counter,
-                a.user_id, a.server_private_sealed
-             FROM activations a JOIN users u ON u.id = a.user_id
-             WHERE a.code_hash = $1 AND a.status = $2",
+            select_rows!("WHERE a.code_hash = $1 AND a.status = $2"),
             &[&code_hash, &ActivationStatus::Created.as_str()],
         )?
         .map(|r| row(&r, now_ms))
