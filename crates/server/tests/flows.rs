@@ -1132,7 +1132,7 @@ async fn guessing_codes_is_limited_per_address() {
 #[tokio::test]
 async fn behind_a_trusted_proxy_limits_count_the_forwarded_client_and_no_one_else_can_pose() {
     let dir = tempfile::tempdir().unwrap();
-    let database = database(dir.path()).await;
+    let proxied_db = database(dir.path()).await;
     let policy = |trusted: &[&str]| Policy {
         creations_per_minute: 2,
         trusted_proxies: trusted.iter().map(|r| r.parse().unwrap()).collect(),
@@ -1148,7 +1148,7 @@ async fn behind_a_trusted_proxy_limits_count_the_forwarded_client_and_no_one_els
             .await
     };
 
-    let proxied = Running::with_config(config(&database, policy(&["127.0.0.1/32"]))).await;
+    let proxied = Running::with_config(config(&proxied_db, policy(&["127.0.0.1/32"]))).await;
     let statuses = [
         create(&proxied, "203.0.113.5").await.status,
         create(&proxied, "203.0.113.5").await.status,
@@ -1167,8 +1167,10 @@ async fn behind_a_trusted_proxy_limits_count_the_forwarded_client_and_no_one_els
     );
     proxied.stop().await;
 
-    // Without --trusted-proxy the header is the client's word, and is ignored.
-    let direct = Running::with_config(config(&database, policy(&[]))).await;
+    // Without --trusted-proxy the header is the client's word, and is ignored. A database of
+    // its own: budgets outlive a server where servers share them.
+    let direct_db = database(&dir.path().join("direct")).await;
+    let direct = Running::with_config(config(&direct_db, policy(&[]))).await;
     let statuses = [
         create(&direct, "203.0.113.1").await.status,
         create(&direct, "203.0.113.2").await.status,
@@ -1267,17 +1269,68 @@ async fn a_login_made_on_one_server_is_scanned_approved_and_completed_on_others(
 /// `code` for operation `id` sent `times` times at the same moment, spread over `servers` in
 /// turn.
 async fn verify_at_once(servers: &[Running], times: usize, id: &str, code: &str) -> Vec<Reply> {
-    let path = format!("/api/v1/operations/{id}/verify");
     let body = json!({"code": code}).to_string();
+    let path = format!("/api/v1/operations/{id}/verify");
+    let headers = "Content-Type: application/json\r\n";
+    send_at_once(servers, times, "POST", &path, headers, &body).await
+}
+
+/// One request sent `times` times at the same moment, spread over `servers` in turn.
+async fn send_at_once(
+    servers: &[Running],
+    times: usize,
+    method: &'static str,
+    path: &str,
+    headers: &str,
+    body: &str,
+) -> Vec<Reply> {
     let mut requests = tokio::task::JoinSet::new();
     for server in servers.iter().cycle().take(times) {
-        let (addr, path, body) = (server.addr, path.clone(), body.clone());
+        let (addr, path, headers, body) = (
+            server.addr,
+            path.to_owned(),
+            headers.to_owned(),
+            body.to_owned(),
+        );
         requests.spawn(async move {
-            let headers = "Content-Type: application/json\r\n";
-            support::send(addr, "POST", &path, headers, body.as_bytes()).await
+            support::send(addr, method, &path, &headers, body.as_bytes()).await
         });
     }
     requests.join_all().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_clients_request_budget_is_one_across_three_servers() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = Policy {
+        creations_per_minute: 9,
+        trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
+        ..Policy::default()
+    };
+    let Some(servers) = servers_sharing_a_database(dir.path(), 3, policy).await else {
+        return;
+    };
+    // Thirty logins from one address at once, as a balancer spreads them: nine in a minute.
+    let client = "X-Forwarded-For: 203.0.113.5\r\n";
+    let replies = send_at_once(&servers, 30, "POST", "/api/v1/logins", client, "").await;
+    let mut statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [[201; 9].as_slice(), &[429; 21]].concat());
+    let refused = replies.iter().find(|r| r.status == 429).unwrap();
+    assert_eq!(refused.json()["error"]["code"], "rate_limited");
+    for server in &servers {
+        let more = server.request_with("POST", "/api/v1/logins", client).await;
+        assert_eq!(more.status, 429, "every server refuses the spent client");
+    }
+    // Another address has a budget of its own on every server.
+    let other = "X-Forwarded-For: 198.51.100.7\r\n";
+    for server in &servers {
+        let created = server.request_with("POST", "/api/v1/logins", other).await;
+        assert_eq!(created.status, 201, "{}", created.text());
+    }
+    for server in servers {
+        server.stop().await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -17,6 +17,9 @@ pub(crate) const AUDIT_RETENTION_MS: i64 = 90 * 24 * 60 * 60 * 1000;
 /// The most audit events kept, whatever their age: a flood of traffic cannot fill the disk
 /// through the log (about 200 MB at this count).
 pub(crate) const MAX_AUDIT_EVENTS: usize = 1_000_000;
+/// Shared rate-limit buckets untouched this long are deleted: full again for any limit whose
+/// period is shorter (every limit's is a minute), so deleting one changes no client's budget.
+const RATE_BUCKET_IDLE_MS: i64 = 60 * 60 * 1000;
 
 /// Rows each sweep changed.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -27,13 +30,19 @@ pub(crate) struct Swept {
     pub(crate) operations_deleted: usize,
     pub(crate) web_sessions_deleted: usize,
     pub(crate) audit_events_deleted: usize,
+    pub(crate) rate_buckets_deleted: usize,
 }
 
 /// One sweep at `now` (ms since the epoch).
 pub(crate) async fn sweep(storage: &Storage, now: i64) -> Result<Swept, StorageError> {
+    // Apart from the transaction: the buckets are not records, and their table is the backend's.
+    let rate_buckets_deleted = storage
+        .forget_idle_buckets(now - RATE_BUCKET_IDLE_MS)
+        .await?;
     storage
         .transaction(move |tx| {
             let swept = Swept {
+                rate_buckets_deleted,
                 codes_expired: tx.remove_expired_codes(now)?,
                 logins_expired: tx.expire_due_logins(now)?,
                 logins_deleted: tx.delete_final_logins(now - LOGIN_RETENTION_MS)?,
@@ -141,6 +150,7 @@ mod tests {
                 operations_deleted: 1,
                 web_sessions_deleted: 0,
                 audit_events_deleted: 0,
+                rate_buckets_deleted: 0,
             }
         );
         let states = storage

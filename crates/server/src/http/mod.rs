@@ -57,10 +57,12 @@ impl AppState {
         AppState {
             operator: operator.map(Arc::new),
             sign_in_limit: Arc::new(limits::RateLimit::new(
+                "sign_in",
                 SIGN_IN_ATTEMPTS_PER_MINUTE,
                 Duration::from_secs(60),
             )),
             creation_limit: Arc::new(limits::RateLimit::new(
+                "creation",
                 authority.policy().creations_per_minute,
                 Duration::from_secs(60),
             )),
@@ -112,7 +114,7 @@ async fn check_limit(
     event: &'static str,
     client: IpAddr,
 ) -> Result<(), ApiError> {
-    if let Err(refused) = limit.check(client) {
+    if let Err(refused) = limit.check(&authority.storage, client).await? {
         // One event for a run of refusals: anonymous traffic must not grow the log (nor slow
         // everyone's writes) at the rate it is refused.
         if refused.first {

@@ -13,6 +13,7 @@ mod audit;
 mod logins;
 mod operations;
 mod postgres;
+mod rate_limits;
 mod sqlite;
 mod users;
 
@@ -28,6 +29,7 @@ pub(crate) use audit::AuditLog;
 pub(crate) use audit::MAX_DETAIL_CHARS;
 pub(crate) use logins::{LoginRow, LoginTable, NewLoginRow};
 pub(crate) use operations::{NewOperationRow, OperationRow, OperationTable};
+pub(crate) use rate_limits::{BucketRow, Take};
 pub(crate) use users::UserTable;
 
 /// One transaction, with every table's interface.
@@ -60,6 +62,27 @@ pub(crate) trait Backend: Send + Sync {
         wake: Arc<dyn Fn(LoginChange<'_>) -> bool + Send + Sync>,
     ) {
         let _ = (recheck, wake);
+    }
+
+    /// Applies `take` to the bucket of `client` for `limit` (`fresh` when it has none) and
+    /// stores the result, atomically across servers: (before, after). `None` when only one
+    /// server uses this database and keeps its buckets in memory.
+    fn take_from_bucket(
+        &self,
+        limit: &str,
+        client: &str,
+        fresh: BucketRow,
+        take: &mut Take,
+    ) -> Result<Option<(BucketRow, BucketRow)>, StorageError> {
+        let _ = (limit, client, fresh, take);
+        Ok(None)
+    }
+
+    /// Deletes the shared buckets not touched since `before_ms` (full again, as good as none);
+    /// how many.
+    fn forget_idle_buckets(&self, before_ms: i64) -> Result<usize, StorageError> {
+        let _ = before_ms;
+        Ok(0)
     }
 }
 
@@ -227,7 +250,7 @@ impl Storage {
     pub async fn connect(database: &Database) -> Result<Self, StorageError> {
         let database = database.clone();
         // The PostgreSQL client blocks (it runs a small runtime of its own), like SQLite.
-        tokio::task::spawn_blocking(move || match database {
+        blocking(move || match database {
             Database::Sqlite(path) => Self::open(&path),
             Database::Postgres(url) => Ok(Storage {
                 backend: Arc::new(postgres::Postgres::connect(&url)?),
@@ -235,7 +258,6 @@ impl Storage {
             }),
         })
         .await
-        .map_err(|e| StorageError::from_message(format!("storage task failed: {e}")))?
     }
 
     /// True when other servers may use the same database (PostgreSQL): per-process state such
@@ -251,6 +273,25 @@ impl Storage {
         wake: Arc<dyn Fn(LoginChange<'_>) -> bool + Send + Sync>,
     ) {
         self.backend.watch_logins(recheck, wake);
+    }
+
+    /// The shared bucket of `client` for `limit` after `take`, as (before, after); `None` when
+    /// this database is one server's ([`Backend::take_from_bucket`]).
+    pub(crate) async fn take_from_bucket(
+        &self,
+        limit: &'static str,
+        client: String,
+        fresh: BucketRow,
+        mut take: Take,
+    ) -> Result<Option<(BucketRow, BucketRow)>, StorageError> {
+        let backend = Arc::clone(&self.backend);
+        blocking(move || backend.take_from_bucket(limit, &client, fresh, &mut take)).await
+    }
+
+    /// Deletes the shared rate-limit buckets idle since `before_ms`; how many.
+    pub(crate) async fn forget_idle_buckets(&self, before_ms: i64) -> Result<usize, StorageError> {
+        let backend = Arc::clone(&self.backend);
+        blocking(move || backend.forget_idle_buckets(before_ms)).await
     }
 
     /// Opens an existing SQLite database without writing to it, beside a server that runs on
@@ -303,9 +344,7 @@ impl Storage {
     /// Confirms that the database answers and its schema is current.
     pub async fn check(&self) -> Result<(), StorageError> {
         let backend = Arc::clone(&self.backend);
-        let (version, expected) = tokio::task::spawn_blocking(move || backend.schema_versions())
-            .await
-            .map_err(|e| StorageError::from_message(format!("storage task failed: {e}")))??;
+        let (version, expected) = blocking(move || backend.schema_versions()).await?;
         if version == expected {
             Ok(())
         } else {
@@ -353,6 +392,15 @@ impl Storage {
         })
         .await
     }
+}
+
+/// Runs `work` on tokio's blocking pool, where the engines' synchronous clients belong.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
+) -> Result<T, StorageError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| StorageError::from_message(format!("storage task failed: {e}")))?
 }
 
 /// `'A', 'B'`: the names of `values` as an SQL list, for the rules core states as predicates

@@ -14,6 +14,7 @@ mod application;
 mod audit;
 mod logins;
 mod operations;
+mod rate_limits;
 mod users;
 
 use std::collections::HashMap;
@@ -25,7 +26,7 @@ use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use postgres::{Client, IsolationLevel, NoTls, Row, Statement};
 
-use super::{Backend, LoginChange, StorageError, StorageFault, Tx};
+use super::{Backend, BucketRow, LoginChange, StorageError, StorageFault, Take, Tx};
 
 /// Schema changes, applied in order at start-up; `qrauth_schema.version` records how many ran.
 /// Append only: a released migration never changes. The tables are SQLite's (`sqlite/mod.rs`)
@@ -111,6 +112,16 @@ const MIGRATIONS: &[&str] = &[
         approved_ms BIGINT,
         factors TEXT
     );",
+    // 2: rate-limit buckets, shared by the servers (`rate_limits.rs`).
+    "CREATE TABLE rate_limits (
+        limit_name TEXT NOT NULL,
+        client TEXT NOT NULL,
+        tokens DOUBLE PRECISION NOT NULL,
+        last_ms BIGINT NOT NULL,
+        refusing BOOLEAN NOT NULL,
+        PRIMARY KEY (limit_name, client)
+    );
+    CREATE INDEX rate_limits_by_use ON rate_limits(last_ms);",
 ];
 
 /// The channel a login's change is announced on; the payload is the login's id.
@@ -343,6 +354,21 @@ impl Backend for Postgres {
             .and_then(|row| row.try_get::<_, i64>(0));
         self.checkin(connection);
         Ok((version?, MIGRATIONS.len() as i64))
+    }
+
+    fn take_from_bucket(
+        &self,
+        limit: &str,
+        client: &str,
+        fresh: BucketRow,
+        take: &mut Take,
+    ) -> Result<Option<(BucketRow, BucketRow)>, StorageError> {
+        self.take_from_shared_bucket(limit, client, fresh, take)
+            .map(Some)
+    }
+
+    fn forget_idle_buckets(&self, before_ms: i64) -> Result<usize, StorageError> {
+        self.forget_shared_buckets(before_ms)
     }
 
     fn watch_logins(
