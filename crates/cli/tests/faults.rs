@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use qrauth_server::Database;
 use qrauth_soak::http::{Client, Reply};
 use qrauth_soak::load::{self, Plan};
 use qrauth_soak::server::{Deployment, OPERATOR_TOKEN, PASSWORD, Running};
@@ -84,6 +85,7 @@ async fn users_under_sigkills_lose_nothing_and_see_no_server_error() {
         kills: 3,
         seed: 7,
         lifetime_s: 5,
+        database_restarts: 0,
     };
     let (mut deployment, accounts) = Deployment::create(&binary(), dir.path(), plan.users)
         .await
@@ -201,7 +203,7 @@ async fn a_full_disk_refuses_changes_clearly_keeps_reads_and_recovers_when_space
     std::fs::create_dir_all(&disk).unwrap();
     let (mut deployment, activation_qr) = one_user(&staging).await;
     // The server runs in its own mount namespace on an 8 MB tmpfs: a disk that really fills.
-    deployment.database = disk.join("qrauth.sqlite3");
+    deployment.database = Database::Sqlite(disk.join("qrauth.sqlite3"));
     deployment.wrapper = strings([
         "unshare",
         "--mount",
@@ -310,7 +312,9 @@ async fn a_database_that_cannot_be_written_refuses_changes_clearly_and_recovers(
         .unwrap();
     let verify = format!("/api/v1/operations/{id}/verify");
 
-    let database = deployment.database.clone();
+    let Database::Sqlite(database) = deployment.database.clone() else {
+        unreachable!("made on SQLite")
+    };
     let wal = PathBuf::from(format!("{}-wal", database.display()));
     let locked = Immutable::set(vec![database, wal]);
     let (_, refused) = count_refusals(&client, "user-0", "storage_read_only").await;

@@ -1,8 +1,9 @@
 //! Simulated users, each a page and a phone with a token, running random full flows against
-//! one server while it may be killed and started again; then every final state is checked
-//! against what the users did.
+//! one server, or several on one database, while they may be killed and started again (and the
+//! database restarted); then every final state is checked against what the users did.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,7 +17,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use qrauth_server::Storage;
+use qrauth_server::{Database, Storage};
 
 use crate::http::{Client, Failed, Reply};
 use crate::server::{Account, Deployment, OPERATOR_TOKEN};
@@ -36,6 +37,10 @@ pub struct Plan {
     /// Seconds a login or an operation lives (the server's `--login-lifetime` and
     /// `--operation-lifetime`): the final check waits this long for the abandoned ones to expire.
     pub lifetime_s: u64,
+    /// Restarts of the database server at random moments (with
+    /// [`Deployment::restart_database`]): while it is down, changes are refused with 503 and
+    /// "nothing was changed", which users take as a request to send again.
+    pub database_restarts: usize,
 }
 
 /// What happened.
@@ -45,6 +50,10 @@ pub struct Report {
     pub answered: u64,
     /// Requests cut off (no whole answer): the server was being killed.
     pub cut_off: u64,
+    /// Requests refused with 503 while the database was down, nothing changed.
+    pub unavailable: u64,
+    /// When the database restarts came, from the start of the load.
+    pub database_restarts: Vec<Duration>,
     /// Answers with a 5xx status: must be none.
     pub server_errors: Vec<String>,
     /// Latency of every answered request, sorted.
@@ -76,14 +85,17 @@ impl Report {
     pub fn summary(&self) -> String {
         let flows: Vec<String> = self.flows.iter().map(|(k, v)| format!("{k} {v}")).collect();
         format!(
-            "requests answered {}, cut off by kills {}, server errors {}\n\
+            "requests answered {}, cut off by kills {}, refused while the database was down \
+             {}, server errors {}\n\
              latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms\n\
              flows: {}\n\
              slowest: {}\n\
              kills {}: {}\n\
+             database restarts at {:?}\n\
              final states checked {}, problems {}",
             self.answered,
             self.cut_off,
+            self.unavailable,
             self.server_errors.len(),
             ms(self.quantile(0.5)),
             ms(self.quantile(0.99)),
@@ -110,6 +122,7 @@ impl Report {
                 ))
                 .collect::<Vec<_>>()
                 .join("; "),
+            self.database_restarts,
             self.checked,
             self.problems.len(),
         )
@@ -140,6 +153,15 @@ pub struct Restart {
     pub killed_at: Duration,
     /// From the kill until the new server answered.
     pub answered_after: Duration,
+}
+
+/// What the harness does to the deployment at one moment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fault {
+    /// SIGKILL one instance, then start it again.
+    Kill,
+    /// Restart the database server.
+    DatabaseRestart,
 }
 
 /// How many of the slowest requests a report lists.
@@ -181,6 +203,7 @@ struct Tally {
     began: Instant,
     answered: u64,
     cut_off: u64,
+    unavailable: u64,
     server_errors: Vec<String>,
     latencies: Vec<Duration>,
     slowest: Vec<SlowRequest>,
@@ -194,6 +217,7 @@ impl Tally {
             began,
             answered: 0,
             cut_off: 0,
+            unavailable: 0,
             server_errors: Vec::new(),
             latencies: Vec::new(),
             slowest: Vec::new(),
@@ -242,7 +266,10 @@ enum Expectation {
 struct User {
     name: String,
     token: Token,
-    client: Client,
+    /// Every instance; requests take them in turn, as a round-robin balancer with no sticky
+    /// sessions sends them, so one flow crosses instances.
+    clients: Arc<[Client]>,
+    turn: AtomicUsize,
     dice: Dice,
     tally: Arc<Mutex<Tally>>,
     expectations: Vec<Expectation>,
@@ -319,8 +346,8 @@ impl User {
         body: Option<&Value>,
     ) -> Option<Reply> {
         let body = body.map(Value::to_string);
-        let result = self
-            .client
+        let turn = self.turn.fetch_add(1, Ordering::Relaxed);
+        let result = self.clients[turn % self.clients.len()]
             .send(
                 method,
                 path,
@@ -331,6 +358,10 @@ impl User {
             .await;
         let mut tally = self.tally.lock().unwrap_or_else(|p| p.into_inner());
         match result {
+            Ok(reply) if refused_unchanged(&reply) => {
+                tally.unavailable += 1;
+                None
+            }
             Ok(reply) => {
                 tally.answered(method, path, &reply);
                 if reply.status >= 500 {
@@ -708,14 +739,30 @@ impl User {
     }
 }
 
-/// The deployment's database as it is on disk, opened beside the server without writing to it.
-fn read_only(deployment: &Deployment) -> Result<Storage, String> {
-    Storage::open_read_only(&deployment.database).map_err(|e| e.to_string())
+/// The deployment's database as it is now, opened beside the servers: read-only for SQLite,
+/// one more client for PostgreSQL.
+async fn observer(deployment: &Deployment) -> Result<Storage, String> {
+    match &deployment.database {
+        Database::Sqlite(path) => Storage::open_read_only(path),
+        shared => Storage::connect(shared).await,
+    }
+    .map_err(|e| e.to_string())
+}
+
+/// A 503 that says the database was out of reach and nothing was changed: the server's promise
+/// while PostgreSQL restarts, after which the same request may be sent again.
+fn refused_unchanged(reply: &Reply) -> bool {
+    reply.status == 503
+        && reply.error_code() == "storage_unavailable"
+        && reply.json()["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("nothing was changed"))
 }
 
 /// Counters and failed attempts of every activation as the database holds them now.
 async fn counters(deployment: &Deployment) -> Result<BTreeMap<String, (i64, u32)>, String> {
-    let counters = read_only(deployment)?
+    let counters = observer(deployment)
+        .await?
         .active_counters()
         .await
         .map_err(|e| e.to_string())?;
@@ -741,17 +788,21 @@ pub fn server_options(plan: &Plan) -> Vec<String> {
     .to_vec()
 }
 
-/// Runs the plan against a server started from `deployment` with `accounts`.
+/// Runs the plan against the servers started from `deployment` with `accounts`.
 pub async fn run(
     deployment: &mut Deployment,
     accounts: &[Account],
     plan: &Plan,
 ) -> Result<Report, String> {
-    let mut server = deployment.start().await?;
-    let client = server.client;
+    let mut servers = Vec::with_capacity(deployment.instances());
+    for index in 0..deployment.instances() {
+        servers.push(deployment.start_instance(index).await?);
+    }
+    let clients: Arc<[Client]> = servers.iter().map(|s| s.client).collect();
     let mut tokens = Vec::with_capacity(accounts.len());
-    for account in accounts {
-        tokens.push(Token::activate(&client, &account.activation_qr, &account.name).await?);
+    for (index, account) in accounts.iter().enumerate() {
+        let client = &clients[index % clients.len()];
+        tokens.push(Token::activate(client, &account.activation_qr, &account.name).await?);
     }
     // One clock for the kills and the slowest requests, so that they can be told apart.
     let began = Instant::now();
@@ -761,7 +812,8 @@ pub async fn run(
         users.push(User {
             name: account.name.clone(),
             token,
-            client,
+            clients: Arc::clone(&clients),
+            turn: AtomicUsize::new(index),
             dice: Dice::new(plan.seed ^ (index as u64).wrapping_mul(0x2545_F491_4F6C_DD1D)),
             tally: Arc::clone(&tally),
             expectations: Vec::new(),
@@ -783,24 +835,48 @@ pub async fn run(
         }));
     }
 
-    // The kills, at random moments through the load; counters read before each kill must be
-    // there (or further on) after the restart.
+    // The faults, at random moments through the load: a SIGKILL of one instance (counters read
+    // before it must be there, or further on, after its restart), or a database restart.
     let mut dice = Dice::new(plan.seed.rotate_left(17));
-    let mut moments: Vec<Duration> = (0..plan.kills)
-        .map(|_| {
-            plan.duration
-                .mul_f64(0.05 + 0.9 * (dice.below(10_000) as f64 / 10_000.0))
+    let mut faults: Vec<(Duration, Fault)> = std::iter::repeat_n(Fault::Kill, plan.kills)
+        .chain(std::iter::repeat_n(
+            Fault::DatabaseRestart,
+            plan.database_restarts,
+        ))
+        .map(|fault| {
+            let at = 0.05 + 0.9 * (dice.below(10_000) as f64 / 10_000.0);
+            (plan.duration.mul_f64(at), fault)
         })
         .collect();
-    moments.sort();
+    faults.sort_by_key(|(at, _)| *at);
     let mut restarts = Vec::new();
+    let mut database_restarts = Vec::new();
     let mut problems = Vec::new();
-    for moment in moments {
-        tokio::time::sleep_until((began + moment).into()).await;
+    for (at, fault) in faults {
+        tokio::time::sleep_until((began + at).into()).await;
+        if fault == Fault::DatabaseRestart {
+            let restart = deployment
+                .restart_database
+                .clone()
+                .ok_or("database restarts need a program that restarts the database")?;
+            database_restarts.push(began.elapsed());
+            let done = tokio::process::Command::new(&restart)
+                .status()
+                .await
+                .map_err(|e| format!("{}: {e}", restart.display()))?;
+            if !done.success() {
+                return Err(format!("{} failed: {done}", restart.display()));
+            }
+            continue;
+        }
+        let victim = (dice.below(servers.len() as u64)) as usize;
         let before = counters(deployment).await?;
-        server.kill().await;
+        let killed_server = servers.swap_remove(victim);
+        killed_server.kill().await;
         let killed = Instant::now();
-        server = deployment.start().await?;
+        servers.push(deployment.start_instance(victim).await?);
+        let last = servers.len() - 1;
+        servers.swap(victim, last);
         restarts.push(Restart {
             killed_at: killed - began,
             answered_after: killed.elapsed(),
@@ -844,13 +920,15 @@ pub async fn run(
     }
     problems.extend(stuck(deployment).await?);
     problems.extend(approved_twice(deployment).await?);
-    let panics: Vec<String> = server
-        .log_lines()
-        .into_iter()
-        .filter(|line| line.contains("panicked"))
-        .collect();
-    problems.extend(panics);
-    server.kill().await;
+    for server in servers {
+        problems.extend(
+            server
+                .log_lines()
+                .into_iter()
+                .filter(|line| line.contains("panicked")),
+        );
+        server.kill().await;
+    }
 
     let mut tally = std::mem::replace(
         &mut *tally.lock().unwrap_or_else(|p| p.into_inner()),
@@ -861,6 +939,8 @@ pub async fn run(
     Ok(Report {
         answered: tally.answered,
         cut_off: tally.cut_off,
+        unavailable: tally.unavailable,
+        database_restarts,
         server_errors: tally.server_errors,
         latencies: tally.latencies,
         slowest: tally.slowest,
@@ -879,7 +959,8 @@ async fn stuck(deployment: &Deployment) -> Result<Vec<String>, String> {
         .duration_since(std::time::UNIX_EPOCH)
         .map_err(|e| e.to_string())?
         .as_millis() as i64;
-    let waiting = read_only(deployment)?
+    let waiting = observer(deployment)
+        .await?
         .waiting_at(now)
         .await
         .map_err(|e| e.to_string())?;
@@ -891,7 +972,8 @@ async fn stuck(deployment: &Deployment) -> Result<Vec<String>, String> {
 
 /// Operations whose approval the audit log records more than once.
 async fn approved_twice(deployment: &Deployment) -> Result<Vec<String>, String> {
-    let approvals = read_only(deployment)?
+    let approvals = observer(deployment)
+        .await?
         .audit_details("operation.approved")
         .await
         .map_err(|e| e.to_string())?;

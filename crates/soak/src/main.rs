@@ -9,7 +9,8 @@ use qrauth_soak::load::{self, Plan};
 use qrauth_soak::server::Deployment;
 
 const USAGE: &str = "usage: qrauth-soak --qrauth PATH [--users 200] [--seconds 60] [--kills 6] \
-                     [--lifetime 20] [--seed N]";
+                     [--lifetime 20] [--seed N] [--postgres URL [--instances 3] \
+                     [--database-restarts N --restart-database PROGRAM]]";
 
 fn main() -> ExitCode {
     match run() {
@@ -30,7 +31,11 @@ fn run() -> Result<bool, String> {
         kills: 6,
         seed: 1,
         lifetime_s: 20,
+        database_restarts: 0,
     };
+    let mut postgres = None;
+    let mut instances = 1;
+    let mut restart_database = None;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or(format!("{flag} needs a value\n{USAGE}"));
@@ -45,10 +50,24 @@ fn run() -> Result<bool, String> {
             "--kills" => plan.kills = number(value()?)? as usize,
             "--lifetime" => plan.lifetime_s = number(value()?)?,
             "--seed" => plan.seed = number(value()?)?,
+            "--postgres" => postgres = Some(value()?),
+            "--instances" => instances = number(value()?)? as usize,
+            "--database-restarts" => plan.database_restarts = number(value()?)? as usize,
+            "--restart-database" => restart_database = Some(PathBuf::from(value()?)),
             _ => return Err(USAGE.to_owned()),
         }
     }
     let binary = binary.ok_or(USAGE)?;
+    if postgres.is_none() && (instances > 1 || plan.database_restarts > 0) {
+        return Err(format!(
+            "several instances and database restarts need --postgres\n{USAGE}"
+        ));
+    }
+    if plan.database_restarts > 0 && restart_database.is_none() {
+        return Err(format!(
+            "--database-restarts needs --restart-database\n{USAGE}"
+        ));
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -57,13 +76,25 @@ fn run() -> Result<bool, String> {
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let outcome = runtime.block_on(async {
         let started = Instant::now();
-        let (mut deployment, accounts) = Deployment::create(&binary, &dir, plan.users).await?;
+        let (mut deployment, accounts) = match &postgres {
+            Some(url) => {
+                let database = url.parse().map_err(|e| format!("--postgres: {e}"))?;
+                Deployment::create_on(&binary, &dir, database, plan.users).await?
+            }
+            None => Deployment::create(&binary, &dir, plan.users).await?,
+        };
         deployment.options = load::server_options(&plan);
+        deployment.with_instances(instances);
+        deployment.restart_database = restart_database;
         println!(
-            "soak: {} users with tokens, {:?} of load, {} SIGKILLs, seed {} (set-up {:.1} s)",
+            "soak: {} users with tokens, {:?} of load, {} instance(s) on {}, {} SIGKILLs, {} \
+             database restarts, seed {} (set-up {:.1} s)",
             plan.users,
             plan.duration,
+            deployment.instances(),
+            deployment.database,
             plan.kills,
+            plan.database_restarts,
             plan.seed,
             started.elapsed().as_secs_f64()
         );

@@ -1,5 +1,6 @@
-//! `qrauth serve` as a child process that can be killed with SIGKILL and started again on the
-//! same address and database, optionally inside a wrapper (a mount namespace, a faked clock).
+//! `qrauth serve` as child processes (one, or several instances on one PostgreSQL database)
+//! that can be killed with SIGKILL and started again on the same address and database,
+//! optionally inside a wrapper (a mount namespace, a faked clock).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -7,7 +8,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use qrauth_server::{Authority, KeySource, Policy, Storage, Vault};
+use qrauth_server::{Authority, Database, KeySource, Policy, Storage, Vault};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -32,8 +33,9 @@ pub struct Account {
 /// How to run the server, and the database it keeps between runs.
 pub struct Deployment {
     binary: PathBuf,
-    /// The database file.
-    pub database: PathBuf,
+    /// The database: a SQLite file, or a PostgreSQL database every instance shares (with the
+    /// storage key in `QRAUTH_STORAGE_KEY`, which the servers inherit).
+    pub database: Database,
     /// The file with [`OPERATOR_TOKEN`].
     pub operator_token: PathBuf,
     /// Extra `qrauth serve` options.
@@ -42,8 +44,10 @@ pub struct Deployment {
     pub wrapper: Vec<String>,
     /// Extra environment for the server.
     pub env: Vec<(String, String)>,
-    /// Where it listens: a free port on the first start, then the same one.
-    pub listen: SocketAddr,
+    /// Where each instance listens: a free port on its first start, then the same one.
+    pub listen: Vec<SocketAddr>,
+    /// A program that restarts the database server (PostgreSQL), for the database faults.
+    pub restart_database: Option<PathBuf>,
 }
 
 /// A started server.
@@ -59,19 +63,35 @@ pub struct Running {
 pub type Error = String;
 
 impl Deployment {
-    /// A fresh database in `dir` with `users` accounts `user-0`, `user-1`, ..., each with an
-    /// activation code valid for an hour.
+    /// A fresh SQLite database in `dir` with `users` accounts `user-0`, `user-1`, ..., each
+    /// with an activation code valid for an hour.
     pub async fn create(
         binary: &Path,
         dir: &Path,
         users: usize,
     ) -> Result<(Deployment, Vec<Account>), Error> {
-        let database = dir.join("qrauth.sqlite3");
+        Self::create_on(
+            binary,
+            dir,
+            Database::Sqlite(dir.join("qrauth.sqlite3")),
+            users,
+        )
+        .await
+    }
+
+    /// Like [`Deployment::create`], on `database` (an empty PostgreSQL database, say).
+    pub async fn create_on(
+        binary: &Path,
+        dir: &Path,
+        database: Database,
+        users: usize,
+    ) -> Result<(Deployment, Vec<Account>), Error> {
         let operator_token = dir.join("operator.token");
         std::fs::write(&operator_token, OPERATOR_TOKEN).map_err(|e| e.to_string())?;
-        let storage = Storage::open(&database).map_err(|e| e.to_string())?;
-        let vault = Vault::open(&KeySource::default_for(&database.clone().into()))
+        let storage = Storage::connect(&database)
+            .await
             .map_err(|e| e.to_string())?;
+        let vault = Vault::open(&KeySource::default_for(&database)).map_err(|e| e.to_string())?;
         let policy = Policy {
             activation_code_lifetime: Duration::from_secs(3600),
             ..Policy::default()
@@ -101,13 +121,34 @@ impl Deployment {
             options: Vec::new(),
             wrapper: Vec::new(),
             env: Vec::new(),
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            listen: vec![SocketAddr::from(([127, 0, 0, 1], 0))],
+            restart_database: None,
         };
         Ok((deployment, accounts))
     }
 
-    /// Starts the server and waits until it says where it listens.
+    /// Runs `instances` servers on the one database from now on.
+    pub fn with_instances(&mut self, instances: usize) {
+        self.listen
+            .resize(instances.max(1), SocketAddr::from(([127, 0, 0, 1], 0)));
+    }
+
+    /// How many servers run on the database.
+    pub fn instances(&self) -> usize {
+        self.listen.len()
+    }
+
+    /// Starts the (first) server and waits until it says where it listens.
     pub async fn start(&mut self) -> Result<Running, Error> {
+        self.start_instance(0).await
+    }
+
+    /// Starts server `index` and waits until it says where it listens.
+    pub async fn start_instance(&mut self, index: usize) -> Result<Running, Error> {
+        let database = match &self.database {
+            Database::Sqlite(path) => path.clone().into_os_string(),
+            Database::Postgres(url) => url.into(),
+        };
         let mut command = match self.wrapper.split_first() {
             Some((program, args)) => {
                 let mut command = Command::new(program);
@@ -119,9 +160,9 @@ impl Deployment {
         command
             .arg("serve")
             .arg("--listen")
-            .arg(self.listen.to_string())
+            .arg(self.listen[index].to_string())
             .arg("--db")
-            .arg(&self.database)
+            .arg(database)
             .arg("--operator-token-file")
             .arg(&self.operator_token)
             .args(&self.options)
@@ -166,7 +207,7 @@ impl Deployment {
         };
         // Keep reading so the server never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        self.listen = addr;
+        self.listen[index] = addr;
         Ok(Running {
             child,
             client: Client { addr },

@@ -9,6 +9,7 @@ mod postgres;
 mod run;
 mod screenshots;
 mod setup;
+mod site;
 mod soak;
 mod test;
 
@@ -21,18 +22,22 @@ usage: cargo xtask <command> [options]
 commands:
   setup              install what is missing: wasm32 target, trunk, wasm-bindgen-cli,
                      Chromium and its driver, the npm packages in web/
-  demo [--port P]    set up, build the app (as dist), then serve it and the API with one
-                     `qrauth serve` on 127.0.0.1:P (8080); Ctrl-C stops it
+  demo [--port P] [--postgres [--instances N]]
+                     set up, build the app (as dist), then serve it and the API with one
+                     `qrauth serve` on 127.0.0.1:P (8080); with --postgres, N (3) of them
+                     on a throwaway PostgreSQL cluster behind haproxy at that port;
+                     Ctrl-C stops it
   test               set up, then run every check: format, clippy, native tests, wasm
                      tests in headless Chromium, Node tests of the npm package, end-to-end
                      browser tests against the real server
   bench              measure every figure of docs/benchmarks.md beside its peer (native
                      Criterion, Chromium, wrk, 10 000 long-polls) and rewrite that file
   fuzz [SECONDS]     run every fuzz target in fuzz/ for SECONDS (60) each; not part of test
-  soak [--fuzz-seconds N]
+  soak [--instances N --postgres] [--fuzz-seconds N]
                      200 simulated users for 60 s against a release server, then again with
                      SIGKILLs at random moments, then every fuzz target for N (300) s; not
-                     part of test (about 70 minutes)
+                     part of test (about 70 minutes). With --postgres, N (3) instances on a
+                     throwaway PostgreSQL cluster, which the second phase restarts twice
   screenshots        every page at 390 px and 1280 px, light and dark, in headless
                      Chromium, into docs/screenshots/
   npm                build the npm package qrauth-token (and its entry qrauth-token/qr)
@@ -90,6 +95,20 @@ pub fn root() -> PathBuf {
         .nth(2)
         .map(PathBuf::from)
         .unwrap_or(manifest)
+}
+
+/// Refuses any argument that is neither one of `switches` nor one of `valued` (with the value
+/// after it).
+pub fn known_args(args: &[String], switches: &[&str], valued: &[&str], usage: &str) -> Result {
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        if valued.contains(&arg.as_str()) {
+            rest.next();
+        } else if !switches.contains(&arg.as_str()) {
+            return Err(Failure(format!("unknown argument {arg:?}\n{usage}")));
+        }
+    }
+    Ok(())
 }
 
 /// Reads `--name value` from `args`, or `default`.

@@ -32,6 +32,8 @@ pub struct Cluster {
     bin: PathBuf,
     /// The port it listens on, at 127.0.0.1.
     pub port: u16,
+    /// The server's options, for a start after a stop.
+    options: String,
 }
 
 fn is_root() -> bool {
@@ -83,25 +85,79 @@ impl Cluster {
              -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
             dir.display()
         );
-        let cluster = Cluster { dir, bin, port };
-        cluster.pg_ctl(&["-w", "-t", "60", "-o", &options, "-l"], true)?;
+        let cluster = Cluster {
+            dir,
+            bin,
+            port,
+            options,
+        };
+        cluster.pg_ctl(&cluster.start_args(), true)?;
         Ok(cluster)
     }
 
+    fn start_args(&self) -> [&str; 6] {
+        ["-w", "-t", "60", "-o", &self.options, "-l"]
+    }
+
     fn pg_ctl(&self, args: &[&str], with_log: bool) -> Result {
+        let mut pg_ctl = self.pg_ctl_command(args, with_log);
+        pg_ctl.stdout(std::process::Stdio::null());
+        status(&mut pg_ctl, "pg_ctl")
+    }
+
+    fn pg_ctl_command(&self, args: &[&str], with_log: bool) -> Command {
         let mut pg_ctl = as_owner(&self.bin, "pg_ctl");
         pg_ctl.args(["-D"]).arg(self.dir.join("data")).args(args);
         if with_log {
             pg_ctl.arg(self.dir.join("server.log")).arg("start");
         }
-        pg_ctl.stdout(std::process::Stdio::null());
-        status(&mut pg_ctl, "pg_ctl")
+        pg_ctl
+    }
+
+    /// Makes an empty database `name`.
+    pub fn create_database(&self, name: &str) -> Result {
+        status(
+            command(self.bin.join("createdb"))
+                .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", ROLE])
+                .arg(name),
+            &format!("createdb {name}"),
+        )
+    }
+
+    /// A program that stops the cluster at once, as a crash would (`-m immediate`: no
+    /// checkpoint, every connection cut), and starts it again `down_seconds` later: for a
+    /// harness that does not link this crate (the soak).
+    pub fn restart_program(&self, down_seconds: u32) -> Result<PathBuf> {
+        let stop = self.pg_ctl_command(&["-m", "immediate", "-w", "stop"], false);
+        let start = self.pg_ctl_command(&self.start_args(), true);
+        let script = format!(
+            "#!/bin/sh\n# Written by cargo xtask: restarts {}.\nset -e\n{} >/dev/null\nsleep \
+             {down_seconds}\n{} >/dev/null\n",
+            self.dir.display(),
+            shell_line(&stop),
+            shell_line(&start)
+        );
+        let path = self.dir.join("restart.sh");
+        std::fs::write(&path, script)?;
+        let mut permissions = std::fs::metadata(&path)?.permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+        std::fs::set_permissions(&path, permissions)?;
+        Ok(path)
     }
 
     /// The URL of database `name`.
     pub fn url(&self, name: &str) -> String {
         format!("postgres://{ROLE}@127.0.0.1:{}/{name}", self.port)
     }
+}
+
+/// `command` as one line of sh, each word in single quotes.
+fn shell_line(command: &Command) -> String {
+    std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(|word| format!("'{}'", word.to_string_lossy().replace('\'', r"'\''")))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 impl Drop for Cluster {

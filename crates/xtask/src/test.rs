@@ -54,7 +54,7 @@ const STAGES: &[Stage] = &[
     Stage {
         key: "e2e",
         name: "end-to-end browser tests",
-        runs: "trunk build --release, qrauth serve --static <that build>, node --test tests/e2e (playwright-core, Chromium)",
+        runs: "trunk build --release, qrauth serve --static <that build>, node --test tests/e2e (playwright-core, Chromium); then tests/balanced through haproxy over 3 instances on PostgreSQL",
         run: end_to_end,
     },
 ];
@@ -411,12 +411,63 @@ fn end_to_end() -> Result {
             ("CHROMIUM", CHROMIUM),
         ],
     )
-    .map_err(|Failure(why)| {
-        Failure(format!(
-            "{why}; a screenshot and the console log of each browser context of every failed \
-             test are in {evidence}"
-        ))
-    })
+    .map_err(|Failure(why)| evidence_kept(why, &evidence))?;
+    drop(server);
+    balanced_end_to_end(&dist, &evidence)
+}
+
+fn evidence_kept(why: String, evidence: &str) -> Failure {
+    Failure(format!(
+        "{why}; a screenshot and the console log of each browser context of every failed test \
+         are in {evidence}"
+    ))
+}
+
+/// Instances behind the balancer in the end-to-end run.
+const BALANCED_INSTANCES: usize = 3;
+
+/// Sign-in by QR with the token and an offline payment through haproxy, round-robin, in front
+/// of three instances on one PostgreSQL database.
+fn balanced_end_to_end(dist: &str, evidence: &str) -> Result {
+    let qrauth = build_qrauth(false)?;
+    let site = crate::site::Site::start(
+        "e2e",
+        &qrauth,
+        BALANCED_INSTANCES,
+        0,
+        &[
+            "--static",
+            dist,
+            "--creations-per-minute",
+            "1000",
+            "--login-lifetime",
+            E2E_LOGIN_LIFETIME,
+        ],
+    )?;
+    println!(
+        "\n==> the same app through haproxy ({}), round-robin over {BALANCED_INSTANCES} \
+         instances on PostgreSQL",
+        site.url
+    );
+    let password = site.add_user(E2E_TOKEN_USER, false)?;
+    node_test(
+        &root().join("tests/balanced"),
+        &[
+            ("QRAUTH_URL", site.url.as_str()),
+            ("QRAUTH_BALANCER_STATS", site.stats_url.as_str()),
+            ("QRAUTH_LOGIN_LIFETIME", E2E_LOGIN_LIFETIME),
+            ("QRAUTH_E2E_EVIDENCE", evidence),
+            ("QRAUTH_TOKEN_USER", E2E_TOKEN_USER),
+            ("QRAUTH_TOKEN_PASSWORD", &password),
+            ("CHROMIUM", CHROMIUM),
+        ],
+    )
+    .map_err(|Failure(why)| evidence_kept(why, evidence))?;
+    println!(
+        "    requests each instance answered: {:?}",
+        site.requests_per_instance()?
+    );
+    Ok(())
 }
 
 /// Runs every `*.test.mjs` in `dir` with Node's test runner.
