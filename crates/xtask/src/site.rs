@@ -211,7 +211,7 @@ defaults
     mode http
     option forwardfor
     timeout connect 5s
-    # Above the longest long-poll (25 s): a waiting page is not cut off.
+    # Above the longest long-poll (30 s): a waiting page is not cut off.
     timeout client 60s
     timeout server 60s
     timeout http-request 10s
