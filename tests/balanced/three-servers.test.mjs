@@ -65,6 +65,7 @@ test('the token activates and signs a page in by QR, whichever instance each req
   const onPage = account.page.getByTestId('fingerprint');
   await onPage.waitFor({ timeout: 5000 });
   assert.equal((await onPage.textContent()).trim(), (await token.fingerprint.textContent()).trim());
+  await token.backHome();
   await account.close();
 
   const visitor = await computer();
@@ -101,6 +102,7 @@ test('an offline payment: its QR made on one instance, its code checked on anoth
   await approval.fillPayment({ payee: 'Zuzana Čermáková', amount: '1250.00', currency: 'CZK' });
   const operation = await approval.continueWithExamplePayment();
 
+  await token.open();
   assert.equal(await token.scanPicture(await payer.page.screenshot()), '');
   await token.review.waitFor();
   assert.equal(await token.scannedText.textContent(), operation.payload);

@@ -204,9 +204,7 @@ fn haproxy_config(port: u16, stats_port: u16, instances: &[Instance]) -> String 
     }
     format!(
         "# Written by cargo xtask for a throwaway site; docs/deploy.md explains each line.
-global
-    maxconn 20000
-
+# No global maxconn: haproxy derives it from the limit of open files it is given.
 defaults
     mode http
     option forwardfor
