@@ -133,12 +133,19 @@ fn welcome(url: &str, serving: &str, password: &str, activation: &str) {
 
 /// Waits for Ctrl-C (dropping the supervisors then stops everything) or for a server to stop.
 fn wait_for_stop(mut exited: impl FnMut() -> bool) -> Result {
-    while !exited() {
+    loop {
+        // Ctrl-C in a terminal reaches the servers too, which may stop first.
         if STOP.load(Ordering::SeqCst) {
             println!("demo: stopping");
             return Ok(());
         }
+        if exited() {
+            std::thread::sleep(Duration::from_millis(200));
+            if STOP.load(Ordering::SeqCst) {
+                continue;
+            }
+            return Err(Failure("qrauth serve stopped".into()));
+        }
         std::thread::sleep(Duration::from_millis(200));
     }
-    Err(Failure("qrauth serve stopped".into()))
 }
