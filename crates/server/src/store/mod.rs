@@ -50,6 +50,25 @@ pub(crate) trait Backend: Send + Sync {
     /// `work` returns true, rolls back otherwise.
     fn transaction(&self, work: &mut dyn FnMut(&mut dyn Tx) -> bool) -> Result<(), StorageError>;
 
+    /// Runs `work`, which only reads, as cheaply as the engine allows: its statements may each
+    /// see the database at a moment of their own (PostgreSQL runs them outside a transaction),
+    /// so it is for a read of one row, such as a poll.
+    fn read(&self, work: &mut dyn FnMut(&mut dyn Tx) -> bool) -> Result<(), StorageError> {
+        self.transaction(work)
+    }
+
+    /// Runs [`Backend::read`]'s `work` at once on the calling thread, an async worker, if the
+    /// engine can do it without waiting (SQLite, when no other transaction holds the
+    /// connection: a read of a cached row takes microseconds, less than handing it to a
+    /// blocking thread and back); `None` when it cannot, and the read goes to the blocking pool.
+    fn read_now(
+        &self,
+        work: &mut dyn FnMut(&mut dyn Tx) -> bool,
+    ) -> Option<Result<(), StorageError>> {
+        let _ = work;
+        None
+    }
+
     /// The schema version the database has and the one this server expects.
     fn schema_versions(&self) -> Result<(i64, i64), StorageError>;
 
@@ -321,17 +340,45 @@ impl Storage {
         E: Outcome + Send + 'static,
         F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
     {
+        self.run(false, work).await
+    }
+
+    /// Runs `work`, which must not write, with no more isolation than one statement has
+    /// ([`Backend::read`]): for a one-row read on a hot path.
+    pub(crate) async fn read<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: Outcome + Send + 'static,
+        F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+    {
+        self.run(true, work).await
+    }
+
+    async fn run<T, E, F>(&self, read_only: bool, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: Outcome + Send + 'static,
+        F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+    {
+        let mut work = work;
+        if read_only {
+            let done = drive(&mut work, |each| {
+                self.backend.read_now(each).unwrap_or(Ok(()))
+            });
+            if let Some(done) = done {
+                return done;
+            }
+        }
         let backend = Arc::clone(&self.backend);
         let ran = tokio::task::spawn_blocking(move || {
-            let mut work = work;
-            let mut result = None;
-            backend.transaction(&mut |tx| {
-                let outcome = work(tx);
-                let commit = outcome.as_ref().map_or_else(|e| !e.rolls_back(), |_| true);
-                result = Some(outcome);
-                commit
-            })?;
-            result.unwrap_or_else(|| {
+            drive(&mut work, |each| {
+                if read_only {
+                    backend.read(each)
+                } else {
+                    backend.transaction(each)
+                }
+            })
+            .unwrap_or_else(|| {
                 Err(StorageError::from_message("the transaction did not run".into()).into())
             })
         })
@@ -391,6 +438,26 @@ impl Storage {
             Ok(found)
         })
         .await
+    }
+}
+
+/// Hands `work` to `engine` as the closure a backend runs in its transaction, committing unless
+/// `work` failed with a storage error ([`Outcome`]); what `work` returned, or `None` when the
+/// engine did not run it.
+fn drive<T, E: Outcome>(
+    work: &mut dyn FnMut(&mut dyn Tx) -> Result<T, E>,
+    engine: impl FnOnce(&mut dyn FnMut(&mut dyn Tx) -> bool) -> Result<(), StorageError>,
+) -> Option<Result<T, E>> {
+    let mut result = None;
+    let ran = engine(&mut |tx| {
+        let outcome = work(tx);
+        let commit = outcome.as_ref().map_or_else(|e| !e.rolls_back(), |_| true);
+        result = Some(outcome);
+        commit
+    });
+    match ran {
+        Err(e) => Some(Err(e.into())),
+        Ok(()) => result,
     }
 }
 

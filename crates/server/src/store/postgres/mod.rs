@@ -163,10 +163,58 @@ struct Connection {
 
 /// A transaction of [`Postgres`], with every table's interface.
 pub(crate) struct PgTx<'a> {
-    transaction: postgres::Transaction<'a>,
+    transaction: Session<'a>,
     statements: &'a mut HashMap<&'static str, Statement>,
     /// A statement lost a race: the transaction is aborted and its work runs again.
     lost_race: bool,
+}
+
+/// Where a [`PgTx`]'s statements run.
+enum Session<'a> {
+    /// A serializable transaction: everything that writes, and reads that must agree.
+    Transaction(postgres::Transaction<'a>),
+    /// The connection itself, each statement on its own: one round trip for a one-statement
+    /// read, where a transaction would add two (`BEGIN`, `COMMIT`).
+    Autocommit(&'a mut Client),
+}
+
+impl Session<'_> {
+    fn prepare(&mut self, sql: &str) -> Result<Statement, postgres::Error> {
+        match self {
+            Session::Transaction(t) => t.prepare(sql),
+            Session::Autocommit(c) => c.prepare(sql),
+        }
+    }
+
+    fn execute<T>(&mut self, sql: &T, params: Params<'_>) -> Result<u64, postgres::Error>
+    where
+        T: ?Sized + postgres::ToStatement,
+    {
+        match self {
+            Session::Transaction(t) => t.execute(sql, params),
+            Session::Autocommit(c) => c.execute(sql, params),
+        }
+    }
+
+    fn query<T>(&mut self, sql: &T, params: Params<'_>) -> Result<Vec<Row>, postgres::Error>
+    where
+        T: ?Sized + postgres::ToStatement,
+    {
+        match self {
+            Session::Transaction(t) => t.query(sql, params),
+            Session::Autocommit(c) => c.query(sql, params),
+        }
+    }
+
+    fn query_opt<T>(&mut self, sql: &T, params: Params<'_>) -> Result<Option<Row>, postgres::Error>
+    where
+        T: ?Sized + postgres::ToStatement,
+    {
+        match self {
+            Session::Transaction(t) => t.query_opt(sql, params),
+            Session::Autocommit(c) => c.query_opt(sql, params),
+        }
+    }
 }
 
 impl From<postgres::Error> for StorageError {
@@ -311,7 +359,7 @@ impl Postgres {
             .isolation_level(IsolationLevel::Serializable)
             .start()?;
         let mut tx = PgTx {
-            transaction,
+            transaction: Session::Transaction(transaction),
             statements: &mut connection.statements,
             lost_race: false,
         };
@@ -320,7 +368,13 @@ impl Postgres {
             // A statement inside lost a race; the work saw it as a storage error.
             return Ok(false);
         }
-        let PgTx { transaction, .. } = tx;
+        let PgTx {
+            transaction: Session::Transaction(transaction),
+            ..
+        } = tx
+        else {
+            unreachable!("made as a transaction above")
+        };
         if commit {
             transaction.commit()?;
         } else {
@@ -352,6 +406,20 @@ impl Backend for Postgres {
             round += 1;
             std::thread::sleep(backoff(round));
         }
+    }
+
+    fn read(&self, work: &mut dyn FnMut(&mut dyn Tx) -> bool) -> Result<(), StorageError> {
+        let mut connection = self.checkout()?;
+        {
+            let Connection { client, statements } = &mut connection;
+            work(&mut PgTx {
+                transaction: Session::Autocommit(client),
+                statements,
+                lost_race: false,
+            });
+        }
+        self.checkin(connection);
+        Ok(())
     }
 
     fn schema_versions(&self) -> Result<(i64, i64), StorageError> {

@@ -198,6 +198,27 @@ impl Backend for Sqlite {
         Ok(())
     }
 
+    fn read_now(
+        &self,
+        work: &mut dyn FnMut(&mut dyn Tx) -> bool,
+    ) -> Option<Result<(), StorageError>> {
+        let mut connection = match self.connection.try_lock() {
+            Ok(connection) => connection,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+        };
+        // Deferred: a reader in WAL mode takes no lock that a writer elsewhere could hold.
+        Some(
+            connection
+                .transaction_with_behavior(TransactionBehavior::Deferred)
+                .map_err(StorageError::from)
+                .and_then(|transaction| {
+                    work(&mut SqliteTx(&transaction));
+                    Ok(())
+                }),
+        )
+    }
+
     fn schema_versions(&self) -> Result<(i64, i64), StorageError> {
         let version = self
             .lock()
