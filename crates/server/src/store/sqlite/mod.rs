@@ -211,11 +211,10 @@ impl Backend for Sqlite {
         Some(
             connection
                 .transaction_with_behavior(TransactionBehavior::Deferred)
-                .map_err(StorageError::from)
-                .and_then(|transaction| {
+                .map(|transaction| {
                     work(&mut SqliteTx(&transaction));
-                    Ok(())
-                }),
+                })
+                .map_err(StorageError::from),
         )
     }
 
