@@ -56,12 +56,7 @@ test('the token activates and signs a page in by QR, whichever instance each req
   await new SignInPage(account.page).signInWithPassword(tokenAccount.user, tokenAccount.password);
   const accountPage = new AccountPage(account.page);
   await accountPage.identity.waitFor();
-  await accountPage.activate.click();
-  await accountPage.qr.waitFor();
-  await token.open();
-  assert.equal(await token.scanPicture(await accountPage.qr.screenshot()), '');
-  await token.activateWithPin(PIN);
-  await token.fingerprint.waitFor();
+  await token.activateFrom(accountPage, PIN);
   const onPage = account.page.getByTestId('fingerprint');
   await onPage.waitFor({ timeout: 5000 });
   assert.equal((await onPage.textContent()).trim(), (await token.fingerprint.textContent()).trim());

@@ -97,12 +97,7 @@ test('the token is activated in a browser profile on a small disk', async () => 
   const computer = await openPage(browser, { name: 'computer', viewport: { width: 1280, height: 900 } });
   await new SignInPage(computer.page).signInWithPassword(account.user, account.password);
   const accountPage = new AccountPage(computer.page);
-  await accountPage.activate.click();
-  await accountPage.qr.waitFor();
-  await token.open();
-  assert.equal(await token.scanPicture(await accountPage.qr.screenshot()), '');
-  await token.activateWithPin(PIN);
-  await token.fingerprint.waitFor();
+  await token.activateFrom(accountPage, PIN);
   assert.equal(await savedCounter(phone.page), 0);
   await computer.close();
 });

@@ -366,6 +366,20 @@ export class TokenPage {
     await this.page.getByTestId('scan-read').click();
   }
 
+  /**
+   * Activates a token from the account page as a person would: asks for an activation there,
+   * gives the token a screenshot of its QR, chooses `pin`, and waits for the fingerprint.
+   */
+  async activateFrom(accountPage, pin) {
+    await accountPage.activate.click();
+    await accountPage.qr.waitFor();
+    await this.open();
+    const problem = await this.scanPicture(await accountPage.qr.screenshot());
+    if (problem) throw new Error(`the activation QR was not read: ${problem}`);
+    await this.activateWithPin(pin);
+    await this.fingerprint.waitFor();
+  }
+
   /** On the activation screen: chooses the PIN and activates. */
   async activateWithPin(pin, again = pin) {
     await this.page.getByTestId('new-pin').fill(pin);

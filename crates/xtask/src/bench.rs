@@ -158,28 +158,16 @@ pub fn run() -> Result {
             goal: "≥ 1.0×: not slower than the plain page",
             met: Some(first_qr.0 <= first_qr.1),
         },
-        Row {
-            figure: "session polls per second, SQLite, 127.0.0.1, wrk -t1 -c32 10 s",
-            ours: format!("{:.0}/s", sqlite.polls.poll),
-            peer: format!(
-                "GET /api/v1/live (fixed JSON, same binary) {:.0}/s",
-                sqlite.polls.live
-            ),
-            ratio: Some(sqlite.polls.poll / sqlite.polls.live),
-            goal: "≥ 0.6× the bare endpoint",
-            met: Some(sqlite.polls.poll >= 0.6 * sqlite.polls.live),
-        },
-        Row {
-            figure: "session polls per second, PostgreSQL (one of two instances), wrk -t1 -c32 10 s",
-            ours: format!("{:.0}/s", postgres.polls.poll),
-            peer: format!(
-                "GET /api/v1/live (fixed JSON, same binary) {:.0}/s",
-                postgres.polls.live
-            ),
-            ratio: Some(postgres.polls.poll / postgres.polls.live),
-            goal: "≥ 0.4× the bare endpoint",
-            met: Some(postgres.polls.poll >= 0.4 * postgres.polls.live),
-        },
+        poll_row(
+            "session polls per second, SQLite, 127.0.0.1, wrk -t1 -c32 10 s",
+            &sqlite.polls,
+            (0.6, "≥ 0.6× the bare endpoint"),
+        ),
+        poll_row(
+            "session polls per second, PostgreSQL (one of two instances), wrk -t1 -c32 10 s",
+            &postgres.polls,
+            (0.4, "≥ 0.4× the bare endpoint"),
+        ),
         long_poll_row(
             "10 000 clients long-polling at once, SQLite: server RSS, errors",
             &sqlite.long_polls,
@@ -449,6 +437,20 @@ fn on_postgres() -> Result<Backend> {
         long_polls: long_polls(&a.url, a.process.id())?,
         cross_wake: cross_wake(&a.url, &b.url, &password)?,
     })
+}
+
+fn poll_row(figure: &'static str, polls: &Polls, (ratio, goal): (f64, &'static str)) -> Row {
+    Row {
+        figure,
+        ours: format!("{:.0}/s", polls.poll),
+        peer: format!(
+            "GET /api/v1/live (fixed JSON, same binary) {:.0}/s",
+            polls.live
+        ),
+        ratio: Some(polls.poll / polls.live),
+        goal,
+        met: Some(polls.poll >= ratio * polls.live),
+    }
 }
 
 fn long_poll_row(figure: &'static str, long_polls: &serde_json::Value) -> Row {
