@@ -24,7 +24,8 @@ pub struct Instance {
 pub struct Site {
     /// The balancer's address: the one URL people and tests use.
     pub url: String,
-    /// haproxy's statistics (CSV at `<stats_url>;csv`): how many requests each instance served.
+    /// haproxy's statistics (CSV at `<stats_url>;csv`): which instances are up, and how many
+    /// requests each served (`tests/balanced/` reads them).
     pub stats_url: String,
     /// The PostgreSQL URL the instances share, for the command line.
     pub database: String,
@@ -124,22 +125,6 @@ impl Site {
             .last()
             .map(str::to_owned)
             .ok_or_else(|| Failure("qrauth user add printed no password".into()))
-    }
-
-    /// Requests each instance has answered through the balancer, in order.
-    pub fn requests_per_instance(&self) -> Result<Vec<u64>> {
-        let csv = http_get(&format!("{};csv", self.stats_url))?;
-        // Columns 0, 1 and 7: proxy name, server name, sessions in all.
-        (0..self.instances.len())
-            .map(|index| {
-                let server = instance_name(index);
-                csv.lines()
-                    .map(|line| line.split(',').collect::<Vec<_>>())
-                    .find(|cells| cells.len() > 7 && cells[0] == "qrauth" && cells[1] == server)
-                    .and_then(|cells| cells[7].parse().ok())
-                    .ok_or_else(|| Failure(format!("haproxy's statistics lack {server}")))
-            })
-            .collect()
     }
 
     /// Whether an instance has stopped by itself.

@@ -462,12 +462,7 @@ fn balanced_end_to_end(dist: &str, evidence: &str) -> Result {
             ("CHROMIUM", CHROMIUM),
         ],
     )
-    .map_err(|Failure(why)| evidence_kept(why, evidence))?;
-    println!(
-        "    requests each instance answered: {:?}",
-        site.requests_per_instance()?
-    );
-    Ok(())
+    .map_err(|Failure(why)| evidence_kept(why, evidence))
 }
 
 /// Runs every `*.test.mjs` in `dir` with Node's test runner.
