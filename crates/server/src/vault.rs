@@ -56,10 +56,11 @@ impl KeySource {
     }
 }
 
-/// The storage key.
+/// The storage key. Clones share one expanded key: every request in flight holds a clone, and
+/// a copy each would spread the key schedule (a kilobyte) over the heap.
 #[derive(Clone)]
 pub struct Vault {
-    cipher: Aes256Gcm,
+    cipher: std::sync::Arc<Aes256Gcm>,
 }
 
 fn decode_key(text: &str, origin: &str) -> Result<Zeroizing<Vec<u8>>, StorageError> {
@@ -119,7 +120,9 @@ impl Vault {
         };
         let cipher = Aes256Gcm::new_from_slice(&key)
             .map_err(|_| StorageError::from_message("storage key length".into()))?;
-        Ok(Vault { cipher })
+        Ok(Vault {
+            cipher: std::sync::Arc::new(cipher),
+        })
     }
 
     /// A vault with a random key that dies with it.
@@ -128,7 +131,9 @@ impl Vault {
         let key = Zeroizing::new(crate::secrets::random::<32>()?);
         let cipher = Aes256Gcm::new_from_slice(key.as_slice())
             .map_err(|_| StorageError::from_message("storage key length".into()))?;
-        Ok(Vault { cipher })
+        Ok(Vault {
+            cipher: std::sync::Arc::new(cipher),
+        })
     }
 
     /// Encrypts `plaintext` for the row named by `binding`: a random 96-bit nonce, then the

@@ -62,12 +62,17 @@ pub(crate) struct LoginWatch {
 }
 
 impl LoginWatch {
-    fn subscribe(&self, id: &str) -> watch::Receiver<()> {
+    fn subscribe<'a>(&'a self, id: &'a str) -> Waiter<'a> {
         let mut senders = self.senders.lock().unwrap_or_else(|p| p.into_inner());
-        senders
+        let changes = senders
             .entry(id.to_owned())
             .or_insert_with(|| watch::channel(()).0)
-            .subscribe()
+            .subscribe();
+        Waiter {
+            watch: self,
+            id,
+            changes,
+        }
     }
 
     fn notify(&self, id: &str) {
@@ -84,11 +89,25 @@ impl LoginWatch {
             sender.send_replace(());
         }
     }
+}
 
-    fn release(&self, id: &str) {
-        let mut senders = self.senders.lock().unwrap_or_else(|p| p.into_inner());
-        if senders.get(id).is_some_and(|s| s.receiver_count() == 0) {
-            senders.remove(id);
+/// A long-poll's place in the [`LoginWatch`]. Leaving it, also when the page goes away in the
+/// middle of the wait and its request is dropped, forgets the login once no one waits on it.
+struct Waiter<'a> {
+    watch: &'a LoginWatch,
+    id: &'a str,
+    changes: watch::Receiver<()>,
+}
+
+impl Drop for Waiter<'_> {
+    fn drop(&mut self) {
+        let mut senders = self.watch.senders.lock().unwrap_or_else(|p| p.into_inner());
+        // Only this waiter's receiver is left; subscribing takes the same lock.
+        if senders
+            .get(self.id)
+            .is_some_and(|s| s.receiver_count() == 1)
+        {
+            senders.remove(self.id);
         }
     }
 }
@@ -296,9 +315,9 @@ impl Authority {
     ) -> Result<LoginView, LoginError> {
         let wait = wait.min(self.policy.max_long_poll);
         // Subscribe before reading, so a change between the read and the wait is not missed.
-        let mut changes = self.login_watch.subscribe(id);
+        let mut waiter = self.login_watch.subscribe(id);
         let first = self.login_view(id, poll_secret).await;
-        let result = match first {
+        match first {
             Ok(view)
                 if !wait.is_zero()
                     && !view.state.is_final()
@@ -310,7 +329,7 @@ impl Authority {
                 // A wake-up only says "look again": another server's re-check or reconnect
                 // wakes waiters whose login did not change, and they go on waiting.
                 loop {
-                    let woken = tokio::time::timeout_at(deadline, changes.changed()).await;
+                    let woken = tokio::time::timeout_at(deadline, waiter.changes.changed()).await;
                     let view = self.login_view(id, poll_secret).await;
                     match &view {
                         Ok(v) if woken.is_ok_and(|r| r.is_ok()) && v.state == known => {}
@@ -319,10 +338,7 @@ impl Authority {
                 }
             }
             other => other,
-        };
-        drop(changes);
-        self.login_watch.release(id);
-        result
+        }
     }
 
     /// The page gives up waiting: an open login becomes CANCELED.

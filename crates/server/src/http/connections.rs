@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,10 +14,12 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tower::ServiceExt;
+
+use super::h1;
 
 /// How long a connection may take to send a request's headers, and how long it may stay idle
 /// between requests, unless the policy says otherwise. A long-poll is a request in progress and
@@ -70,7 +73,8 @@ impl Drop for Slot {
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then lets the requests in flight
-/// finish. Each request carries its peer's address as `ConnectInfo`.
+/// finish. Each request carries its peer's address as `ConnectInfo`. Plain HTTP/1.1 requests
+/// are read by [`super::h1`]; the rest go to hyper.
 pub(crate) async fn serve(
     listener: TcpListener,
     router: Router,
@@ -89,8 +93,10 @@ pub(crate) async fn serve(
         .timer(TokioTimer::new())
         .keep_alive_interval(header_timeout)
         .keep_alive_timeout(header_timeout);
+    let builder = Arc::new(builder);
     let occupancy = Arc::new(Occupancy::default());
-    let graceful = GracefulShutdown::new();
+    // Every connection holds a receiver; the server has stopped when the last one is gone.
+    let (stop, stopping) = watch::channel(false);
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -119,7 +125,45 @@ pub(crate) async fn serve(
             Some(slot)
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(router.clone().map_request(
+        let (router, builder, stopping) = (router.clone(), Arc::clone(&builder), stopping.clone());
+        tokio::spawn(async move {
+            let connection = h1::Connection {
+                stream,
+                peer,
+                header_timeout,
+                stopping: stopping.clone(),
+            };
+            if let h1::Ending::HandOff { stream, read } = h1::serve(connection, &router).await {
+                serve_with_hyper(
+                    h1::Rewound::new(stream, read),
+                    peer,
+                    router,
+                    builder,
+                    stopping,
+                )
+                .await;
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    let _ = stop.send(true);
+    drop(stopping);
+    stop.closed().await;
+}
+
+/// Serves the rest of a connection with hyper; at shutdown it finishes the request in flight.
+/// Boxed by a plain function: the hyper connection is large, and the tasks of the connections
+/// that never get here (most of them) should not carry room for it.
+fn serve_with_hyper(
+    io: h1::Rewound,
+    peer: SocketAddr,
+    router: Router,
+    builder: Arc<auto::Builder<TokioExecutor>>,
+    mut stopping: watch::Receiver<bool>,
+) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+    Box::pin(async move {
+        let service = TowerToHyperService::new(router.map_request(
             move |mut request: axum::extract::Request<hyper::body::Incoming>| {
                 request
                     .extensions_mut()
@@ -127,17 +171,15 @@ pub(crate) async fn serve(
                 request
             },
         ));
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
-            .into_owned();
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            let _ = connection.await;
-            drop(slot);
-        });
-    }
-    drop(listener);
-    graceful.shutdown().await;
+        let connection = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
+        tokio::pin!(connection);
+        tokio::select! {
+            _ = connection.as_mut() => return,
+            _ = stopping.wait_for(|stopping| *stopping) => {}
+        }
+        connection.as_mut().graceful_shutdown();
+        let _ = connection.await;
+    })
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ mod activations;
 pub(crate) mod connections;
 mod error;
 mod extract;
+mod h1;
 mod limits;
 mod logins;
 mod operations;
