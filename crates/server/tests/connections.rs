@@ -52,6 +52,14 @@ async fn closes_within(stream: &mut TcpStream, within: Duration) -> bool {
     )
 }
 
+/// The page's long-poll of login `id` for `wait` seconds, on a connection kept open.
+fn long_poll(host: std::net::SocketAddr, id: &str, secret: &str, wait: u32) -> String {
+    format!(
+        "GET /api/v1/logins/{id}?wait={wait}&state=PENDING HTTP/1.1\r\nHost: {host}\r\n\
+         Authorization: Bearer {secret}\r\n\r\n"
+    )
+}
+
 #[tokio::test]
 async fn one_connection_carries_many_requests_and_a_long_poll_among_them() {
     let dir = tempfile::tempdir().unwrap();
@@ -75,13 +83,7 @@ async fn one_connection_carries_many_requests_and_a_long_poll_among_them() {
     // The long-poll waits its second on this connection, then answers on it.
     let started = std::time::Instant::now();
     stream
-        .write_all(
-            format!(
-                "GET /api/v1/logins/{id}?wait=1&state=PENDING HTTP/1.1\r\nHost: {host}\r\n\
-                 Authorization: Bearer {secret}\r\n\r\n"
-            )
-            .as_bytes(),
-        )
+        .write_all(long_poll(host, &id, &secret, 1).as_bytes())
         .await
         .unwrap();
     let polled = next_answer(&mut stream, &mut buffered).await.unwrap();
@@ -263,13 +265,7 @@ async fn at_shutdown_idle_connections_close_and_a_long_poll_in_flight_is_answere
     );
     let mut polling = TcpStream::connect(host).await.unwrap();
     polling
-        .write_all(
-            format!(
-                "GET /api/v1/logins/{id}?wait=2&state=PENDING HTTP/1.1\r\nHost: {host}\r\n\
-                 Authorization: Bearer {secret}\r\n\r\n"
-            )
-            .as_bytes(),
-        )
+        .write_all(long_poll(host, &id, &secret, 2).as_bytes())
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
