@@ -1266,6 +1266,71 @@ async fn a_login_made_on_one_server_is_scanned_approved_and_completed_on_others(
     }
 }
 
+#[tokio::test]
+async fn a_remembered_poll_answers_a_change_at_once_on_the_server_that_made_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let login = server.request("POST", "/api/v1/logins").await.json();
+    let path = format!("/api/v1/logins/{}", login["loginId"].as_str().unwrap());
+    let auth = bearer(&login["pollSecret"]);
+    for _ in 0..2 {
+        let polled = server.request_with("GET", &path, &auth).await.json();
+        assert_eq!(polled["state"], "PENDING");
+    }
+    attach(&server, login["qrText"].as_str().unwrap()).await;
+    let polled = server.request_with("GET", &path, &auth).await.json();
+    assert_eq!(
+        polled["state"], "SCANNED",
+        "answered from memory after the change"
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_poll_answered_from_memory_sees_another_servers_change_as_soon_as_it_is_announced() {
+    let dir = tempfile::tempdir().unwrap();
+    // No periodic re-check within the test: only the announcement can make A read again.
+    let policy = Policy {
+        poll_interval: Duration::from_secs(120),
+        ..generous()
+    };
+    let Some(servers) = servers_sharing_a_database(dir.path(), 2, policy).await else {
+        return;
+    };
+    let [a, b] = &servers[..] else { unreachable!() };
+    let login = a.request("POST", "/api/v1/logins").await.json();
+    let path = format!("/api/v1/logins/{}", login["loginId"].as_str().unwrap());
+    let auth = bearer(&login["pollSecret"]);
+    // Polled twice, so that A remembers it PENDING.
+    for _ in 0..2 {
+        let polled = a.request_with("GET", &path, &auth).await;
+        assert_eq!(polled.json()["state"], "PENDING", "{}", polled.text());
+    }
+    // A remembered login still checks the poll secret.
+    let wrong = a
+        .request_with("GET", &path, "Authorization: Bearer not-the-secret\r\n")
+        .await;
+    assert_eq!(wrong.status, 403, "{}", wrong.text());
+
+    attach(b, login["qrText"].as_str().unwrap()).await;
+    let changed = std::time::Instant::now();
+    loop {
+        let polled = a.request_with("GET", &path, &auth).await.json();
+        if polled["state"] == "SCANNED" {
+            break;
+        }
+        assert_eq!(polled["state"], "PENDING");
+        assert!(
+            changed.elapsed() < Duration::from_secs(5),
+            "A kept answering from memory after B's change"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    for server in servers {
+        server.stop().await;
+    }
+}
+
 /// `code` for operation `id` sent `times` times at the same moment, spread over `servers` in
 /// turn.
 async fn verify_at_once(servers: &[Running], times: usize, id: &str, code: &str) -> Vec<Reply> {

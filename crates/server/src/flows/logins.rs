@@ -55,11 +55,40 @@ impl crate::store::Outcome for LoginError {
 }
 
 /// Wakes long-polls when a login changes. Waiters hold a receiver, never a database
-/// connection; senders are dropped when the last waiter leaves.
+/// connection; senders are dropped when the last waiter leaves. It also remembers what polls
+/// read, until the login changes.
 #[derive(Default)]
 pub(crate) struct LoginWatch {
     senders: Mutex<HashMap<String, watch::Sender<()>>>,
+    seen: Mutex<SeenLogins>,
 }
+
+/// Logins as polls last read them. A page polls its login again and again (every long-poll
+/// starts with a read), and each read costs a trip to the database (on PostgreSQL, over the
+/// network); a remembered login answers from memory. Only servers change login sessions (the
+/// command line does not), and every change is announced here before its waiters wake (this
+/// server's own at once, another's by LISTEN/NOTIFY), and the announcement forgets the login,
+/// so an answer from memory is never older than a read just before the change. A login is
+/// remembered no longer than the poll interval: the interval in which the periodic re-check
+/// finds a change whose notification was lost.
+#[derive(Default)]
+struct SeenLogins {
+    /// Moves on at every announcement: a read that began before one is not remembered after it.
+    generation: u64,
+    logins: HashMap<String, Seen>,
+}
+
+/// What a poll needs of a login.
+#[derive(Clone)]
+struct Seen {
+    poll_secret_hash: Vec<u8>,
+    state: LoginState,
+    expires_ms: i64,
+    read_at: std::time::Instant,
+}
+
+/// Logins remembered at most; beyond it the oldest reads are dropped.
+const MOST_SEEN: usize = 20_000;
 
 impl LoginWatch {
     fn subscribe<'a>(&'a self, id: &'a str) -> Waiter<'a> {
@@ -76,6 +105,7 @@ impl LoginWatch {
     }
 
     fn notify(&self, id: &str) {
+        self.forget(Some(id));
         let senders = self.senders.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(sender) = senders.get(id) {
             sender.send_replace(());
@@ -84,10 +114,64 @@ impl LoginWatch {
 
     /// Wakes every waiter, to look again after changes may have gone unannounced.
     fn notify_all(&self) {
+        self.forget(None);
         let senders = self.senders.lock().unwrap_or_else(|p| p.into_inner());
         for sender in senders.values() {
             sender.send_replace(());
         }
+    }
+
+    /// Forgets login `id`, or every login.
+    fn forget(&self, id: Option<&str>) {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.generation += 1;
+        match id {
+            Some(id) => {
+                seen.logins.remove(id);
+            }
+            None => seen.logins.clear(),
+        }
+    }
+
+    /// Where a read begins, for [`LoginWatch::remember`].
+    fn generation(&self) -> u64 {
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .generation
+    }
+
+    /// Remembers `row` as read by a read that began at `since`, unless a change was announced
+    /// since then.
+    fn remember(&self, id: &str, since: u64, row: &LoginRow, lifetime: Duration) {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.generation != since {
+            return;
+        }
+        if seen.logins.len() >= MOST_SEEN {
+            seen.logins.retain(|_, s| s.read_at.elapsed() < lifetime);
+            if seen.logins.len() >= MOST_SEEN {
+                seen.logins.clear();
+            }
+        }
+        seen.logins.insert(
+            id.to_owned(),
+            Seen {
+                poll_secret_hash: row.poll_secret_hash.clone(),
+                state: row.state,
+                expires_ms: row.expires_ms,
+                read_at: std::time::Instant::now(),
+            },
+        );
+    }
+
+    /// Login `id` as a poll read it within `lifetime`.
+    fn seen(&self, id: &str, lifetime: Duration) -> Option<Seen> {
+        let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.logins
+            .get(id)
+            .filter(|s| s.read_at.elapsed() < lifetime)
+            .cloned()
     }
 }
 
@@ -200,12 +284,12 @@ fn step(
     Ok(next)
 }
 
-fn page_view(id: &str, row: &LoginRow, state: LoginState, now: i64) -> LoginView {
+fn page_view(id: &str, expires_ms: i64, state: LoginState, now: i64) -> LoginView {
     LoginView {
         login_id: id.to_owned(),
         state,
-        expires_at: row.expires_ms,
-        expires_in_ms: ms_until(row.expires_ms, now),
+        expires_at: expires_ms,
+        expires_in_ms: ms_until(expires_ms, now),
     }
 }
 
@@ -280,6 +364,17 @@ impl Authority {
     }
 
     async fn login_view(&self, id: &str, poll_secret: &str) -> Result<LoginView, LoginError> {
+        let lifetime = self.policy.poll_interval;
+        if let Some(seen) = self.login_watch.seen(id, lifetime) {
+            if !check_hash(&seen.poll_secret_hash, poll_secret) {
+                return Err(LoginError::WrongPollSecret);
+            }
+            let now = now_ms();
+            if seen.state.at(seen.expires_ms, now) == seen.state {
+                return Ok(page_view(id, seen.expires_ms, seen.state, now));
+            }
+        }
+        let since = self.login_watch.generation();
         let (row_id, secret) = (id.to_owned(), poll_secret.to_owned());
         // Polls are most of the traffic: a plain read of the row, unless it is due to expire,
         // which is a write with its audit event, in a transaction.
@@ -287,19 +382,18 @@ impl Authority {
             .storage
             .read(move |tx| -> Result<_, LoginError> {
                 let row = for_page(tx.login(&row_id)?, &secret)?;
-                let now = now_ms();
-                Ok((row.state.at(row.expires_ms, now) == row.state)
-                    .then(|| page_view(&row_id, &row, row.state, now)))
+                Ok((row.state.at(row.expires_ms, now_ms()) == row.state).then_some(row))
             })
             .await?;
-        if let Some(view) = read {
-            return Ok(view);
+        if let Some(row) = read {
+            self.login_watch.remember(id, since, &row, lifetime);
+            return Ok(page_view(id, row.expires_ms, row.state, now_ms()));
         }
         let (id, secret) = (id.to_owned(), poll_secret.to_owned());
         self.storage
             .transaction(move |tx| -> Result<_, LoginError> {
                 let row = page_login(tx, &id, &secret)?;
-                Ok(page_view(&id, &row, row.state, now_ms()))
+                Ok(page_view(&id, row.expires_ms, row.state, now_ms()))
             })
             .await
     }
@@ -355,7 +449,7 @@ impl Authority {
                 let state = step(tx, &row_id, &row, LoginStep::Cancel, &row_id)?;
                 Ok(LoginView {
                     expires_in_ms: 0,
-                    ..page_view(&row_id, &row, state, now_ms())
+                    ..page_view(&row_id, row.expires_ms, state, now_ms())
                 })
             })
             .await?;
