@@ -392,7 +392,7 @@ impl User {
         body: Option<&Value>,
     ) -> Result<Reply, String> {
         let started = Instant::now();
-        let mut pause = Duration::from_millis(20);
+        let mut backoff = Backoff::default();
         loop {
             if let Some(reply) = self.once(method, path, headers, body).await {
                 return Ok(reply);
@@ -400,8 +400,7 @@ impl User {
             if started.elapsed() > RETRY_FOR {
                 return Err(format!("{method} {path}: no answer for {RETRY_FOR:?}"));
             }
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(Duration::from_millis(500));
+            backoff.pause().await;
         }
     }
 
@@ -516,7 +515,11 @@ impl User {
             return Ok(());
         }
         // Approve with the right PIN; a cut-off approval is looked up, then signed afresh (the
-        // same signature again would be a replay, which the server rightly refuses).
+        // same signature again would be a replay, which the server rightly refuses). Each
+        // signature moves the token's counter on and the server looks only 20 ahead, so the
+        // phone waits longer each time, as a real one must: the page's poll may well answer
+        // (from the server's memory) while the database that approvals need is down.
+        let mut backoff = Backoff::default();
         loop {
             if let Some(reply) = self.approve_once(&id, &scan, PIN).await? {
                 expect::<LoginDecision>("approve", &reply, 200)?;
@@ -526,7 +529,7 @@ impl User {
             self.remaining = None;
             match self.login_state(&id, &secret).await? {
                 LoginState::Approved => break,
-                LoginState::Scanned => continue,
+                LoginState::Scanned => backoff.pause().await,
                 other => {
                     return Err(format!(
                         "login {id} is {} after a cut-off approval",
@@ -747,6 +750,22 @@ async fn observer(deployment: &Deployment) -> Result<Storage, String> {
         shared => Storage::connect(shared).await,
     }
     .map_err(|e| e.to_string())
+}
+
+/// Pauses between tries of a request that was not answered: 20 ms, doubling up to 500 ms.
+struct Backoff(Duration);
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff(Duration::from_millis(20))
+    }
+}
+
+impl Backoff {
+    async fn pause(&mut self) {
+        tokio::time::sleep(self.0).await;
+        self.0 = (self.0 * 2).min(Duration::from_millis(500));
+    }
 }
 
 /// A 503 that says the database was out of reach and nothing was changed: the server's promise
