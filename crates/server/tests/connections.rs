@@ -283,3 +283,64 @@ async fn at_shutdown_idle_connections_close_and_a_long_poll_in_flight_is_answere
         .expect("the server stops once the long-poll is answered")
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_page_that_leaves_mid_long_poll_gives_its_connection_back_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = qrauth_server::ServerConfig::new(
+        "127.0.0.1:0".parse().unwrap(),
+        support::fresh_database(dir.path()).await,
+    );
+    config.policy.max_connections_per_address = 4;
+    let server = Running::with_config(config).await;
+    let host = server.addr;
+    let created = server.request("POST", "/api/v1/logins").await.json();
+    let (id, secret) = (
+        created["loginId"].as_str().unwrap().to_owned(),
+        created["pollSecret"].as_str().unwrap().to_owned(),
+    );
+    // The address's whole share waits on 30 s long-polls, then every page goes away.
+    let mut waiting = Vec::new();
+    for _ in 0..4 {
+        let mut stream = TcpStream::connect(host).await.unwrap();
+        stream
+            .write_all(long_poll(host, &id, &secret, 30).as_bytes())
+            .await
+            .unwrap();
+        waiting.push(stream);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(waiting);
+    // Their places are free again long before the 30 s are up.
+    let given_back = std::time::Instant::now();
+    let mut answered = 0;
+    while answered < 4 {
+        assert!(
+            given_back.elapsed() < Duration::from_secs(10),
+            "the connections of pages that left were still held"
+        );
+        let mut streams = Vec::new();
+        for _ in 0..4 {
+            let mut stream = TcpStream::connect(host).await.unwrap();
+            stream
+                .write_all(format!("GET /api/v1/live HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes())
+                .await
+                .unwrap();
+            streams.push(stream);
+        }
+        answered = 0;
+        for stream in &mut streams {
+            let mut buffered = Vec::new();
+            if next_answer(stream, &mut buffered)
+                .await
+                .is_some_and(|r| r.status == 200)
+            {
+                answered += 1;
+            }
+        }
+        if answered < 4 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    server.stop().await;
+}
