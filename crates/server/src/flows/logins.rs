@@ -87,7 +87,8 @@ struct Seen {
     read_at: std::time::Instant,
 }
 
-/// Logins remembered at most; beyond it the oldest reads are dropped.
+/// Logins remembered at most; beyond it the reads older than the poll interval are dropped,
+/// and if that is not enough, all of them.
 const MOST_SEEN: usize = 20_000;
 
 impl LoginWatch {
