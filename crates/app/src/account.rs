@@ -11,8 +11,8 @@ use qrauth_core::wire::{ActivationView, NewActivation, SignedIn};
 use crate::api::{self, ApiError};
 use crate::clock::{PageVisibility, use_clock};
 use crate::countdown::{ExpiringQr, Unavailable, renewable};
-use crate::poll::{PollPlan, poll_until_final};
 use crate::token::grouped_fingerprint;
+use qrauth_token::poll::{PollPlan, poll_until_final};
 
 /// How often the page asks whether the token has taken the activation code.
 const ACTIVATION_POLL_MS: f64 = 2000.0;
@@ -126,7 +126,7 @@ fn ActivationOfferView(
             interval_ms: ACTIVATION_POLL_MS,
             long_poll_seconds: None,
         };
-        let activation = poll_until_final(
+        let polled = poll_until_final(
             &clock,
             &PageVisibility::of_page(),
             plan,
@@ -139,7 +139,11 @@ fn ActivationOfferView(
             |_| {},
         )
         .await;
-        set_committed.set(Some(activation));
+        // Refused for good (signed out meanwhile, the activation removed): the code's countdown
+        // still shows, and renewing it asks again.
+        if let Ok(activation) = polled {
+            set_committed.set(Some(activation));
+        }
     });
     let code = offer.activation_code.clone();
     view! {

@@ -3,10 +3,12 @@
 
 pub use qrauth_core::LoginState;
 use qrauth_core::wire::{
-    ActivationView, CreateOperation, Health, LoginCompleted, LoginCreated, LoginView,
-    NewActivation, NewOperation, PasswordSignIn, SignedIn, Verdict, VerifyRequest,
+    ActivationView, CreateOperation, Health, LoginCreated, NewActivation, NewOperation,
+    PasswordSignIn, SignedIn, Verdict, VerifyRequest,
 };
-use qrauth_token::browser::http::{self, Call, answered_json, json_text};
+use qrauth_token::browser::http::{self, Call, answered_value, json_text};
+use qrauth_token::clock::Clock;
+use qrauth_token::sign_in::{LoginApi, read_created};
 use wasm_bindgen::JsCast;
 
 /// Why a call failed: no answer (`network`), the server's error with its code and message, or
@@ -50,7 +52,12 @@ pub async fn sign_out() -> Result<(), ApiError> {
         .await
 }
 
-/// Starts an online QR login.
+/// The QR logins' calls, on the page's own origin.
+pub fn logins() -> LoginApi<'static> {
+    LoginApi::new(SERVER)
+}
+
+/// Starts an online QR login: the one the start-up script asked for, the first time.
 pub async fn create_login() -> Result<LoginCreated, ApiError> {
     if let Some(started) =
         take_page_global("qrauthFirstLogin").and_then(|s| s.dyn_into::<js_sys::Promise>().ok())
@@ -58,7 +65,7 @@ pub async fn create_login() -> Result<LoginCreated, ApiError> {
         let _ = take_page_global("qrauthFirstLoginAnswer");
         return first_login_from(&http::started(started).await?);
     }
-    Call::new(SERVER, "POST", "/logins").json().await
+    logins().create().await
 }
 
 /// The login that the page's start-up script (`crates/app/boot.js`) asked for while the wasm
@@ -73,15 +80,12 @@ pub fn first_login() -> Option<Result<LoginCreated, ApiError>> {
 /// The start-up script's answer as a login, its lifetime counted from when the answer came
 /// (`receivedAt`, on the page's monotonic clock) rather than from when the app read it.
 fn first_login_from(answer: &wasm_bindgen::JsValue) -> Result<LoginCreated, ApiError> {
-    let mut login: LoginCreated = answered_json(answer)?;
+    let mut login = read_created(&answered_value(answer)?)?;
     let received = js_sys::Reflect::get(answer, &"receivedAt".into())
         .ok()
         .and_then(|r| r.as_f64());
-    let now = web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now());
-    if let (Some(received), Some(now)) = (received, now) {
-        let age = (now - received).max(0.0) as u64;
+    if let Some(received) = received {
+        let age = (Clock::Browser.now_ms() - received).max(0.0) as u64;
         login.expires_in_ms = login.expires_in_ms.saturating_sub(age);
     }
     Ok(login)
@@ -94,48 +98,6 @@ fn take_page_global(name: &str) -> Option<wasm_bindgen::JsValue> {
     let value = js_sys::Reflect::get(&window, &key).ok()?;
     let _ = js_sys::Reflect::delete_property(&window, &key);
     (!value.is_undefined()).then_some(value)
-}
-
-/// Where `login` is. With `wait`, the server answers as soon as the state differs from `known`,
-/// or after `wait` seconds.
-pub async fn poll_login(
-    login: &LoginCreated,
-    known: LoginState,
-    wait: Option<u32>,
-) -> Result<LoginView, ApiError> {
-    let path = match wait {
-        Some(seconds) => format!(
-            "/logins/{}?wait={seconds}&state={}",
-            login.login_id,
-            known.as_str()
-        ),
-        None => format!("/logins/{}", login.login_id),
-    };
-    Call::new(SERVER, "GET", &path)
-        .bearer(&login.poll_secret)
-        .json()
-        .await
-}
-
-/// Cancels a login nobody needs any more.
-pub async fn cancel_login(login: &LoginCreated) -> Result<LoginView, ApiError> {
-    Call::new(SERVER, "DELETE", &format!("/logins/{}", login.login_id))
-        .bearer(&login.poll_secret)
-        .json()
-        .await
-}
-
-/// Completes an approved login: the server sets the session cookie.
-pub async fn complete_login(login: &LoginCreated) -> Result<LoginCompleted, ApiError> {
-    Call::new(
-        SERVER,
-        "POST",
-        &format!("/logins/{}/complete", login.login_id),
-    )
-    .bearer(&login.poll_secret)
-    .with_cookies()
-    .json()
-    .await
 }
 
 /// An offline login operation for `user`, whose code signs this browser in.

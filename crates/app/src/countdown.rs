@@ -16,7 +16,7 @@ use crate::qr::QrCode;
 pub const ANNOUNCED_AT: [u64; 3] = [60, 30, 10];
 
 /// How many times an expired code is replaced without asking.
-pub const AUTOMATIC_RENEWALS: u32 = 3;
+pub use qrauth_token::sign_in::AUTOMATIC_RENEWALS;
 
 /// Whole seconds left until `deadline_ms`, rounded up, at `now_ms`.
 pub fn seconds_left(deadline_ms: f64, now_ms: f64) -> u64 {

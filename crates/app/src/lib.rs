@@ -15,7 +15,6 @@ pub mod code_field;
 pub mod countdown;
 pub mod offline;
 pub mod operation;
-pub mod poll;
 pub mod qr;
 pub mod sign_in;
 pub mod token;

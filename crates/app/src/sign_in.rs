@@ -9,13 +9,13 @@ use leptos::task::{spawn_local, spawn_local_scoped_with_cancellation};
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use qrauth_core::wire::{LoginCreated, LoginView};
+use qrauth_core::wire::LoginCreated;
+use qrauth_token::poll::PollEvent;
 
 use crate::api::{self, ApiError, LoginState};
 use crate::clock::{PageVisibility, use_clock};
 use crate::countdown::{ExpiringQr, RenewButton, Unavailable, renewable, renewable_from};
 use crate::offline::OfflineCodeEntry;
-use crate::poll::{PollEvent, PollPlan, poll_until_final};
 
 /// Where the page goes once signed in.
 pub const SIGNED_IN_PATH: &str = "/account";
@@ -196,40 +196,28 @@ fn LiveLogin(login: LoginCreated, renewals: RwSignal<u32>, renew: Callback<()>) 
     let clock = use_clock();
     let expires_at_ms = clock.now_ms() + login.expires_in_ms as f64;
     let cleanup_clock = clock.clone();
-    let plan = PollPlan {
-        interval_ms: login.poll_interval_ms as f64,
-        // A server that sets no long-poll time is polled at the interval.
-        long_poll_seconds: u32::try_from(login.long_poll_max_seconds)
-            .ok()
-            .filter(|&seconds| seconds > 0),
-    };
     let polled = login.clone();
     let done = Arc::clone(&settled);
     spawn_local_scoped_with_cancellation(async move {
-        let last = poll_until_final(
-            &clock,
-            &PageVisibility::of_page(),
-            plan,
-            |last: Option<&LoginView>, wait| {
-                let known = last.map_or(LoginState::Pending, |s| s.state);
-                let login = polled.clone();
-                async move { api::poll_login(&login, known, wait).await }
-            },
-            |status| !status.state.is_open(),
-            move |event| {
+        let logins = api::logins();
+        let followed = logins
+            .follow(&polled, &clock, &PageVisibility::of_page(), move |event| {
                 set_progress.set(match event {
                     PollEvent::Answer(status) => LoginProgress::of(status.state),
                     PollEvent::Reconnecting { .. } => LoginProgress::Reconnecting,
                 })
-            },
-        )
-        .await;
+            })
+            .await;
         done.store(true, Ordering::Relaxed);
-        if last.state == LoginState::Approved {
-            match api::complete_login(&polled).await {
-                Ok(_) => navigate(SIGNED_IN_PATH, Default::default()),
-                Err(e) => set_progress.set(LoginProgress::Failed(e.to_string())),
+        match followed {
+            Ok(last) if last.state == LoginState::Approved => {
+                match logins.complete(&polled).await {
+                    Ok(_) => navigate(SIGNED_IN_PATH, Default::default()),
+                    Err(e) => set_progress.set(LoginProgress::Failed(e.to_string())),
+                }
             }
+            Ok(_) => {}
+            Err(e) => set_progress.set(LoginProgress::Failed(e.to_string())),
         }
     });
     // A login left behind (another way in, another page) is cancelled, so that its QR is
@@ -239,7 +227,7 @@ fn LiveLogin(login: LoginCreated, renewals: RwSignal<u32>, renew: Callback<()>) 
     on_cleanup(move || {
         if !settled.load(Ordering::Relaxed) && cleanup_clock.now_ms() < expires_at_ms {
             spawn_local(async move {
-                let _ = api::cancel_login(&abandoned).await;
+                let _ = api::logins().cancel(&abandoned).await;
             });
         }
     });

@@ -11,8 +11,8 @@ use qrauth_app::api::{ApiError, LoginState};
 use qrauth_app::clock::{Clock, ManualClock, PageVisibility};
 use qrauth_app::code_field::{CodeField, CodeVerdict};
 use qrauth_app::countdown::{AUTOMATIC_RENEWALS, ExpiringCode};
-use qrauth_app::poll::{PollEvent, PollPlan, poll_until_final};
 use qrauth_core::wire::LoginView;
+use qrauth_token::poll::{PollEvent, PollPlan, poll_until_final};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
@@ -222,6 +222,9 @@ async fn countdown_announces_at_thresholds_expires_and_renews_three_times_then_w
 
 type Shared<T> = Rc<RefCell<T>>;
 
+/// How a poll ended: its final answer, or the error that ended it.
+type Polled = Result<LoginView, ApiError>;
+
 /// A poll target that answers from a script and records when and how it was asked.
 #[derive(Clone, Default)]
 struct ScriptedServer {
@@ -253,7 +256,7 @@ impl ScriptedServer {
         &self,
         clock: &ManualClock,
         plan: PollPlan,
-    ) -> (Shared<Option<LoginView>>, Shared<Vec<PollEvent<LoginView>>>) {
+    ) -> (Shared<Option<Polled>>, Shared<Vec<PollEvent<LoginView>>>) {
         let result = Rc::new(RefCell::new(None));
         let events = Rc::new(RefCell::new(Vec::new()));
         let (server, clock, done, seen) = (
@@ -302,6 +305,55 @@ fn network_down() -> Result<LoginState, ApiError> {
     Err(ApiError::Network("Failed to fetch".into()))
 }
 
+fn refused(
+    status: u16,
+    code: &str,
+    retry_after_seconds: Option<u32>,
+) -> Result<LoginState, ApiError> {
+    Err(ApiError::Server {
+        status,
+        code: code.into(),
+        message: "refused".into(),
+        retry_after_seconds,
+    })
+}
+
+#[wasm_bindgen_test]
+async fn poller_waits_as_long_as_retry_after_asks_and_stops_when_the_server_refuses_for_good() {
+    let clock = ManualClock::new();
+    let server = ScriptedServer::new(vec![
+        Ok(LoginState::Pending),
+        refused(429, "rate_limited", Some(20)),
+        refused(503, "storage_unavailable", None),
+        Ok(LoginState::Scanned),
+        refused(403, "poll_secret_invalid", None),
+        Ok(LoginState::Approved),
+    ]);
+    let (result, events) = server.poll(&clock, EVERY_2_S);
+    settle().await;
+    advance(&clock, 60_000, 100.0).await;
+
+    let times = server.times();
+    assert_eq!(times.len(), 5, "asked at {times:?}");
+    let gaps: Vec<f64> = times.windows(2).map(|w| w[1] - w[0]).collect();
+    // A back-off of 1 to 2 s after the first failure, but the server asked for 20 s.
+    assert!((20_000.0..20_250.0).contains(&gaps[1]), "{gaps:?}");
+    // Its own back-off after a 503 without Retry-After: 2 to 4 s.
+    assert!((2_000.0..4_250.0).contains(&gaps[2]), "{gaps:?}");
+    match result.borrow().clone() {
+        Some(Err(ApiError::Server { status: 403, .. })) => {}
+        other => panic!("a 403 ends the polling with its error, not {other:?}"),
+    }
+    let retried = events
+        .borrow()
+        .iter()
+        .filter(|e| matches!(e, PollEvent::Reconnecting { .. }))
+        .count();
+    assert_eq!(retried, 2, "429 and 503 are retried, 403 is not");
+    advance(&clock, 60_000, 1_000.0).await;
+    assert_eq!(server.times().len(), 5, "nothing asked after the refusal");
+}
+
 const EVERY_2_S: PollPlan = PollPlan {
     interval_ms: 2_000.0,
     long_poll_seconds: None,
@@ -342,8 +394,8 @@ async fn poller_backs_off_with_jitter_recovers_and_stops_on_a_final_state() {
         "{gaps:?}"
     );
     assert_eq!(
-        result.borrow().as_ref().map(|s| s.state),
-        Some(LoginState::Denied)
+        result.borrow().clone().map(|s| s.map(|s| s.state)),
+        Some(Ok(LoginState::Denied))
     );
     let reconnecting: Vec<u32> = events
         .borrow()
@@ -401,8 +453,8 @@ async fn poller_long_polls_from_the_last_state_and_keeps_the_interval_when_answe
         ]
     );
     assert_eq!(
-        result.borrow().as_ref().map(|s| s.state),
-        Some(LoginState::Approved)
+        result.borrow().clone().map(|s| s.map(|s| s.state)),
+        Some(Ok(LoginState::Approved))
     );
 }
 
@@ -461,7 +513,7 @@ async fn poller_pauses_while_the_page_is_hidden_and_asks_at_once_when_it_returns
     );
     advance(&clock, 200_000, 1_000.0).await;
     assert_eq!(
-        result.borrow().as_ref().map(|s| s.state),
-        Some(LoginState::Expired)
+        result.borrow().clone().map(|s| s.map(|s| s.state)),
+        Some(Ok(LoginState::Expired))
     );
 }

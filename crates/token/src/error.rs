@@ -43,11 +43,17 @@ pub enum TokenError {
         code: String,
         /// The server's message.
         message: String,
+        /// The seconds the server asked to wait before the next attempt (`Retry-After`, sent
+        /// with 429 and 503).
+        retry_after_seconds: Option<u32>,
     },
     /// The server could not be reached.
     Network(String),
     /// The server answered something that is not its API.
     BadAnswer(String),
+    /// The server named a login state this code does not know (a newer server?): never taken
+    /// for another, and asking again would not help.
+    UnknownLoginState(String),
     /// The browser has no IndexedDB, or will not open it for this page (private mode in some
     /// browsers, site data blocked, Node.js without a polyfill).
     StorageUnavailable,
@@ -59,6 +65,28 @@ pub enum TokenError {
 }
 
 impl TokenError {
+    /// True when the same request may succeed later: no answer, an answer that is not the API's
+    /// (a proxy's error page), the server busy (429, 503) or failing (5xx), a timeout (408).
+    /// Anything else the server refused stays refused.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Network(_) | Self::BadAnswer(_) => true,
+            Self::Server { status, .. } => matches!(status, 408 | 429 | 500..=599),
+            _ => false,
+        }
+    }
+
+    /// How long the server asked to wait before trying again, in milliseconds.
+    pub fn retry_after_ms(&self) -> Option<f64> {
+        match self {
+            Self::Server {
+                retry_after_seconds: Some(seconds),
+                ..
+            } => Some(f64::from(*seconds) * 1000.0),
+            _ => None,
+        }
+    }
+
     /// A stable identifier for programs.
     pub fn code(&self) -> &str {
         match self {
@@ -75,6 +103,7 @@ impl TokenError {
             Self::Server { code, .. } => code,
             Self::Network(_) => "network",
             Self::BadAnswer(_) => "server_answer_invalid",
+            Self::UnknownLoginState(_) => "login_state_unknown",
             Self::StorageUnavailable => "storage_unavailable",
             Self::StorageFull => "storage_full",
             Self::Storage(_) => "storage_failed",
@@ -110,6 +139,11 @@ impl fmt::Display for TokenError {
             Self::Server { message, .. } => f.write_str(message),
             Self::Network(e) => write!(f, "The server could not be reached: {e}."),
             Self::BadAnswer(e) => write!(f, "The server's answer was not understood: {e}."),
+            Self::UnknownLoginState(name) => write!(
+                f,
+                "The server says the login is “{name}”, a state this page does not know: it \
+                 cannot tell whether you are signed in. Start again, or update the page."
+            ),
             Self::StorageUnavailable => f.write_str(
                 "This browser does not let this page keep data (IndexedDB is missing or blocked: \
                  a private window, or site data blocked in the settings), so it cannot keep a \

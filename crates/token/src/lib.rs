@@ -9,13 +9,18 @@
 //! - [`StoredActivation`]: one activation and the cryptography done with it, pure Rust.
 //! - [`OfflineOperation`]: a scanned payload as a person reads it.
 //! - [`render_qr_svg`], [`CodeEntry`], [`CodeInput`]: QR codes and typed codes for pages.
+//! - [`sign_in::LoginApi`]: a sign-in page's QR login, followed until a phone approves it
+//!   ([`poll`], [`clock`]: the polling and the time it runs on).
 
 pub mod activation;
 pub mod browser;
+pub mod clock;
 pub mod code_input;
 pub mod error;
+pub mod poll;
 pub mod qr;
 pub mod review;
+pub mod sign_in;
 
 #[cfg(feature = "js-page")]
 mod js;

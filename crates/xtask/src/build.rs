@@ -10,12 +10,20 @@ use crate::{Failure, Result, root};
 ///
 /// - `qrauth-token`, the whole package (feature `js`): `web/pkg/web`, `web/pkg/node`;
 /// - `qrauth-token/qr`, QR codes and typed codes only (feature `js-page`): `web/pkg/qr`,
-///   `web/pkg/qr-node`. Its own wasm, so that a sign-in page loads no token code.
+///   `web/pkg/qr-node`. Its own wasm, so that a page that draws codes loads no token code;
+/// - `qrauth-token/sign-in`, those and the sign-in session `startLogin` (feature `js-sign-in`):
+///   `web/pkg/sign-in`, `web/pkg/sign-in-node`.
 pub fn npm() -> Result {
     let pkg = root().join("web/pkg");
     let entries = [
         ("js", "qrauth_token", "web", "node"),
         ("js-page", "qrauth_token_qr", "qr", "qr-node"),
+        (
+            "js-sign-in",
+            "qrauth_token_sign_in",
+            "sign-in",
+            "sign-in-node",
+        ),
     ];
     for (feature, name, web_dir, node_dir) in entries {
         status(
@@ -61,7 +69,9 @@ pub fn npm() -> Result {
             "{ \"type\": \"commonjs\" }\n",
         )?;
     }
-    println!("npm: built web/pkg (qrauth-token and qrauth-token/qr, each for web and node)");
+    println!(
+        "npm: built web/pkg (qrauth-token, qrauth-token/qr and qrauth-token/sign-in, each for web and node)"
+    );
     Ok(())
 }
 

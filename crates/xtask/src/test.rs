@@ -361,8 +361,9 @@ impl TestServer {
 
 fn node_tests() -> Result {
     build::npm()?;
-    // The package's token is also tried in Node against a real server.
-    let server = TestServer::start(&["--creations-per-minute", "1000"])?;
+    // The package's token is also tried in Node against a real server, whose logins live 5 s so
+    // that the sign-in session's renewals are seen in a few seconds.
+    let server = TestServer::start(&["--creations-per-minute", "1000", "--login-lifetime", "5"])?;
     let password = server.add_user(NODE_TEST_USER)?;
     node_test(
         &root().join("web/test"),

@@ -207,6 +207,8 @@ pub(crate) fn cors(origins: &[String]) -> Result<Option<CorsLayer>, String> {
                 header::AUTHORIZATION,
                 HeaderName::from_static(qrauth_core::signature::AUTHORIZATION_HEADER),
             ])
+            // A page on another origin backs off as the server asks only if it can read this.
+            .expose_headers([header::RETRY_AFTER])
             .max_age(std::time::Duration::from_secs(600)),
     ))
 }

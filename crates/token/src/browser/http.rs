@@ -1,6 +1,5 @@
 //! Calls to the qrauth API (`docs/api.md`) with `fetch`: the token's, and the app's pages'.
 
-use qrauth_core::wire::ErrorBody;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsCast;
@@ -35,6 +34,7 @@ pub struct Call<'a> {
     signature: Option<&'a str>,
     bearer: Option<&'a str>,
     credentials: RequestCredentials,
+    abort: Option<&'a web_sys::AbortSignal>,
 }
 
 impl<'a> Call<'a> {
@@ -48,7 +48,14 @@ impl<'a> Call<'a> {
             bearer: None,
             // A token proves itself with its keys, never with the page's cookies.
             credentials: RequestCredentials::Omit,
+            abort: None,
         }
+    }
+
+    /// Ends the request, answered or not, when `signal` is aborted.
+    pub fn abort_with(mut self, signal: &'a web_sys::AbortSignal) -> Self {
+        self.abort = Some(signal);
+        self
     }
 
     /// Sends the page's cookies with a same-origin request: what a signed-in page does.
@@ -78,8 +85,14 @@ impl<'a> Call<'a> {
     /// Sends the request and reads a JSON answer; an answer outside 2xx becomes
     /// [`TokenError::Server`] with the server's code and message.
     pub async fn json<T: DeserializeOwned>(self) -> Result<T, TokenError> {
+        from_json(self.json_value().await?)
+    }
+
+    /// [`Call::json`] without serde: the parsed JSON, for readers written by hand, which keep a
+    /// page's wasm small.
+    pub async fn json_value(self) -> Result<JsValue, TokenError> {
         let (status, text) = self.send().await?;
-        json_answer(status, &text)
+        parse_json(status, &text)
     }
 
     /// Sends the request when no answer body is expected.
@@ -111,6 +124,9 @@ impl<'a> Call<'a> {
         if let Some(body) = self.body {
             init.set_body(&body.into());
         }
+        if let Some(signal) = self.abort {
+            init.set_signal(Some(signal));
+        }
         let request = Request::new_with_str_and_init(&self.url, &init).map_err(network)?;
         read(global_fetch(&request)).await
     }
@@ -125,6 +141,11 @@ pub async fn started(request: js_sys::Promise) -> Result<JsValue, TokenError> {
 /// The JSON of an answer that the page's own script received, `{ status, text }`, read as
 /// [`Call::json`] reads an answer.
 pub fn answered_json<T: DeserializeOwned>(answer: &JsValue) -> Result<T, TokenError> {
+    from_json(answered_value(answer)?)
+}
+
+/// [`answered_json`] without serde, as [`Call::json_value`].
+pub fn answered_value(answer: &JsValue) -> Result<JsValue, TokenError> {
     let field = |name: &str| js_sys::Reflect::get(answer, &name.into()).ok();
     let status = field("status")
         .and_then(|s| s.as_f64())
@@ -134,8 +155,8 @@ pub fn answered_json<T: DeserializeOwned>(answer: &JsValue) -> Result<T, TokenEr
             "an answer without status or text".into(),
         ));
     };
-    let (status, text) = checked(status, text)?;
-    json_answer(status, &text)
+    let (status, text) = checked(status, text, None)?;
+    parse_json(status, &text)
 }
 
 /// The status and body of a `fetch`'s answer; outside 2xx, the server's error.
@@ -150,35 +171,60 @@ async fn read(response: js_sys::Promise) -> Result<(u16, String), TokenError> {
         .map_err(network)?
         .as_string()
         .unwrap_or_default();
-    checked(response.status(), text)
+    let retry_after = response
+        .headers()
+        .get("Retry-After")
+        .ok()
+        .flatten()
+        .and_then(|seconds| seconds.trim().parse().ok());
+    checked(response.status(), text, retry_after)
 }
 
 /// The answer, or outside 2xx the server's error: the rule for every answer, whoever fetched it.
-fn checked(status: u16, text: String) -> Result<(u16, String), TokenError> {
+fn checked(
+    status: u16,
+    text: String,
+    retry_after_seconds: Option<u32>,
+) -> Result<(u16, String), TokenError> {
     if (200..300).contains(&status) {
         Ok((status, text))
     } else {
-        Err(server_error(status, &text))
+        Err(server_error(status, &text, retry_after_seconds))
     }
 }
 
-fn json_answer<T: DeserializeOwned>(status: u16, text: &str) -> Result<T, TokenError> {
-    let value = js_sys::JSON::parse(text).map_err(|_| {
-        TokenError::BadAnswer(format!("HTTP {status} with a body that is not JSON"))
-    })?;
+fn parse_json(status: u16, text: &str) -> Result<JsValue, TokenError> {
+    js_sys::JSON::parse(text)
+        .map_err(|_| TokenError::BadAnswer(format!("HTTP {status} with a body that is not JSON")))
+}
+
+fn from_json<T: DeserializeOwned>(value: JsValue) -> Result<T, TokenError> {
     serde_wasm_bindgen::from_value(value).map_err(|e| TokenError::BadAnswer(e.to_string()))
 }
 
-/// The server's `{"error": {"code", "message"}}`, or a description of what came instead.
-fn server_error(status: u16, text: &str) -> TokenError {
-    let parsed = js_sys::JSON::parse(text)
+/// A string field of a JSON object, `None` when it is missing or not a string.
+pub fn string_field(object: &JsValue, name: &str) -> Option<String> {
+    js_sys::Reflect::get(object, &name.into())
         .ok()
-        .and_then(|v| serde_wasm_bindgen::from_value::<ErrorBody>(v).ok());
-    match parsed {
-        Some(ErrorBody { error }) => TokenError::Server {
+        .and_then(|value| value.as_string())
+}
+
+/// The server's `{"error": {"code", "message"}}`, or a description of what came instead. Read
+/// by hand, so that a page that reads its answers without serde carries none for its errors.
+fn server_error(status: u16, text: &str, retry_after_seconds: Option<u32>) -> TokenError {
+    let error = js_sys::JSON::parse(text)
+        .ok()
+        .filter(JsValue::is_object)
+        .and_then(|body| js_sys::Reflect::get(&body, &"error".into()).ok())
+        .filter(JsValue::is_object);
+    let fields =
+        error.and_then(|e| Some((string_field(&e, "code")?, string_field(&e, "message")?)));
+    match fields {
+        Some((code, message)) => TokenError::Server {
             status,
-            code: error.code,
-            message: error.message,
+            code,
+            message,
+            retry_after_seconds,
         },
         None => TokenError::BadAnswer(format!("HTTP {status} without an error body")),
     }

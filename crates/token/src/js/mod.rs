@@ -7,9 +7,12 @@
 //! (`qr_too_long`, `invalid_options`, ...) and whose message a person can read.
 
 mod page;
+#[cfg(feature = "js-sign-in")]
+mod sign_in;
 #[cfg(feature = "js")]
 mod token;
 
+use js_sys::{Object, Reflect};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
@@ -66,4 +69,74 @@ pub(super) fn error(code: &str, message: &str) -> JsValue {
     // Setting a property on a fresh Error object cannot fail.
     let _ = js_sys::Reflect::set(&error, &"code".into(), &code.into());
     error.into()
+}
+
+/// A plain JavaScript object, field by field.
+pub(super) struct Fields(Object);
+
+impl Fields {
+    pub(super) fn new() -> Self {
+        Fields(Object::new())
+    }
+
+    pub(super) fn with(self, name: &str, value: impl Into<JsValue>) -> Self {
+        // Setting a property on a fresh plain object cannot fail.
+        let _ = Reflect::set(&self.0, &name.into(), &value.into());
+        self
+    }
+
+    pub(super) fn into_js(self) -> JsValue {
+        self.0.into()
+    }
+}
+
+/// `Some(text)` as a string, `None` as `null`.
+pub(super) fn or_null(text: Option<String>) -> JsValue {
+    text.map_or(JsValue::NULL, JsValue::from)
+}
+
+/// The option `name`: absent (`undefined` or `null`), or the value.
+pub(super) fn option_value(options: &Object, name: &str) -> Option<JsValue> {
+    Reflect::get(options, &name.into())
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+pub(super) fn text_option(
+    options: &Object,
+    name: &str,
+    what: &str,
+) -> Result<Option<String>, JsValue> {
+    option_value(options, name)
+        .map(|v| {
+            v.as_string().ok_or_else(|| {
+                error(
+                    "invalid_options",
+                    &format!("Invalid {what} options: `{name}` must be a string."),
+                )
+            })
+        })
+        .transpose()
+}
+
+pub(super) fn whole_number_option(
+    options: &Object,
+    name: &str,
+    what: &str,
+) -> Result<Option<u32>, JsValue> {
+    option_value(options, name)
+        .map(|v| {
+            v.as_f64()
+                .filter(|n| n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(n))
+                .map(|n| n as u32)
+                .ok_or_else(|| {
+                    error(
+                        "invalid_options",
+                        &format!(
+                            "Invalid {what} options: `{name}` must be a whole number of 0 or more."
+                        ),
+                    )
+                })
+        })
+        .transpose()
 }

@@ -3,10 +3,10 @@
 //! Options and answers go through `js_sys` by hand, not serde: serde's readers and their error
 //! messages (which format floats) were two thirds of this entry's wasm.
 
-use js_sys::{Object, Reflect};
+use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 
-use super::{error, option_object};
+use super::{Fields, error, option_object, or_null, text_option, whole_number_option};
 use crate::CodeInput;
 use crate::qr::{self, ErrorCorrection, QrMatrix, QrOptions};
 use qrauth_core::CodeEntry;
@@ -57,30 +57,6 @@ export interface QrOptions {
   label?: string;
 }
 "##;
-
-/// A plain JavaScript object, field by field.
-struct Fields(Object);
-
-impl Fields {
-    fn new() -> Self {
-        Fields(Object::new())
-    }
-
-    fn with(self, name: &str, value: impl Into<JsValue>) -> Self {
-        // Setting a property on a fresh plain object cannot fail.
-        let _ = Reflect::set(&self.0, &name.into(), &value.into());
-        self
-    }
-
-    fn into_js(self) -> JsValue {
-        self.0.into()
-    }
-}
-
-/// `Some(text)` as a string, `None` as `null`.
-fn or_null(text: Option<String>) -> JsValue {
-    text.map_or(JsValue::NULL, JsValue::from)
-}
 
 /// Reads an offline code as a person typed or pasted it (spaces, dashes, full-width digits) and
 /// says what it is: the canonical and display forms when complete, otherwise how many digits
@@ -159,54 +135,16 @@ fn qr_options(options: Option<JsValue>) -> Result<QrOptions, JsValue> {
         return Ok(defaults);
     };
     Ok(QrOptions {
-        error_correction: match text_option(&given, "errorCorrection")? {
+        error_correction: match text_option(&given, "errorCorrection", "QR")? {
             Some(letter) => ErrorCorrection::from_letter(&letter).map_err(qr_error)?,
             None => defaults.error_correction,
         },
-        margin: whole_number_option(&given, "margin")?.unwrap_or(defaults.margin),
-        dark: text_option(&given, "dark")?.unwrap_or(defaults.dark),
-        light: text_option(&given, "light")?.unwrap_or(defaults.light),
-        size: whole_number_option(&given, "size")?,
-        label: text_option(&given, "label")?,
+        margin: whole_number_option(&given, "margin", "QR")?.unwrap_or(defaults.margin),
+        dark: text_option(&given, "dark", "QR")?.unwrap_or(defaults.dark),
+        light: text_option(&given, "light", "QR")?.unwrap_or(defaults.light),
+        size: whole_number_option(&given, "size", "QR")?,
+        label: text_option(&given, "label", "QR")?,
     })
-}
-
-/// The option `name`: absent (`undefined` or `null`), or the value.
-fn option_value(options: &Object, name: &str) -> Option<JsValue> {
-    Reflect::get(options, &name.into())
-        .ok()
-        .filter(|v| !v.is_undefined() && !v.is_null())
-}
-
-fn text_option(options: &Object, name: &str) -> Result<Option<String>, JsValue> {
-    option_value(options, name)
-        .map(|v| {
-            v.as_string().ok_or_else(|| {
-                error(
-                    "invalid_options",
-                    &format!("Invalid QR options: `{name}` must be a string."),
-                )
-            })
-        })
-        .transpose()
-}
-
-fn whole_number_option(options: &Object, name: &str) -> Result<Option<u32>, JsValue> {
-    option_value(options, name)
-        .map(|v| {
-            v.as_f64()
-                .filter(|n| n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(n))
-                .map(|n| n as u32)
-                .ok_or_else(|| {
-                    error(
-                        "invalid_options",
-                        &format!(
-                            "Invalid QR options: `{name}` must be a whole number of 0 or more."
-                        ),
-                    )
-                })
-        })
-        .transpose()
 }
 
 /// Formats a code field as the person types: the digits in groups of four with dashes,

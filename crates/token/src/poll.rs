@@ -1,12 +1,13 @@
 //! Polling the server until something reaches a final state: long-poll when the server offers
-//! it, otherwise every interval; back-off with jitter while the network fails; paused while the
-//! page is hidden and resumed at once when it returns.
+//! it, otherwise every interval; back-off with jitter while the network fails, never sooner than
+//! the server's `Retry-After`; paused while the page is hidden and resumed at once when it
+//! returns. What the server refuses for good (a 4xx other than 408 and 429) ends the polling.
 
 use std::future::Future;
 
 use futures::future::select;
 
-use crate::api::ApiError;
+use crate::TokenError;
 use crate::clock::{Clock, PageVisibility};
 
 /// The longest wait between two attempts while the server cannot be reached.
@@ -33,7 +34,7 @@ pub enum PollEvent<T> {
         /// The pause before the next attempt.
         retry_in_ms: f64,
         /// Why the last attempt failed.
-        error: ApiError,
+        error: TokenError,
     },
 }
 
@@ -46,9 +47,10 @@ pub fn backoff_ms(interval_ms: f64, failures: u32, jitter: f64) -> f64 {
     ceiling / 2.0 + ceiling / 2.0 * jitter.clamp(0.0, 1.0)
 }
 
-/// Polls with `fetch` until `is_final` says an answer ends it, and returns that answer.
-/// `fetch` gets the last answer (to long-poll for a change from it) and the seconds to wait;
-/// every answer and every failure goes to `report`. Drop the future to stop polling.
+/// Polls with `fetch` until `is_final` says an answer ends it, and returns that answer, or the
+/// error when the server refuses for good ([`TokenError::is_transient`] says which). `fetch`
+/// gets the last answer (to long-poll for a change from it) and the seconds to wait; every
+/// answer and every failure that is retried goes to `report`. Drop the future to stop polling.
 pub async fn poll_until_final<T, F, Fut>(
     clock: &Clock,
     visibility: &PageVisibility,
@@ -56,11 +58,11 @@ pub async fn poll_until_final<T, F, Fut>(
     mut fetch: F,
     is_final: impl Fn(&T) -> bool,
     report: impl Fn(PollEvent<T>),
-) -> T
+) -> Result<T, TokenError>
 where
     T: Clone,
     F: FnMut(Option<&T>, Option<u32>) -> Fut,
-    Fut: Future<Output = Result<T, ApiError>>,
+    Fut: Future<Output = Result<T, TokenError>>,
 {
     let mut last: Option<T> = None;
     let mut failures = 0u32;
@@ -74,7 +76,7 @@ where
                 failures = 0;
                 report(PollEvent::Answer(answer.clone()));
                 if is_final(&answer) {
-                    return answer;
+                    return Ok(answer);
                 }
                 last = Some(answer);
                 // A long-poll that came back at once (a server that does not hold requests)
@@ -87,9 +89,11 @@ where
                 };
                 pause_while_visible(clock, visibility, pause).await;
             }
+            Err(error) if !error.is_transient() => return Err(error),
             Err(error) => {
                 failures += 1;
-                let retry_in_ms = backoff_ms(plan.interval_ms, failures, js_sys::Math::random());
+                let retry_in_ms = backoff_ms(plan.interval_ms, failures, js_sys::Math::random())
+                    .max(error.retry_after_ms().unwrap_or(0.0));
                 report(PollEvent::Reconnecting {
                     failures,
                     retry_in_ms,

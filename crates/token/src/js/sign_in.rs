@@ -1,0 +1,482 @@
+//! `startLogin`: a sign-in page's QR login for JavaScript, on the same session code as the
+//! qrauth app's sign-in page ([`crate::sign_in`]). It creates the login, follows it in the
+//! background, renews it a bounded number of times when it expires, and tells the page through
+//! events; an `AbortSignal` or [`Login::cancel`] ends it and cancels the login on the server, so
+//! that a component mounted twice (React's StrictMode) leaves no login behind.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use futures::channel::oneshot;
+use futures::future::{Either, select};
+use js_sys::{Function, Object};
+use qrauth_core::LoginState;
+use qrauth_core::wire::LoginCreated;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{AbortController, AbortSignal};
+
+use super::{Fields, error, option_object, option_value, text_option, whole_number_option};
+use crate::TokenError;
+use crate::clock::{Clock, PageVisibility};
+use crate::poll::{PollEvent, backoff_ms};
+use crate::sign_in::{AUTOMATIC_RENEWALS, LoginApi};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r##"
+/** Where a QR login stands, as the server names it. */
+export type LoginState = "PENDING" | "SCANNED" | "APPROVED" | "COMPLETED" | "DENIED" | "EXPIRED" | "CANCELED";
+
+/** How `startLogin` runs. Every field is optional. */
+export interface StartLoginOptions {
+  /** The qrauth server's origin, `https://login.example.com`; the page's own by default. */
+  server?: string;
+  /** Ends the login when aborted, and cancels it on the server: give it a component's lifetime. */
+  signal?: AbortSignal;
+  /** How many times in a row an expired login is replaced without asking; 3 by default. */
+  renewals?: number;
+}
+
+/** The events of a `Login`, and what each listener receives. */
+export interface LoginEvents {
+  /** The state changed (`SCANNED` when a phone scanned the code, `APPROVED`: call `complete()`). */
+  state: LoginState;
+  /** A failure. With `retryInMs` the login goes on and tries again then; without it the login has ended. */
+  error: Error & { code: string; retryInMs?: number };
+  /** The login expired and was replaced: draw the new `qrText`. */
+  renewed: Login;
+  /** The login expired and is not replaced any more; `renew()` starts a new one. */
+  expired: void;
+}
+
+/** What `complete()` resolves to: who signed in, and an ES256 identity token for the page's backend. */
+export interface LoginCompleted {
+  loginId: string;
+  user: string;
+  factors: string;
+  idToken: string;
+}
+"##;
+
+/// The events a page can listen to.
+const EVENTS: [&str; 4] = ["state", "error", "renewed", "expired"];
+
+/// The option names of `startLogin`.
+const OPTION_NAMES: [&str; 3] = ["server", "signal", "renewals"];
+
+/// A QR login in progress: the code to show, where it stands, and events as it goes.
+#[wasm_bindgen]
+pub struct Login {
+    session: Rc<Session>,
+}
+
+/// A listener on the page's `AbortSignal`, and the signal.
+type AbortListener = (AbortSignal, Closure<dyn FnMut()>);
+
+struct Session {
+    server: String,
+    /// Automatic renewals allowed in a row.
+    bound: u32,
+    /// Automatic renewals made in a row.
+    renewed: Cell<u32>,
+    login: RefCell<LoginCreated>,
+    /// When the current login expires, on the monotonic clock.
+    deadline_ms: Cell<f64>,
+    state: Cell<LoginState>,
+    /// Ends the requests of the login that runs; replaced by each new one.
+    requests: RefCell<AbortController>,
+    /// Dropping it stops the background loop at once, wherever it waits.
+    stop: RefCell<Option<oneshot::Sender<()>>>,
+    /// Cancelled, aborted or completed: nothing more happens.
+    ended: Cell<bool>,
+    listeners: RefCell<Vec<(&'static str, Function)>>,
+    /// The page's listener on its `AbortSignal`, removed when the login ends.
+    on_abort: RefCell<Option<AbortListener>>,
+}
+
+/// Starts a QR login: creates it on the server and follows it until a phone approves or denies
+/// it. Resolves once the first code is there (`login.qrText`).
+///
+/// Rejects with an `Error` whose `code` is `invalid_options`, `aborted` (the signal was
+/// aborted first), `network`, or the server's own (`rate_limited`, ...).
+#[wasm_bindgen(js_name = startLogin)]
+pub async fn start_login(
+    #[wasm_bindgen(unchecked_optional_param_type = "StartLoginOptions")] options: Option<JsValue>,
+) -> Result<Login, JsValue> {
+    let given = option_object(
+        options.unwrap_or(JsValue::UNDEFINED),
+        &OPTION_NAMES,
+        "startLogin",
+    )?;
+    let (server, signal, bound) = match &given {
+        Some(given) => (
+            text_option(given, "server", "startLogin")?.unwrap_or_default(),
+            abort_signal(given)?,
+            whole_number_option(given, "renewals", "startLogin")?.unwrap_or(AUTOMATIC_RENEWALS),
+        ),
+        None => (String::new(), None, AUTOMATIC_RENEWALS),
+    };
+    if signal.as_ref().is_some_and(AbortSignal::aborted) {
+        return Err(aborted());
+    }
+    let requests = AbortController::new().map_err(|_| no_abort_controller())?;
+    let created = {
+        let request_signal = requests.signal();
+        let api = LoginApi::new(&server).abort_with(&request_signal);
+        // The page may leave while the login is being made.
+        let creating = std::pin::pin!(api.create());
+        match signal.as_ref() {
+            Some(signal) => match select(creating, std::pin::pin!(abort_of(signal))).await {
+                Either::Left((created, _)) => created,
+                Either::Right(_) => {
+                    requests.abort();
+                    return Err(aborted());
+                }
+            },
+            None => creating.await,
+        }
+    };
+    let login = created.map_err(|e| to_js(&e))?;
+    if signal.as_ref().is_some_and(AbortSignal::aborted) {
+        let _ = LoginApi::new(&server).cancel(&login).await;
+        return Err(aborted());
+    }
+    let session = Rc::new(Session {
+        server,
+        bound,
+        renewed: Cell::new(0),
+        deadline_ms: Cell::new(Clock::Browser.now_ms() + login.expires_in_ms as f64),
+        state: Cell::new(login.state),
+        login: RefCell::new(login),
+        requests: RefCell::new(requests),
+        stop: RefCell::new(None),
+        ended: Cell::new(false),
+        listeners: RefCell::new(Vec::new()),
+        on_abort: RefCell::new(None),
+    });
+    if let Some(signal) = signal {
+        let weak = Rc::downgrade(&session);
+        let on_abort = Closure::<dyn FnMut()>::new(move || {
+            if let Some(session) = weak.upgrade() {
+                wasm_bindgen_futures::spawn_local(Session::cancel(session));
+            }
+        });
+        let _ = signal.add_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref());
+        *session.on_abort.borrow_mut() = Some((signal, on_abort));
+    }
+    Session::run(&session, false);
+    Ok(Login { session })
+}
+
+#[wasm_bindgen]
+impl Login {
+    /// The login's id.
+    #[wasm_bindgen(getter, js_name = loginId)]
+    pub fn login_id(&self) -> String {
+        self.session.login.borrow().login_id.clone()
+    }
+
+    /// What the QR shows: the link that opens the token, which also works as a same-device link.
+    #[wasm_bindgen(getter, js_name = qrText)]
+    pub fn qr_text(&self) -> String {
+        self.session.login.borrow().qr_text.clone()
+    }
+
+    /// Milliseconds until the code expires, counted on the monotonic clock from the server's
+    /// answer (a wrong wall clock does not matter); 0 once past.
+    #[wasm_bindgen(getter, js_name = expiresInMs)]
+    pub fn expires_in_ms(&self) -> f64 {
+        (self.session.deadline_ms.get() - Clock::Browser.now_ms())
+            .max(0.0)
+            .round()
+    }
+
+    /// Where the login stands.
+    #[wasm_bindgen(getter, unchecked_return_type = "LoginState")]
+    pub fn state(&self) -> String {
+        self.session.state.get().as_str().to_owned()
+    }
+
+    /// Calls `listener` on each `event`: `state`, `error`, `renewed` or `expired`.
+    pub fn on(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "keyof LoginEvents")] event: &str,
+        listener: Function,
+    ) -> Result<(), JsValue> {
+        let event = event_name(event)?;
+        self.session.listeners.borrow_mut().push((event, listener));
+        Ok(())
+    }
+
+    /// Stops calling `listener` on `event`.
+    pub fn off(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "keyof LoginEvents")] event: &str,
+        listener: &Function,
+    ) -> Result<(), JsValue> {
+        let event = event_name(event)?;
+        self.session
+            .listeners
+            .borrow_mut()
+            .retain(|(name, f)| !(*name == event && f == listener));
+        Ok(())
+    }
+
+    /// Ends the login: stops following it, and cancels it on the server while no phone has
+    /// approved it, so that its QR is worth nothing if scanned later. Safe to call more than once.
+    pub async fn cancel(&self) {
+        Session::cancel(Rc::clone(&self.session)).await;
+    }
+
+    /// Replaces the code with a new one now, and allows the automatic renewals again: what a
+    /// "Get a new code" button does, after expiry or a denial.
+    pub async fn renew(&self) -> Result<(), JsValue> {
+        let session = Rc::clone(&self.session);
+        if session.ended.get() {
+            return Err(error(
+                "login_ended",
+                "This login has ended: start a new one.",
+            ));
+        }
+        session.renewed.set(0);
+        let old = session.login.borrow().clone();
+        let open = session.state.get().is_open();
+        // The old login's requests end; its QR is worth nothing once cancelled.
+        session.requests.borrow().abort();
+        Session::run(&session, true);
+        if open {
+            let _ = LoginApi::new(&session.server).cancel(&old).await;
+        }
+        Ok(())
+    }
+
+    /// Completes an approved login, once: resolves to who signed in, with an identity token for
+    /// the page's backend, and the server sets its session cookie. Rejects with
+    /// `login_not_approved` before the phone approved it.
+    #[wasm_bindgen(unchecked_return_type = "Promise<LoginCompleted>")]
+    pub async fn complete(&self) -> Result<JsValue, JsValue> {
+        let session = Rc::clone(&self.session);
+        if session.state.get() != LoginState::Approved {
+            return Err(error(
+                "login_not_approved",
+                &format!(
+                    "Only an approved login can be completed; this one is {}.",
+                    session.state.get().as_str()
+                ),
+            ));
+        }
+        let login = session.login.borrow().clone();
+        let done = LoginApi::new(&session.server)
+            .complete(&login)
+            .await
+            .map_err(|e| to_js(&e))?;
+        session.set_state(LoginState::Completed);
+        session.end();
+        Ok(Fields::new()
+            .with("loginId", done.login_id)
+            .with("user", done.user)
+            .with("factors", done.factors)
+            .with("idToken", done.id_token)
+            .into_js())
+    }
+}
+
+impl Session {
+    /// Follows the current login in the background until it ends, renewing it on expiry while
+    /// the bound allows; with `fresh`, a new login replaces the current one first. A loop that
+    /// runs already stops.
+    fn run(session: &Rc<Session>, fresh: bool) {
+        let (stop, stopped) = oneshot::channel::<()>();
+        // Replacing the sender drops the previous one, which ends the previous loop.
+        *session.stop.borrow_mut() = Some(stop);
+        let session = Rc::clone(session);
+        wasm_bindgen_futures::spawn_local(async move {
+            let following = std::pin::pin!(async {
+                if !fresh || session.replace().await {
+                    Session::follow(Rc::clone(&session)).await;
+                }
+            });
+            let _ = select(following, stopped).await;
+        });
+    }
+
+    async fn follow(session: Rc<Session>) {
+        let visibility = PageVisibility::of_page();
+        loop {
+            let login = session.login.borrow().clone();
+            let requests = session.requests.borrow().signal();
+            let followed = LoginApi::new(&session.server)
+                .abort_with(&requests)
+                .follow(&login, &Clock::Browser, &visibility, |event| match event {
+                    PollEvent::Answer(view) => session.set_state(view.state),
+                    PollEvent::Reconnecting {
+                        retry_in_ms, error, ..
+                    } => session.emit("error", &retrying(&error, retry_in_ms)),
+                })
+                .await;
+            match followed {
+                Ok(view) if view.state == LoginState::Expired => {
+                    session.set_state(LoginState::Expired);
+                    if session.renewed.get() >= session.bound {
+                        session.emit("expired", &JsValue::UNDEFINED);
+                        return;
+                    }
+                    session.renewed.set(session.renewed.get() + 1);
+                    if !session.replace().await {
+                        return;
+                    }
+                }
+                // Approved (the page completes it), denied, cancelled elsewhere, completed.
+                Ok(_) => return,
+                Err(e) => {
+                    session.emit("error", &to_js(&e));
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Makes a new login in place of the current one, trying again with back-off while the
+    /// server cannot make it; announces it with `renewed`. False when the server refuses.
+    async fn replace(self: &Rc<Self>) -> bool {
+        let Ok(requests) = AbortController::new() else {
+            return false;
+        };
+        let signal = requests.signal();
+        *self.requests.borrow_mut() = requests;
+        let api = LoginApi::new(&self.server).abort_with(&signal);
+        let mut failures = 0;
+        loop {
+            match api.create().await {
+                Ok(login) => {
+                    self.deadline_ms
+                        .set(Clock::Browser.now_ms() + login.expires_in_ms as f64);
+                    self.state.set(login.state);
+                    *self.login.borrow_mut() = login;
+                    self.emit(
+                        "renewed",
+                        &JsValue::from(Login {
+                            session: Rc::clone(self),
+                        }),
+                    );
+                    self.emit("state", &LoginState::Pending.as_str().into());
+                    return true;
+                }
+                Err(e) if e.is_transient() => {
+                    failures += 1;
+                    let retry_in_ms = backoff_ms(1_000.0, failures, js_sys::Math::random())
+                        .max(e.retry_after_ms().unwrap_or(0.0));
+                    self.emit("error", &retrying(&e, retry_in_ms));
+                    Clock::Browser.sleep(retry_in_ms).await;
+                }
+                Err(e) => {
+                    self.emit("error", &to_js(&e));
+                    return false;
+                }
+            }
+        }
+    }
+
+    fn set_state(&self, state: LoginState) {
+        if self.state.replace(state) != state {
+            self.emit("state", &state.as_str().into());
+        }
+    }
+
+    fn emit(&self, event: &str, value: &JsValue) {
+        // A copy: a listener may add or remove listeners.
+        let listeners: Vec<Function> = self
+            .listeners
+            .borrow()
+            .iter()
+            .filter(|(name, _)| *name == event)
+            .map(|(_, f)| f.clone())
+            .collect();
+        for listener in listeners {
+            // A listener that throws must not stop the others, nor the login.
+            let _ = listener.call1(&JsValue::NULL, value);
+        }
+    }
+
+    /// Nothing more happens: the loop stops, requests in flight end, the page's signal is let go.
+    fn end(&self) {
+        self.ended.set(true);
+        self.stop.borrow_mut().take();
+        self.requests.borrow().abort();
+        if let Some((signal, on_abort)) = self.on_abort.borrow_mut().take() {
+            let _ = signal
+                .remove_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref());
+        }
+    }
+
+    async fn cancel(session: Rc<Session>) {
+        if session.ended.get() {
+            return;
+        }
+        session.end();
+        if session.state.get().is_open() {
+            let login = session.login.borrow().clone();
+            if LoginApi::new(&session.server).cancel(&login).await.is_ok() {
+                session.set_state(LoginState::Canceled);
+            }
+        }
+    }
+}
+
+fn event_name(event: &str) -> Result<&'static str, JsValue> {
+    EVENTS.into_iter().find(|e| *e == event).ok_or_else(|| {
+        error(
+            "invalid_options",
+            &format!(
+                "Unknown login event “{event}”: the events are {}.",
+                EVENTS.join(", ")
+            ),
+        )
+    })
+}
+
+fn abort_signal(options: &Object) -> Result<Option<AbortSignal>, JsValue> {
+    option_value(options, "signal")
+        .map(|value| {
+            value.dyn_into::<AbortSignal>().map_err(|_| {
+                error(
+                    "invalid_options",
+                    "Invalid startLogin options: `signal` must be an AbortSignal.",
+                )
+            })
+        })
+        .transpose()
+}
+
+/// Resolves when `signal` is aborted.
+async fn abort_of(signal: &AbortSignal) {
+    let fired = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = signal.add_event_listener_with_callback("abort", &resolve);
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(fired).await;
+}
+
+fn aborted() -> JsValue {
+    error(
+        "aborted",
+        "The sign-in was aborted before its login was made.",
+    )
+}
+
+fn no_abort_controller() -> JsValue {
+    error(
+        "unsupported",
+        "This environment has no AbortController, which startLogin needs.",
+    )
+}
+
+fn to_js(e: &TokenError) -> JsValue {
+    error(e.code(), &e.to_string())
+}
+
+/// A failure the login goes on after: the error with when the next attempt comes.
+fn retrying(e: &TokenError, retry_in_ms: f64) -> JsValue {
+    let value = to_js(e);
+    let _ = js_sys::Reflect::set(&value, &"retryInMs".into(), &retry_in_ms.round().into());
+    value
+}

@@ -1,0 +1,203 @@
+//! The page's side of a QR sign-in (`docs/api.md`, "Online login"): create the login, follow it
+//! until a phone approves or denies it, cancel or complete it. The one implementation of these
+//! rules, used by the qrauth app's sign-in page and by the npm package's `startLogin`.
+//!
+//! Answers are read by hand rather than with serde, so that a sign-in page's wasm carries no
+//! deserializer: the login's fields are few and their rules simple.
+
+use qrauth_core::LoginState;
+use qrauth_core::wire::{LoginCompleted, LoginCreated, LoginView};
+use wasm_bindgen::JsValue;
+
+use crate::TokenError;
+use crate::browser::http::{Call, string_field};
+use crate::clock::{Clock, PageVisibility};
+use crate::poll::{PollEvent, PollPlan, poll_until_final};
+
+/// How many times in a row an expired login is replaced without asking: after that the page
+/// waits for a person to ask for a new code, so that a tab left open does not make logins for
+/// ever.
+pub const AUTOMATIC_RENEWALS: u32 = 3;
+
+/// Where the API is and what a request carries: the server's origin (empty for the page's own)
+/// and, for the calls of one login, the signal that ends them when the login is left.
+#[derive(Clone, Copy)]
+pub struct LoginApi<'a> {
+    server: &'a str,
+    abort: Option<&'a web_sys::AbortSignal>,
+}
+
+impl<'a> LoginApi<'a> {
+    /// The API at `server`: an origin such as `https://login.example.com`, or `""` for the
+    /// page's own.
+    pub fn new(server: &'a str) -> Self {
+        LoginApi {
+            server,
+            abort: None,
+        }
+    }
+
+    /// Every request made through this value ends when `signal` is aborted.
+    pub fn abort_with(self, signal: &'a web_sys::AbortSignal) -> Self {
+        LoginApi {
+            abort: Some(signal),
+            ..self
+        }
+    }
+
+    fn call(&self, method: &'a str, path: &str) -> Call<'a> {
+        let call = Call::new(self.server, method, path);
+        match self.abort {
+            Some(signal) => call.abort_with(signal),
+            None => call,
+        }
+    }
+
+    /// Starts a login: `POST /logins`.
+    pub async fn create(&self) -> Result<LoginCreated, TokenError> {
+        read_created(&self.call("POST", "/logins").json_value().await?)
+    }
+
+    /// Where `login` stands. With `wait`, the server answers as soon as the state differs from
+    /// `known`, or after `wait` seconds. A login past its life answers `410 login_expired`,
+    /// which is read as the state `EXPIRED`: for the page they are the same.
+    pub async fn poll(
+        &self,
+        login: &LoginCreated,
+        known: LoginState,
+        wait: Option<u32>,
+    ) -> Result<LoginView, TokenError> {
+        let path = match wait {
+            Some(seconds) => format!(
+                "/logins/{}?wait={seconds}&state={}",
+                login.login_id,
+                known.as_str()
+            ),
+            None => format!("/logins/{}", login.login_id),
+        };
+        let answer = self
+            .call("GET", &path)
+            .bearer(&login.poll_secret)
+            .json_value()
+            .await;
+        match answer {
+            Ok(view) => read_view(&view),
+            Err(TokenError::Server { status: 410, .. }) => Ok(LoginView {
+                login_id: login.login_id.clone(),
+                state: LoginState::Expired,
+                expires_at: login.expires_at,
+                expires_in_ms: 0,
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Cancels a login nobody needs any more, so that its QR is worth nothing if scanned later.
+    pub async fn cancel(&self, login: &LoginCreated) -> Result<LoginView, TokenError> {
+        let answer = self
+            .call("DELETE", &format!("/logins/{}", login.login_id))
+            .bearer(&login.poll_secret)
+            .json_value()
+            .await?;
+        read_view(&answer)
+    }
+
+    /// Completes an approved login, once: the server sets the session cookie (same origin, or
+    /// an origin it allows with credentials) and answers who signed in, with an identity token.
+    pub async fn complete(&self, login: &LoginCreated) -> Result<LoginCompleted, TokenError> {
+        let answer = self
+            .call("POST", &format!("/logins/{}/complete", login.login_id))
+            .bearer(&login.poll_secret)
+            .with_cookies()
+            .json_value()
+            .await?;
+        Ok(LoginCompleted {
+            login_id: text(&answer, "loginId")?,
+            user: text(&answer, "user")?,
+            factors: text(&answer, "factors")?,
+            id_token: text(&answer, "idToken")?,
+        })
+    }
+
+    /// Follows `login` until it reaches a state that ends it for the page (approved, denied,
+    /// expired, cancelled, completed) and returns that state; every answer and every retried
+    /// failure goes to `report`. Long-polls when the server offers it, backs off while it cannot
+    /// be reached, pauses while the page is hidden. Drop the future to stop.
+    pub async fn follow(
+        &self,
+        login: &LoginCreated,
+        clock: &Clock,
+        visibility: &PageVisibility,
+        report: impl Fn(PollEvent<LoginView>),
+    ) -> Result<LoginView, TokenError> {
+        poll_until_final(
+            clock,
+            visibility,
+            poll_plan(login),
+            |last: Option<&LoginView>, wait| {
+                let known = last.map_or(LoginState::Pending, |view| view.state);
+                async move { self.poll(login, known, wait).await }
+            },
+            |view| !view.state.is_open(),
+            report,
+        )
+        .await
+    }
+}
+
+/// How to poll `login`: at its interval, long-polling as long as the server allows (a server
+/// that sets no long-poll time is polled at the interval).
+pub fn poll_plan(login: &LoginCreated) -> PollPlan {
+    PollPlan {
+        interval_ms: login.poll_interval_ms as f64,
+        long_poll_seconds: u32::try_from(login.long_poll_max_seconds)
+            .ok()
+            .filter(|&seconds| seconds > 0),
+    }
+}
+
+/// `POST /logins`' answer.
+pub fn read_created(answer: &JsValue) -> Result<LoginCreated, TokenError> {
+    Ok(LoginCreated {
+        login_id: text(answer, "loginId")?,
+        poll_secret: text(answer, "pollSecret")?,
+        qr_text: text(answer, "qrText")?,
+        state: state(answer)?,
+        expires_at: number(answer, "expiresAt")? as i64,
+        expires_in_ms: number(answer, "expiresInMs")? as u64,
+        poll_interval_ms: number(answer, "pollIntervalMs")? as u64,
+        long_poll_max_seconds: number(answer, "longPollMaxSeconds")? as u64,
+    })
+}
+
+fn read_view(answer: &JsValue) -> Result<LoginView, TokenError> {
+    Ok(LoginView {
+        login_id: text(answer, "loginId")?,
+        state: state(answer)?,
+        expires_at: number(answer, "expiresAt")? as i64,
+        expires_in_ms: number(answer, "expiresInMs")? as u64,
+    })
+}
+
+fn text(answer: &JsValue, name: &str) -> Result<String, TokenError> {
+    string_field(answer, name).ok_or_else(|| missing(name, "a string"))
+}
+
+/// A whole number of at least 0 that a double holds exactly.
+fn number(answer: &JsValue, name: &str) -> Result<f64, TokenError> {
+    js_sys::Reflect::get(answer, &name.into())
+        .ok()
+        .and_then(|value| value.as_f64())
+        .filter(|n| n.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(n))
+        .ok_or_else(|| missing(name, "a whole number"))
+}
+
+/// The login's state; one this page does not know is an error, never taken for another.
+fn state(answer: &JsValue) -> Result<LoginState, TokenError> {
+    let name = text(answer, "state")?;
+    LoginState::from_name(&name).ok_or(TokenError::UnknownLoginState(name))
+}
+
+fn missing(name: &str, what: &str) -> TokenError {
+    TokenError::BadAnswer(format!("the login's “{name}” is not {what}"))
+}
