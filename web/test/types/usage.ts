@@ -67,3 +67,31 @@ export async function token(activationCode: string, payload: string, link: strin
     console.log((e as Error & { code: string }).code);
   }
 }
+
+// A sign-in page on the entry `qrauth-token/sign-in`: the QR, its states, the end of the page.
+import initSignIn, {
+  startLogin,
+  renderQrSvg as renderSignInQr,
+  type Login,
+  type LoginCompleted,
+  type LoginState,
+} from 'qrauth-token/sign-in';
+
+export async function signInPage(box: HTMLElement, status: HTMLElement, leave: AbortSignal): Promise<LoginCompleted | null> {
+  await initSignIn();
+  const login: Login = await startLogin({ signal: leave, renewals: 2 });
+  const draw = (current: Login) => {
+    box.innerHTML = renderSignInQr(current.qrText, { label: 'QR code to sign in' });
+  };
+  draw(login);
+  login.on('renewed', draw);
+  login.on('error', (e) => {
+    status.textContent = e.retryInMs === undefined ? e.message : `${e.message} Retrying in ${Math.ceil(e.retryInMs / 1000)} s.`;
+  });
+  const state = await new Promise<LoginState>((resolve) =>
+    login.on('state', (s: LoginState) => (s === 'APPROVED' || s === 'DENIED' || s === 'CANCELED') && resolve(s)),
+  );
+  const seconds: number = Math.ceil(login.expiresInMs / 1000);
+  status.textContent = `${state} with ${seconds} s left`;
+  return state === 'APPROVED' ? login.complete() : null;
+}

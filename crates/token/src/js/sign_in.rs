@@ -22,11 +22,16 @@ use crate::clock::{Clock, PageVisibility};
 use crate::poll::{PollEvent, backoff_ms};
 use crate::sign_in::{AUTOMATIC_RENEWALS, LoginApi};
 
+/// The whole package declares `LoginState` already, from the Rust type.
+#[cfg(not(feature = "js"))]
 #[wasm_bindgen(typescript_custom_section)]
-const TYPES: &'static str = r##"
+const LOGIN_STATE: &'static str = r##"
 /** Where a QR login stands, as the server names it. */
 export type LoginState = "PENDING" | "SCANNED" | "APPROVED" | "COMPLETED" | "DENIED" | "EXPIRED" | "CANCELED";
+"##;
 
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r##"
 /** How `startLogin` runs. Every field is optional. */
 export interface StartLoginOptions {
   /** The qrauth server's origin, `https://login.example.com`; the page's own by default. */
@@ -47,6 +52,14 @@ export interface LoginEvents {
   renewed: Login;
   /** The login expired and is not replaced any more; `renew()` starts a new one. */
   expired: void;
+}
+
+/** `on` and `off`, typed by event (merged into the class `Login`). */
+export interface Login {
+  /** Calls `listener` on each `event`. */
+  on<K extends keyof LoginEvents>(event: K, listener: (value: LoginEvents[K]) => void): void;
+  /** Stops calling `listener` on `event`. */
+  off<K extends keyof LoginEvents>(event: K, listener: (value: LoginEvents[K]) => void): void;
 }
 
 /** What `complete()` resolves to: who signed in, and an ES256 identity token for the page's backend. */
@@ -198,22 +211,16 @@ impl Login {
     }
 
     /// Calls `listener` on each `event`: `state`, `error`, `renewed` or `expired`.
-    pub fn on(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "keyof LoginEvents")] event: &str,
-        listener: Function,
-    ) -> Result<(), JsValue> {
+    #[wasm_bindgen(skip_typescript)]
+    pub fn on(&self, event: &str, listener: Function) -> Result<(), JsValue> {
         let event = event_name(event)?;
         self.session.listeners.borrow_mut().push((event, listener));
         Ok(())
     }
 
     /// Stops calling `listener` on `event`.
-    pub fn off(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "keyof LoginEvents")] event: &str,
-        listener: &Function,
-    ) -> Result<(), JsValue> {
+    #[wasm_bindgen(skip_typescript)]
+    pub fn off(&self, event: &str, listener: &Function) -> Result<(), JsValue> {
         let event = event_name(event)?;
         self.session
             .listeners
