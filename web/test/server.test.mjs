@@ -7,31 +7,7 @@ import assert from 'node:assert/strict';
 
 import { SoftwareToken } from 'qrauth-token';
 
-const server = process.env.QRAUTH_URL;
-const user = process.env.QRAUTH_USER;
-const password = process.env.QRAUTH_PASSWORD;
-if (!server || !user || !password) {
-  throw new Error('QRAUTH_URL, QRAUTH_USER and QRAUTH_PASSWORD are not set: run `cargo xtask test node`');
-}
-
-/** The account page's side: requests with the session cookie of a password sign-in. */
-async function signedIn() {
-  const session = await fetch(`${server}/api/v1/session`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ user, password }),
-  });
-  assert.equal(session.status, 200);
-  const cookie = session.headers.get('set-cookie').split(';')[0];
-  return async (path, body) => {
-    const response = await fetch(`${server}/api/v1${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', cookie },
-      body: JSON.stringify(body),
-    });
-    return { status: response.status, body: await response.json() };
-  };
-}
+import { server, signedIn, user } from './support/account.mjs';
 
 test('activate, activations and computeOfflineCode resolve to plain objects, and the code is accepted', async () => {
   const account = await signedIn();

@@ -11,12 +11,7 @@ import { startLogin, renderQrSvg } from 'qrauth-token/sign-in';
 import * as light from 'qrauth-token/qr';
 import { SoftwareToken } from 'qrauth-token';
 
-const server = process.env.QRAUTH_URL;
-const user = process.env.QRAUTH_USER;
-const password = process.env.QRAUTH_PASSWORD;
-if (!server || !user || !password) {
-  throw new Error('QRAUTH_URL, QRAUTH_USER and QRAUTH_PASSWORD are not set: run `cargo xtask test node`');
-}
+import { server, signedIn, user } from './support/account.mjs';
 
 /** Resolves with the first value `login` emits on `event`, or rejects after `ms`. */
 function next(login, event, ms = 15_000) {
@@ -40,17 +35,10 @@ async function reaches(login, state) {
 
 /** A token of `user`, activated through the account page's API. */
 async function activatedToken() {
-  const session = await fetch(`${server}/api/v1/session`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ user, password }),
-  });
-  assert.equal(session.status, 200);
-  const cookie = session.headers.get('set-cookie').split(';')[0];
-  const offer = await fetch(`${server}/api/v1/activations`, { method: 'POST', headers: { cookie } });
+  const offer = await (await signedIn())('/activations');
   assert.equal(offer.status, 201);
   const token = await SoftwareToken.open({ server, database: `sign-in-${process.pid}` });
-  const activation = await token.activate({ code: (await offer.json()).activationQr, pin: '2580', pinAgain: '2580' });
+  const activation = await token.activate({ code: offer.body.activationQr, pin: '2580', pinAgain: '2580' });
   return { token, activationId: activation.activationId };
 }
 

@@ -1,0 +1,29 @@
+// The account page's side of the Node tests: a password sign-in on the qrauth server that
+// `cargo xtask test` started (QRAUTH_URL, QRAUTH_USER, QRAUTH_PASSWORD).
+import assert from 'node:assert/strict';
+
+export const server = process.env.QRAUTH_URL;
+export const user = process.env.QRAUTH_USER;
+const password = process.env.QRAUTH_PASSWORD;
+if (!server || !user || !password) {
+  throw new Error('QRAUTH_URL, QRAUTH_USER and QRAUTH_PASSWORD are not set: run `cargo xtask test node`');
+}
+
+/** Signs in with the password; resolves to a POST with the session cookie: `(path, body) => { status, body }`. */
+export async function signedIn() {
+  const session = await fetch(`${server}/api/v1/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ user, password }),
+  });
+  assert.equal(session.status, 200);
+  const cookie = session.headers.get('set-cookie').split(';')[0];
+  return async (path, body = {}) => {
+    const response = await fetch(`${server}/api/v1${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, body: await response.json() };
+  };
+}
