@@ -125,10 +125,13 @@ test('options and events are checked by name, and nothing is made when they are 
 });
 
 /** A server of the test's own that answers POST /logins as qrauth does, then GETs as `poll` says. */
-async function fakeServer(poll) {
+async function fakeServer(poll, { answerLoginAfterMs = 0, onLoginAsked = () => {} } = {}) {
   let polls = 0;
-  const http = createServer((request, response) => {
+  let cancels = 0;
+  const http = createServer(async (request, response) => {
     if (request.method === 'POST') {
+      onLoginAsked();
+      await new Promise((resolve) => setTimeout(resolve, answerLoginAfterMs));
       response.writeHead(201, { 'content-type': 'application/json' });
       response.end(JSON.stringify({
         loginId: 'l1', pollSecret: 's', qrText: 'https://x/token#scan=abc', state: 'PENDING',
@@ -137,6 +140,7 @@ async function fakeServer(poll) {
       return;
     }
     if (request.method === 'DELETE') {
+      cancels += 1;
       response.writeHead(200, { 'content-type': 'application/json' });
       response.end(JSON.stringify({ loginId: 'l1', state: 'CANCELED', expiresAt: 0, expiresInMs: 0 }));
       return;
@@ -145,8 +149,25 @@ async function fakeServer(poll) {
     poll(polls, response);
   });
   await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${http.address().port}`, close: () => http.close(), polls: () => polls };
+  return {
+    url: `http://127.0.0.1:${http.address().port}`,
+    close: () => http.close(),
+    polls: () => polls,
+    cancels: () => cancels,
+  };
 }
+
+test('a page that leaves while its login is being made cancels the login the server made', async () => {
+  const leave = new AbortController();
+  const fake = await fakeServer(() => {}, { answerLoginAfterMs: 200, onLoginAsked: () => leave.abort() });
+  try {
+    await assert.rejects(startLogin({ server: fake.url, signal: leave.signal }), (e) => e.code === 'aborted');
+    assert.equal(fake.cancels(), 1, 'the login made after the page left is cancelled, not left behind');
+    assert.equal(fake.polls(), 0);
+  } finally {
+    fake.close();
+  }
+});
 
 test('5xx, 429 with Retry-After and garbage are retried with back-off and reported; an unknown state is an error, never signed in', async () => {
   const fake = await fakeServer((n, response) => {

@@ -8,7 +8,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use futures::channel::oneshot;
-use futures::future::{Either, select};
+use futures::future::select;
 use js_sys::{Function, Object};
 use qrauth_core::LoginState;
 use qrauth_core::wire::LoginCreated;
@@ -132,28 +132,15 @@ pub async fn start_login(
     if signal.as_ref().is_some_and(AbortSignal::aborted) {
         return Err(aborted());
     }
-    let requests = AbortController::new().map_err(|_| no_abort_controller())?;
-    let created = {
-        let request_signal = requests.signal();
-        let api = LoginApi::new(&server).abort_with(&request_signal);
-        // The page may leave while the login is being made.
-        let creating = std::pin::pin!(api.create());
-        match signal.as_ref() {
-            Some(signal) => match select(creating, std::pin::pin!(abort_of(signal))).await {
-                Either::Left((created, _)) => created,
-                Either::Right(_) => {
-                    requests.abort();
-                    return Err(aborted());
-                }
-            },
-            None => creating.await,
-        }
-    };
+    // Not cut short when the page leaves meanwhile: the server may have made the login already,
+    // and only its answer says which one to cancel.
+    let created = LoginApi::new(&server).create().await;
     let login = created.map_err(|e| to_js(&e))?;
     if signal.as_ref().is_some_and(AbortSignal::aborted) {
         let _ = LoginApi::new(&server).cancel(&login).await;
         return Err(aborted());
     }
+    let requests = AbortController::new().map_err(|_| no_abort_controller())?;
     let session = Rc::new(Session {
         server,
         bound,
@@ -453,14 +440,6 @@ fn abort_signal(options: &Object) -> Result<Option<AbortSignal>, JsValue> {
             })
         })
         .transpose()
-}
-
-/// Resolves when `signal` is aborted.
-async fn abort_of(signal: &AbortSignal) {
-    let fired = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = signal.add_event_listener_with_callback("abort", &resolve);
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(fired).await;
 }
 
 fn aborted() -> JsValue {
