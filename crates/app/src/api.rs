@@ -4,10 +4,11 @@
 pub use qrauth_core::LoginState;
 use qrauth_core::wire::{
     ActivationView, CreateOperation, Health, LoginCreated, NewActivation, NewOperation,
-    PasswordSignIn, SignedIn, Verdict, VerifyRequest,
+    PasswordSignIn, SignedIn, Verdict,
 };
 use qrauth_token::browser::http::{self, Call, answered_value, json_text};
 use qrauth_token::clock::Clock;
+use qrauth_token::operations::OperationApi;
 use qrauth_token::sign_in::{LoginApi, read_created};
 use wasm_bindgen::JsCast;
 
@@ -102,14 +103,7 @@ fn take_page_global(name: &str) -> Option<wasm_bindgen::JsValue> {
 
 /// An offline login operation for `user`, whose code signs this browser in.
 pub async fn create_login_operation(user: &str) -> Result<NewOperation, ApiError> {
-    let body = json_text(&CreateOperation::Login {
-        user: Some(user.to_owned()),
-        flags: None,
-    })?;
-    Call::new(SERVER, "POST", "/operations")
-        .body(&body)
-        .json()
-        .await
+    OperationApi::new(SERVER).create_login(user).await
 }
 
 /// A payment for the signed-in user to approve.
@@ -124,18 +118,7 @@ pub async fn create_payment(payment: &CreateOperation) -> Result<NewOperation, A
 
 /// Checks a typed code; `code` is sent as the person typed it, normalized (`12345678-90123456`).
 pub async fn verify_operation(operation_id: &str, code: &str) -> Result<Verdict, ApiError> {
-    let body = json_text(&VerifyRequest {
-        code: code.to_owned(),
-    })?;
-    Call::new(
-        SERVER,
-        "POST",
-        &format!("/operations/{operation_id}/verify"),
-    )
-    .with_cookies()
-    .body(&body)
-    .json()
-    .await
+    OperationApi::new(SERVER).verify(operation_id, code).await
 }
 
 /// An activation code for a new token of the signed-in user.

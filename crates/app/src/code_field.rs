@@ -1,64 +1,10 @@
 //! The one field where a person types the 16-digit code from the token.
 
 use leptos::prelude::*;
-use qrauth_token::{CodeEntry, CodeError, CodeInput};
+pub use qrauth_token::CodeVerdict;
+use qrauth_token::code_input::{caret_in_characters, entry_status};
+use qrauth_token::{CodeEntry, CodeInput};
 use web_sys::HtmlInputElement;
-
-/// What the server said about the last code sent.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CodeVerdict {
-    /// The code was wrong; this many attempts are left before the token is blocked.
-    Wrong {
-        /// Failed attempts left.
-        remaining: u32,
-    },
-    /// Too many wrong codes: the token is blocked and no code will be accepted.
-    Blocked,
-    /// The user has no token that could have made the code.
-    NoToken,
-    /// The code is not right, and nothing more is said (a sign-in by name).
-    NotRight,
-    /// The code could not be checked (network, expiry...), in words for the person.
-    Failed(String),
-}
-
-impl CodeVerdict {
-    fn message(&self) -> String {
-        match self {
-            CodeVerdict::Wrong { remaining: 1 } => {
-                "That code is not right. 1 attempt left before your token is blocked.".into()
-            }
-            CodeVerdict::Wrong { remaining } => {
-                format!("That code is not right. {remaining} attempts left.")
-            }
-            CodeVerdict::Blocked => "Too many wrong codes: your token is blocked. \
-                 Activate a new token, or ask for this one to be unblocked."
-                .into(),
-            CodeVerdict::NoToken => "That code is not right: there is no active token for \
-                 this account. Activate a token first."
-                .into(),
-            CodeVerdict::NotRight => "That code is not right.".into(),
-            CodeVerdict::Failed(message) => message.clone(),
-        }
-    }
-}
-
-/// What the status line says about the digits typed so far.
-pub fn entry_status(typed: &str) -> String {
-    let entry = CodeEntry::read(typed);
-    match entry.code() {
-        Ok(_) => "All 16 digits are there.".into(),
-        Err(CodeError::Empty) => "Type the 16 digits your token shows.".into(),
-        Err(CodeError::ForeignCharacter { character, .. }) => {
-            format!("“{character}” is not a digit and was left out.")
-        }
-        Err(CodeError::TooManyDigits { .. }) => {
-            "A code has 16 digits; the rest was left out.".into()
-        }
-        Err(_) if entry.missing() == 1 => "1 digit missing.".into(),
-        Err(_) => format!("{} digits missing.", entry.missing()),
-    }
-}
 
 /// The code field: takes typing, paste, spaces and dashes; shows the digits in groups of four
 /// and how many are missing; sends the normalized `12345678-90123456` to `submit`; shows what
@@ -95,18 +41,7 @@ pub fn CodeField(
             .selection_start()
             .ok()
             .flatten()
-            .map(|c| c as usize)
-            // selectionStart counts UTF-16 units; the code reads characters.
-            .map(|units| {
-                typed
-                    .chars()
-                    .scan(0, |seen, c| {
-                        *seen += c.len_utf16();
-                        Some(*seen)
-                    })
-                    .take_while(|&seen| seen <= units)
-                    .count()
-            });
+            .map(|units| caret_in_characters(&typed, units));
         let formatted = CodeInput::format(&typed, caret);
         set_status.set(entry_status(&typed));
         set_tried.set(false);

@@ -1,6 +1,6 @@
 //! Codes that expire: a countdown from the server's expiry on the monotonic clock, announced to
-//! screen readers at 60, 30 and 10 seconds, and renewed a few times by itself before it waits
-//! for a click.
+//! screen readers at 60, 30 and 10 seconds (the words are [`qrauth_token::countdown`]'s), and
+//! renewed a few times by itself before it waits for a click.
 
 use leptos::prelude::*;
 use std::sync::Arc;
@@ -12,54 +12,24 @@ use crate::api::ApiError;
 use crate::clock::use_clock;
 use crate::qr::QrCode;
 
-/// The seconds left at which screen readers hear how long the code still lives.
-pub const ANNOUNCED_AT: [u64; 3] = [60, 30, 10];
-
+use qrauth_token::countdown::{announcement, countdown_text, ms_to_next_second, seconds_left};
 /// How many times an expired code is replaced without asking.
 pub use qrauth_token::sign_in::AUTOMATIC_RENEWALS;
-
-/// Whole seconds left until `deadline_ms`, rounded up, at `now_ms`.
-pub fn seconds_left(deadline_ms: f64, now_ms: f64) -> u64 {
-    let left = ((deadline_ms - now_ms) / 1000.0).ceil();
-    if left > 0.0 { left as u64 } else { 0 }
-}
-
-/// `1:05`.
-pub fn clock_face(seconds: u64) -> String {
-    format!("{}:{:02}", seconds / 60, seconds % 60)
-}
-
-/// What the live region says with `seconds` left: it changes only when a threshold of
-/// [`ANNOUNCED_AT`] is crossed (and at expiry), so a screen reader speaks a few times, not every
-/// second.
-pub fn announcement(seconds: u64) -> String {
-    if seconds == 0 {
-        return "The code has expired.".into();
-    }
-    match ANNOUNCED_AT.iter().rev().find(|&&at| seconds <= at) {
-        Some(60) => "The code expires in 1 minute.".into(),
-        Some(at) => format!("The code expires in {at} seconds."),
-        None => String::new(),
-    }
-}
+use qrauth_token::sign_in::no_code_message;
 
 /// Counts down to a deadline: a signal of the seconds left that changes once a second.
 pub fn use_seconds_left(deadline_ms: f64) -> ReadSignal<u64> {
     let clock = use_clock();
-    let (left, set_left) = signal(seconds_left(deadline_ms, clock.now_ms()));
+    let (left, set_left) = signal(seconds_left(deadline_ms - clock.now_ms()));
     spawn_local_scoped_with_cancellation(async move {
         loop {
-            let now = clock.now_ms();
-            let seconds = seconds_left(deadline_ms, now);
+            let ms_left = deadline_ms - clock.now_ms();
+            let seconds = seconds_left(ms_left);
             set_left.set(seconds);
             if seconds == 0 {
                 break;
             }
-            // Wake when the next whole second is crossed, not a fixed second after this one.
-            let to_next = (deadline_ms - now) % 1000.0;
-            clock
-                .sleep(if to_next > 0.0 { to_next } else { 1000.0 })
-                .await;
+            clock.sleep(ms_to_next_second(ms_left)).await;
         }
     });
     left
@@ -103,13 +73,7 @@ pub fn ExpiringCode(
             </Show>
         </div>
         <p class="countdown" role="timer" aria-live="off" data-testid="countdown">
-            {move || {
-                if expired() {
-                    "Expired".to_string()
-                } else {
-                    format!("Expires in {}", clock_face(left.get()))
-                }
-            }}
+            {move || countdown_text(left.get())}
         </p>
         <p class="visually-hidden" aria-live="polite" data-testid="countdown-announcement">
             {announced}
@@ -225,12 +189,8 @@ pub fn Unavailable(
     /// Asks again.
     retry: Callback<()>,
 ) -> impl IntoView {
-    let message = match &error {
-        ApiError::Network(_) => "No code: the server cannot be reached.".to_string(),
-        other => format!("No code: {other}"),
-    };
     view! {
-        <p class="error" role="alert" data-testid="unavailable">{message}</p>
+        <p class="error" role="alert" data-testid="unavailable">{no_code_message(error.code(), &error.to_string())}</p>
         <button type="button" on:click=move |_| retry.run(())>"Try again"</button>
     }
 }

@@ -6,34 +6,9 @@ use leptos::task::spawn_local;
 
 use qrauth_core::wire::{NewOperation, Verdict};
 
-use crate::api::{self, ApiError};
+use crate::api;
 use crate::code_field::{CodeField, CodeVerdict};
 use crate::countdown::ExpiringQr;
-
-/// What a verification answer means for the person who typed the code. A refused sign-in
-/// (`login`) says only that the code is not right: the server tells nobody who asks by a name
-/// whether that user has a token.
-pub fn verdict_of(answer: Result<Verdict, ApiError>, login: bool) -> Result<Verdict, CodeVerdict> {
-    match answer {
-        Ok(verification) if verification.valid => Ok(verification),
-        Ok(_) if login => Err(CodeVerdict::NotRight),
-        Ok(verification) if verification.blocked() => Err(CodeVerdict::Blocked),
-        Ok(verification) if verification.activation_status.is_none() => Err(CodeVerdict::NoToken),
-        Ok(verification) => Err(CodeVerdict::Wrong {
-            remaining: verification.remaining_attempts,
-        }),
-        Err(ApiError::Server { code, .. }) if code == "operation_expired" => Err(
-            CodeVerdict::Failed("The code has expired: get a new code and try again.".into()),
-        ),
-        Err(ApiError::Server { code, .. }) if code == "operation_already_approved" => Err(
-            CodeVerdict::Failed("This was approved already: a code is accepted once.".into()),
-        ),
-        Err(ApiError::Network(_)) => Err(CodeVerdict::Failed(
-            "The server cannot be reached: check your connection and send the code again.".into(),
-        )),
-        Err(error) => Err(CodeVerdict::Failed(error.to_string())),
-    }
-}
 
 /// The QR of `operation` with its countdown, then the code field; `approved` gets the
 /// server's answer to the right code.
@@ -63,7 +38,7 @@ pub fn OfflineCodeEntry(
         set_verdict.set(None);
         let operation_id = operation_id.clone();
         spawn_local(async move {
-            let answer = verdict_of(api::verify_operation(&operation_id, &code).await, login);
+            let answer = CodeVerdict::of(api::verify_operation(&operation_id, &code).await, login);
             set_busy.set(false);
             match answer {
                 Ok(verification) => approved.run(verification),

@@ -11,6 +11,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use qrauth_core::wire::LoginCreated;
 use qrauth_token::poll::PollEvent;
+pub use qrauth_token::sign_in::LoginProgress;
 
 use crate::api::{self, ApiError, LoginState};
 use crate::clock::{PageVisibility, use_clock};
@@ -99,77 +100,6 @@ pub fn SignInPage() -> impl IntoView {
                 WayIn::Password => view! { <PasswordSignIn/> }.into_any(),
             }}
         </section>
-    }
-}
-
-/// What the page says about an online login.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LoginProgress {
-    /// Nobody has scanned the code yet.
-    Waiting,
-    /// A phone scanned it.
-    Scanned,
-    /// Approved on the phone; the page completes the login.
-    SigningIn,
-    /// Denied on the phone.
-    Denied,
-    /// The code expired.
-    Expired,
-    /// The login was cancelled.
-    Canceled,
-    /// The server cannot be reached; the poller keeps trying.
-    Reconnecting,
-    /// Completing the login failed.
-    Failed(String),
-}
-
-impl LoginProgress {
-    fn of(state: LoginState) -> Self {
-        match state {
-            LoginState::Pending => LoginProgress::Waiting,
-            LoginState::Scanned => LoginProgress::Scanned,
-            LoginState::Approved | LoginState::Completed => LoginProgress::SigningIn,
-            LoginState::Denied => LoginProgress::Denied,
-            LoginState::Expired => LoginProgress::Expired,
-            LoginState::Canceled => LoginProgress::Canceled,
-        }
-    }
-
-    /// The message for each state.
-    pub fn message(&self) -> String {
-        match self {
-            LoginProgress::Waiting => "Scan the code with your phone's camera.".into(),
-            LoginProgress::Scanned => "Check your phone: approve the sign-in there.".into(),
-            LoginProgress::SigningIn => "Approved. Signing you in…".into(),
-            LoginProgress::Denied => "The sign-in was denied on the phone.".into(),
-            LoginProgress::Expired => "The code has expired.".into(),
-            LoginProgress::Canceled => "The sign-in was cancelled.".into(),
-            LoginProgress::Reconnecting => {
-                "Reconnecting… the server cannot be reached right now.".into()
-            }
-            LoginProgress::Failed(why) => format!("The sign-in could not be finished: {why}"),
-        }
-    }
-
-    fn name(&self) -> &'static str {
-        match self {
-            LoginProgress::Waiting => "waiting",
-            LoginProgress::Scanned => "scanned",
-            LoginProgress::SigningIn => "signing-in",
-            LoginProgress::Denied => "denied",
-            LoginProgress::Expired => "expired",
-            LoginProgress::Canceled => "canceled",
-            LoginProgress::Reconnecting => "reconnecting",
-            LoginProgress::Failed(_) => "failed",
-        }
-    }
-
-    /// True when the person has to start again.
-    fn ended(&self) -> bool {
-        matches!(
-            self,
-            LoginProgress::Denied | LoginProgress::Canceled | LoginProgress::Failed(_)
-        )
     }
 }
 

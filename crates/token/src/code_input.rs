@@ -1,7 +1,12 @@
-//! A code field reformatted as the person types, so that every page shows typed codes the same way.
+//! A code field reformatted as the person types, and what it says about the code, so that every
+//! page (the qrauth app's, `bindCodeInput` and `<qrauth-code-input>` of the npm package) shows
+//! typed codes and the server's verdicts on them the same way.
 
-use qrauth_core::CodeEntry;
 use qrauth_core::code::CodeFormat;
+use qrauth_core::wire::Verdict;
+use qrauth_core::{CodeEntry, CodeError};
+
+use crate::TokenError;
 
 /// What a code field should show after an edit: the digits in groups of four with dashes, and
 /// where the caret goes so that typing in the middle of the code keeps its place.
@@ -50,6 +55,119 @@ impl CodeInput {
     }
 }
 
+/// The caret of a field's `selectionStart` (which counts UTF-16 units) in characters, as
+/// [`CodeInput::format`] takes it.
+pub fn caret_in_characters(value: &str, utf16_units: u32) -> usize {
+    let units = utf16_units as usize;
+    value
+        .chars()
+        .scan(0, |seen, c| {
+            *seen += c.len_utf16();
+            Some(*seen)
+        })
+        .take_while(|&seen| seen <= units)
+        .count()
+}
+
+/// What the status line under a code field says about the digits typed so far.
+pub fn entry_status(typed: &str) -> String {
+    let entry = CodeEntry::read(typed);
+    match entry.code() {
+        Ok(_) => "All 16 digits are there.".into(),
+        Err(CodeError::Empty) => "Type the 16 digits your token shows.".into(),
+        Err(CodeError::ForeignCharacter { character, .. }) => {
+            format!("“{character}” is not a digit and was left out.")
+        }
+        Err(CodeError::TooManyDigits { .. }) => {
+            "A code has 16 digits; the rest was left out.".into()
+        }
+        Err(_) if entry.missing() == 1 => "1 digit missing.".into(),
+        Err(_) => format!("{} digits missing.", entry.missing()),
+    }
+}
+
+/// What the server said about a code that was not accepted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CodeVerdict {
+    /// The code was wrong; this many attempts are left before the token is blocked.
+    Wrong {
+        /// Failed attempts left.
+        remaining: u32,
+    },
+    /// Too many wrong codes: the token is blocked and no code will be accepted.
+    Blocked,
+    /// The user has no token that could have made the code.
+    NoToken,
+    /// The code is not right, and nothing more is said (a sign-in by name).
+    NotRight,
+    /// The code could not be checked (network, expiry...), in words for the person.
+    Failed(String),
+}
+
+impl CodeVerdict {
+    /// What a verification answer means for the person who typed the code: the answer when the
+    /// code was right, the verdict otherwise. A refused sign-in (`login`) says only that the
+    /// code is not right: the server tells nobody who asks by a name whether that user has a
+    /// token.
+    pub fn of(answer: Result<Verdict, TokenError>, login: bool) -> Result<Verdict, CodeVerdict> {
+        match answer {
+            Ok(verification) if verification.valid => Ok(verification),
+            Ok(_) if login => Err(CodeVerdict::NotRight),
+            Ok(verification) if verification.blocked() => Err(CodeVerdict::Blocked),
+            Ok(verification) if verification.activation_status.is_none() => {
+                Err(CodeVerdict::NoToken)
+            }
+            Ok(verification) => Err(CodeVerdict::Wrong {
+                remaining: verification.remaining_attempts,
+            }),
+            Err(TokenError::Server { code, .. }) if code == "operation_expired" => Err(
+                CodeVerdict::Failed("The code has expired: get a new code and try again.".into()),
+            ),
+            Err(TokenError::Server { code, .. }) if code == "operation_already_approved" => Err(
+                CodeVerdict::Failed("This was approved already: a code is accepted once.".into()),
+            ),
+            Err(TokenError::Network(_)) => Err(CodeVerdict::Failed(
+                "The server cannot be reached: check your connection and send the code again."
+                    .into(),
+            )),
+            Err(error) => Err(CodeVerdict::Failed(error.to_string())),
+        }
+    }
+
+    /// The verdict in words for the person.
+    pub fn message(&self) -> String {
+        match self {
+            CodeVerdict::Wrong { remaining: 1 } => {
+                "That code is not right. 1 attempt left before your token is blocked.".into()
+            }
+            CodeVerdict::Wrong { remaining } => {
+                format!("That code is not right. {remaining} attempts left.")
+            }
+            CodeVerdict::Blocked => "Too many wrong codes: your token is blocked. \
+                 Activate a new token, or ask for this one to be unblocked."
+                .into(),
+            CodeVerdict::NoToken => "That code is not right: there is no active token for \
+                 this account. Activate a token first."
+                .into(),
+            CodeVerdict::NotRight => "That code is not right.".into(),
+            CodeVerdict::Failed(message) => message.clone(),
+        }
+    }
+
+    /// The stable code of a refusal that the server answered (the npm package's error
+    /// `code`): `code_wrong`, `token_blocked`, `no_token`, `code_not_right`; `code_failed` for a
+    /// failure, whose own code is better.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CodeVerdict::Wrong { .. } => "code_wrong",
+            CodeVerdict::Blocked => "token_blocked",
+            CodeVerdict::NoToken => "no_token",
+            CodeVerdict::NotRight => "code_not_right",
+            CodeVerdict::Failed(_) => "code_failed",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,5 +197,23 @@ mod tests {
             assert_eq!(input.missing, missing, "{typed:?} missing");
             assert_eq!(input.complete, missing == 0, "{typed:?} complete");
         }
+    }
+
+    #[test]
+    fn the_caret_counts_characters_where_the_field_counts_utf16_units() {
+        assert_eq!(caret_in_characters("12🔐34", 2), 2);
+        assert_eq!(caret_in_characters("12🔐34", 4), 3);
+        assert_eq!(caret_in_characters("12🔐34", 99), 5);
+    }
+
+    #[test]
+    fn the_status_line_says_what_is_missing_or_does_not_belong() {
+        assert_eq!(entry_status(""), "Type the 16 digits your token shows.");
+        assert_eq!(entry_status("1234-5678-9012-345"), "1 digit missing.");
+        assert_eq!(entry_status("1234 5678 9"), "7 digits missing.");
+        assert_eq!(
+            entry_status("1234 5678 9012 3456"),
+            "All 16 digits are there."
+        );
     }
 }

@@ -10,13 +10,17 @@
 //! - [`OfflineOperation`]: a scanned payload as a person reads it.
 //! - [`render_qr_svg`], [`CodeEntry`], [`CodeInput`]: QR codes and typed codes for pages.
 //! - [`sign_in::LoginApi`]: a sign-in page's QR login, followed until a phone approves it
-//!   ([`poll`], [`clock`]: the polling and the time it runs on).
+//!   ([`poll`], [`clock`]: the polling and the time it runs on); [`operations::OperationApi`]:
+//!   offline sign-in and typed codes; [`countdown`], [`sign_in::LoginProgress`],
+//!   [`CodeVerdict`]: what the pages say about them.
 
 pub mod activation;
 pub mod browser;
 pub mod clock;
 pub mod code_input;
+pub mod countdown;
 pub mod error;
+pub mod operations;
 pub mod poll;
 pub mod qr;
 pub mod review;
@@ -27,7 +31,7 @@ mod js;
 
 pub use activation::{CounterStanding, StoredActivation};
 pub use browser::{LoginRequest, OfflineCode, SoftwareToken};
-pub use code_input::CodeInput;
+pub use code_input::{CodeInput, CodeVerdict};
 pub use error::TokenError;
 pub use qr::{ErrorCorrection, QrError, QrMatrix, QrOptions, render_qr_svg};
 /// Typed offline codes, shared with the server through `qrauth-core`.

@@ -10,7 +10,8 @@ use qrauth_core::wire::{LoginCompleted, LoginCreated, LoginView};
 use wasm_bindgen::JsValue;
 
 use crate::TokenError;
-use crate::browser::http::{Call, string_field};
+use crate::browser::http::Call;
+use crate::browser::http::field::{text, whole_number as number};
 use crate::clock::{Clock, PageVisibility};
 use crate::poll::{PollEvent, PollPlan, poll_until_final};
 
@@ -145,6 +146,90 @@ impl<'a> LoginApi<'a> {
     }
 }
 
+/// What a sign-in page says about an online login: the qrauth app's sign-in page and the npm
+/// package's `<qrauth-sign-in>` say the same words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoginProgress {
+    /// Nobody has scanned the code yet.
+    Waiting,
+    /// A phone scanned it.
+    Scanned,
+    /// Approved on the phone; the page completes the login.
+    SigningIn,
+    /// Denied on the phone.
+    Denied,
+    /// The code expired.
+    Expired,
+    /// The login was cancelled.
+    Canceled,
+    /// The server cannot be reached; the poller keeps trying.
+    Reconnecting,
+    /// The login could not go on (completing it failed, the server refused): why, in words.
+    Failed(String),
+}
+
+impl LoginProgress {
+    /// What the page says while the login is in `state`.
+    pub fn of(state: LoginState) -> Self {
+        match state {
+            LoginState::Pending => LoginProgress::Waiting,
+            LoginState::Scanned => LoginProgress::Scanned,
+            LoginState::Approved | LoginState::Completed => LoginProgress::SigningIn,
+            LoginState::Denied => LoginProgress::Denied,
+            LoginState::Expired => LoginProgress::Expired,
+            LoginState::Canceled => LoginProgress::Canceled,
+        }
+    }
+
+    /// The message for each state.
+    pub fn message(&self) -> String {
+        match self {
+            LoginProgress::Waiting => "Scan the code with your phone's camera.".into(),
+            LoginProgress::Scanned => "Check your phone: approve the sign-in there.".into(),
+            LoginProgress::SigningIn => "Approved. Signing you in…".into(),
+            LoginProgress::Denied => "The sign-in was denied on the phone.".into(),
+            LoginProgress::Expired => "The code has expired.".into(),
+            LoginProgress::Canceled => "The sign-in was cancelled.".into(),
+            LoginProgress::Reconnecting => {
+                "Reconnecting… the server cannot be reached right now.".into()
+            }
+            LoginProgress::Failed(why) => format!("The sign-in could not be finished: {why}"),
+        }
+    }
+
+    /// Its name, for styles and tests (`data-state="scanned"`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            LoginProgress::Waiting => "waiting",
+            LoginProgress::Scanned => "scanned",
+            LoginProgress::SigningIn => "signing-in",
+            LoginProgress::Denied => "denied",
+            LoginProgress::Expired => "expired",
+            LoginProgress::Canceled => "canceled",
+            LoginProgress::Reconnecting => "reconnecting",
+            LoginProgress::Failed(_) => "failed",
+        }
+    }
+
+    /// True when the person has to start again.
+    pub fn ended(&self) -> bool {
+        matches!(
+            self,
+            LoginProgress::Denied | LoginProgress::Canceled | LoginProgress::Failed(_)
+        )
+    }
+}
+
+/// Why a page has no code to show, in words for the person: from the failure's `code` (as
+/// [`TokenError::code`] names it) and its message.
+pub fn no_code_message(code: &str, message: &str) -> String {
+    if code == "network" {
+        "No code: the server cannot be reached.".into()
+    } else {
+        format!("No code: {message}")
+    }
+}
+
 /// How to poll `login`: at its interval, long-polling as long as the server allows (a server
 /// that sets no long-poll time is polled at the interval).
 pub fn poll_plan(login: &LoginCreated) -> PollPlan {
@@ -179,25 +264,8 @@ fn read_view(answer: &JsValue) -> Result<LoginView, TokenError> {
     })
 }
 
-fn text(answer: &JsValue, name: &str) -> Result<String, TokenError> {
-    string_field(answer, name).ok_or_else(|| missing(name, "a string"))
-}
-
-/// A whole number of at least 0 that a double holds exactly.
-fn number(answer: &JsValue, name: &str) -> Result<f64, TokenError> {
-    js_sys::Reflect::get(answer, &name.into())
-        .ok()
-        .and_then(|value| value.as_f64())
-        .filter(|n| n.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(n))
-        .ok_or_else(|| missing(name, "a whole number"))
-}
-
 /// The login's state; one this page does not know is an error, never taken for another.
 fn state(answer: &JsValue) -> Result<LoginState, TokenError> {
     let name = text(answer, "state")?;
     LoginState::from_name(&name).ok_or(TokenError::UnknownLoginState(name))
-}
-
-fn missing(name: &str, what: &str) -> TokenError {
-    TokenError::BadAnswer(format!("the login's “{name}” is not {what}"))
 }

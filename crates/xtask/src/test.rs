@@ -365,17 +365,23 @@ fn node_tests() -> Result {
     // that the sign-in session's renewals are seen in a few seconds.
     let server = TestServer::start(&["--creations-per-minute", "1000", "--login-lifetime", "5"])?;
     let password = server.add_user(NODE_TEST_USER)?;
+    let elements_password = server.add_user(ELEMENTS_TEST_USER)?;
     node_test(
         &root().join("web/test"),
         &[
             ("QRAUTH_URL", server.url.as_str()),
             ("QRAUTH_USER", NODE_TEST_USER),
             ("QRAUTH_PASSWORD", &password),
+            ("QRAUTH_ELEMENTS_USER", ELEMENTS_TEST_USER),
+            ("QRAUTH_ELEMENTS_PASSWORD", &elements_password),
         ],
     )
 }
 
 const NODE_TEST_USER: &str = "node-test";
+/// The custom elements' tests sign in with a token of their own user, whose offline operations
+/// no other file's newer token can take over.
+const ELEMENTS_TEST_USER: &str = "elements-test";
 
 fn end_to_end() -> Result {
     // Its own dist, so that a running `cargo xtask demo` and this build never share files.

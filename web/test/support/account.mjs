@@ -9,12 +9,19 @@ if (!server || !user || !password) {
   throw new Error('QRAUTH_URL, QRAUTH_USER and QRAUTH_PASSWORD are not set: run `cargo xtask test node`');
 }
 
-/** Signs in with the password; resolves to a POST with the session cookie: `(path, body) => { status, body }`. */
-export async function signedIn() {
+/**
+ * The user of the custom elements' tests (QRAUTH_ELEMENTS_USER): a user of their own, so that
+ * tokens activated by the other files, which may run at the same time, never become the newest
+ * token that signs its offline operations.
+ */
+export const elementsAccount = { user: process.env.QRAUTH_ELEMENTS_USER, password: process.env.QRAUTH_ELEMENTS_PASSWORD };
+
+/** Signs in with the password (of `account`, the main test user by default); resolves to a POST with the session cookie: `(path, body) => { status, body }`. */
+export async function signedIn(account = { user, password }) {
   const session = await fetch(`${server}/api/v1/session`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ user, password }),
+    body: JSON.stringify(account),
   });
   assert.equal(session.status, 200);
   const cookie = session.headers.get('set-cookie').split(';')[0];

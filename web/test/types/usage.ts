@@ -95,3 +95,42 @@ export async function signInPage(box: HTMLElement, status: HTMLElement, leave: A
   status.textContent = `${state} with ${seconds} s left`;
   return state === 'APPROVED' ? login.complete() : null;
 }
+
+// The typed code and the page's words on the same entry, and the custom elements.
+import {
+  bindCodeInput,
+  countdown,
+  describeLogin,
+  startCodeLogin,
+  verifyCode,
+  type CodeField,
+  type QrauthError,
+} from 'qrauth-token/sign-in';
+import 'qrauth-token/elements';
+import type { QrauthSignIn, SignedInDetail } from 'qrauth-token/elements';
+
+export async function codePage(input: HTMLInputElement, status: HTMLElement, user: string, operationId: string) {
+  const binding = bindCodeInput(input, {
+    onInput: (field: CodeField) => (status.textContent = field.status),
+    onComplete: (code: string) => console.log(code.length),
+  });
+  const login = await startCodeLogin({ user });
+  status.textContent = `${countdown(login.expiresInMs).text} · ${describeLogin(login.operationId ? 'PENDING' : 'RECONNECTING').message}`;
+  try {
+    const done = await login.verify(binding.code ?? '');
+    console.log(done.user, done.factors);
+    await verifyCode(operationId, binding.code ?? '');
+  } catch (e) {
+    const failure = e as QrauthError;
+    if (failure.code === 'code_wrong') console.log(failure.remainingAttempts);
+  }
+  binding.unbind();
+
+  const element: QrauthSignIn = document.createElement('qrauth-sign-in');
+  element.addEventListener('qrauth-signed-in', (event) => {
+    const detail: SignedInDetail = event.detail;
+    if (detail.method === 'qr') console.log(detail.idToken);
+  });
+  element.addEventListener('qrauth-error', (event) => console.log(event.detail.code, event.detail.transient));
+  document.querySelector('qrauth-code-input')?.showError('no');
+}

@@ -26,6 +26,20 @@ pub fn json_text<T: Serialize>(value: &T) -> Result<String, TokenError> {
         .ok_or_else(|| TokenError::BadAnswer("cannot write the request".into()))
 }
 
+/// A JSON object of string fields, written by the browser's `JSON.stringify` rather than serde
+/// (a page that sends only such bodies carries no serializer).
+pub fn text_object(fields: &[(&str, &str)]) -> String {
+    let object = js_sys::Object::new();
+    for (name, value) in fields {
+        // Setting a property on a fresh plain object cannot fail.
+        let _ = js_sys::Reflect::set(&object, &(*name).into(), &(*value).into());
+    }
+    js_sys::JSON::stringify(&object)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default()
+}
+
 /// One API endpoint on one server.
 pub struct Call<'a> {
     method: &'a str,
@@ -207,6 +221,66 @@ pub fn string_field(object: &JsValue, name: &str) -> Option<String> {
     js_sys::Reflect::get(object, &name.into())
         .ok()
         .and_then(|value| value.as_string())
+}
+
+/// The fields of an answer read by hand rather than with serde, so that a page's wasm carries
+/// no deserializer; a field that is missing or of another type is an error that names it.
+pub mod field {
+    use wasm_bindgen::JsValue;
+
+    use super::string_field;
+    use crate::TokenError;
+
+    /// A string.
+    pub fn text(answer: &JsValue, name: &str) -> Result<String, TokenError> {
+        string_field(answer, name).ok_or_else(|| not(name, "a string"))
+    }
+
+    /// A string, or `None` when the field is `null` or absent.
+    pub fn optional_text(answer: &JsValue, name: &str) -> Result<Option<String>, TokenError> {
+        match value(answer, name) {
+            None => Ok(None),
+            Some(v) => v.as_string().map(Some).ok_or_else(|| not(name, "a string")),
+        }
+    }
+
+    /// A whole number of at least 0 that a double holds exactly.
+    pub fn whole_number(answer: &JsValue, name: &str) -> Result<f64, TokenError> {
+        value(answer, name)
+            .and_then(|v| v.as_f64())
+            .filter(|n| n.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(n))
+            .ok_or_else(|| not(name, "a whole number"))
+    }
+
+    /// `true` or `false`.
+    pub fn boolean(answer: &JsValue, name: &str) -> Result<bool, TokenError> {
+        value(answer, name)
+            .and_then(|v| v.as_bool())
+            .ok_or_else(|| not(name, "true or false"))
+    }
+
+    /// A name from a fixed set (a state, a status), read by `from_name`; a name this code does
+    /// not know is an error, never taken for another.
+    pub fn named<T>(
+        answer: &JsValue,
+        name: &str,
+        from_name: impl Fn(&str) -> Option<T>,
+    ) -> Result<T, TokenError> {
+        let given = text(answer, name)?;
+        from_name(&given).ok_or_else(|| {
+            TokenError::BadAnswer(format!("the answer's “{name}” “{given}” is unknown"))
+        })
+    }
+
+    fn value(answer: &JsValue, name: &str) -> Option<JsValue> {
+        js_sys::Reflect::get(answer, &name.into())
+            .ok()
+            .filter(|v| !v.is_undefined() && !v.is_null())
+    }
+
+    fn not(name: &str, what: &str) -> TokenError {
+        TokenError::BadAnswer(format!("the answer's “{name}” is not {what}"))
+    }
 }
 
 /// The server's `{"error": {"code", "message"}}`, or a description of what came instead. Read

@@ -6,6 +6,8 @@
 //! Every failure reaches JavaScript as an `Error` whose `code` property is a stable identifier
 //! (`qr_too_long`, `invalid_options`, ...) and whose message a person can read.
 
+#[cfg(feature = "js-sign-in")]
+mod code_login;
 mod page;
 #[cfg(feature = "js-sign-in")]
 mod sign_in;

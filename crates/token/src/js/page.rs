@@ -4,10 +4,12 @@
 //! messages (which format floats) were two thirds of this entry's wasm.
 
 use js_sys::Reflect;
+use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use super::{Fields, error, option_object, or_null, text_option, whole_number_option};
 use crate::CodeInput;
+use crate::code_input::{caret_in_characters, entry_status};
 use crate::qr::{self, ErrorCorrection, QrMatrix, QrOptions};
 use qrauth_core::CodeEntry;
 
@@ -163,4 +165,143 @@ pub fn format_code_input(value: &str, caret: Option<u32>) -> JsValue {
 
 pub(super) fn qr_error(e: qr::QrError) -> JsValue {
     error(e.kind(), &e.to_string())
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const BINDING_TYPES: &'static str = r##"
+/** How `bindCodeInput` tells the page about the field. Every field is optional. */
+export interface BindCodeInputOptions {
+  /** After each edit: the field as it now is. */
+  onInput?: (field: CodeField) => void;
+  /** When the 16th digit arrives (typed or pasted): the code to send, `12345678-90123456`. */
+  onComplete?: (code: string) => void;
+}
+
+/** A bound code field after an edit. */
+export interface CodeField {
+  /** What the field shows, `1234-5678-9`. */
+  value: string;
+  /** Digits still missing of 16. */
+  missing: number;
+  /** True when all 16 digits are there. */
+  complete: boolean;
+  /** The code to send, `12345678-90123456`, or null until complete. */
+  code: string | null;
+  /** The status line: `7 digits missing.`, `“x” is not a digit and was left out.`, ... */
+  status: string;
+}
+"##;
+
+/// A code field bound by [`bind_code_input`]: what it holds, and `unbind()`.
+#[wasm_bindgen]
+pub struct CodeBinding {
+    input: web_sys::HtmlInputElement,
+    on_input: Closure<dyn FnMut()>,
+}
+
+/// Makes `input` the 16-digit code field: the digits grouped by four as the person types or
+/// pastes, the caret kept where they type, anything else left out and said so; `onInput` hears
+/// each edit (with the status line to show), `onComplete` the normalized code once all 16
+/// digits are there. Sets what phones and password managers need (`inputmode="numeric"`,
+/// `autocomplete="one-time-code"`, ...) where the page did not.
+#[wasm_bindgen(js_name = bindCodeInput)]
+pub fn bind_code_input(
+    input: web_sys::HtmlInputElement,
+    #[wasm_bindgen(unchecked_optional_param_type = "BindCodeInputOptions")] options: Option<
+        JsValue,
+    >,
+) -> Result<CodeBinding, JsValue> {
+    let given = option_object(
+        options.unwrap_or(JsValue::UNDEFINED),
+        &["onInput", "onComplete"],
+        "bindCodeInput",
+    )?;
+    let listener = |name: &str| -> Result<Option<js_sys::Function>, JsValue> {
+        let Some(given) = &given else { return Ok(None) };
+        super::option_value(given, name)
+            .map(|f| {
+                f.dyn_into::<js_sys::Function>().map_err(|_| {
+                    error(
+                        "invalid_options",
+                        &format!("Invalid bindCodeInput options: `{name}` must be a function."),
+                    )
+                })
+            })
+            .transpose()
+    };
+    let (on_input, on_complete) = (listener("onInput")?, listener("onComplete")?);
+    for (name, value) in [
+        ("inputmode", "numeric"),
+        ("autocomplete", "one-time-code"),
+        ("autocapitalize", "off"),
+        ("spellcheck", "false"),
+        ("placeholder", "1234-5678-9012-3456"),
+    ] {
+        if !input.has_attribute(name) {
+            let _ = input.set_attribute(name, value);
+        }
+    }
+    let field = input.clone();
+    let mut was_complete = CodeInput::format(&input.value(), None).complete;
+    let edited = Closure::<dyn FnMut()>::new(move || {
+        let typed = field.value();
+        let caret = field
+            .selection_start()
+            .ok()
+            .flatten()
+            .map(|units| caret_in_characters(&typed, units));
+        let formatted = CodeInput::format(&typed, caret);
+        field.set_value(&formatted.value);
+        let at = u32::try_from(formatted.caret).unwrap_or(u32::MAX);
+        let _ = field.set_selection_range(at, at);
+        let code = CodeEntry::read(&formatted.value)
+            .code()
+            .ok()
+            .map(|c| c.canonical());
+        if let Some(listener) = &on_input {
+            let state = Fields::new()
+                .with("value", formatted.value.clone())
+                .with("missing", formatted.missing as u32)
+                .with("complete", formatted.complete)
+                .with("code", or_null(code.clone()))
+                .with("status", entry_status(&typed))
+                .into_js();
+            // A listener that throws must not break the field.
+            let _ = listener.call1(&JsValue::NULL, &state);
+        }
+        if let (Some(listener), Some(code), false) = (&on_complete, &code, was_complete) {
+            let _ = listener.call1(&JsValue::NULL, &code.into());
+        }
+        was_complete = formatted.complete;
+    });
+    input.add_event_listener_with_callback("input", edited.as_ref().unchecked_ref())?;
+    Ok(CodeBinding {
+        input,
+        on_input: edited,
+    })
+}
+
+#[wasm_bindgen]
+impl CodeBinding {
+    /// The code to send, `12345678-90123456`, or null while digits are missing.
+    #[wasm_bindgen(getter)]
+    pub fn code(&self) -> Option<String> {
+        CodeEntry::read(&self.input.value())
+            .code()
+            .ok()
+            .map(|c| c.canonical())
+    }
+
+    /// The status line for what the field holds now.
+    #[wasm_bindgen(getter)]
+    pub fn status(&self) -> String {
+        entry_status(&self.input.value())
+    }
+
+    /// Stops formatting the field and lets it go.
+    pub fn unbind(self) {
+        let _ = self
+            .input
+            .remove_event_listener_with_callback("input", self.on_input.as_ref().unchecked_ref());
+    }
 }

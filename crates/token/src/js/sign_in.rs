@@ -19,8 +19,9 @@ use web_sys::{AbortController, AbortSignal};
 use super::{Fields, error, option_object, option_value, text_option, whole_number_option};
 use crate::TokenError;
 use crate::clock::{Clock, PageVisibility};
+use crate::countdown;
 use crate::poll::{PollEvent, backoff_ms};
-use crate::sign_in::{AUTOMATIC_RENEWALS, LoginApi};
+use crate::sign_in::{AUTOMATIC_RENEWALS, LoginApi, LoginProgress, no_code_message};
 
 /// The whole package declares `LoginState` already, from the Rust type.
 #[cfg(not(feature = "js"))]
@@ -42,12 +43,36 @@ export interface StartLoginOptions {
   renewals?: number;
 }
 
+/**
+ * The `code` of a sign-in's errors: stable identifiers to branch on (the `message` is for people).
+ * The server's own codes (`rate_limited`, `login_not_found`, ...) are listed in docs/api.md.
+ */
+export type SignInErrorCode =
+  | "invalid_options" | "aborted" | "unsupported" | "network" | "server_answer_invalid"
+  | "login_state_unknown" | "login_not_approved" | "login_ended"
+  | "code_incomplete" | "code_not_right" | "code_wrong" | "token_blocked" | "no_token"
+  | "rate_limited" | "operation_expired" | "operation_already_approved"
+  | (string & {});
+
+/** Every error of this entry: an `Error` with a stable `code`. */
+export interface QrauthError extends Error {
+  code: SignInErrorCode;
+  /** Worth trying again (no answer, HTTP 5xx or 429). */
+  transient?: boolean;
+  /** How long the server asked to wait before trying again. */
+  retryAfterMs?: number;
+  /** On a login's `error` event: the login goes on and tries again in this many milliseconds. */
+  retryInMs?: number;
+  /** On `code_wrong`: the attempts left before the token is blocked. */
+  remainingAttempts?: number;
+}
+
 /** The events of a `Login`, and what each listener receives. */
 export interface LoginEvents {
   /** The state changed (`SCANNED` when a phone scanned the code, `APPROVED`: call `complete()`). */
   state: LoginState;
-  /** A failure. With `retryInMs` the login goes on and tries again then; without it the login has ended. */
-  error: Error & { code: string; retryInMs?: number };
+  /** A failure. With `retryInMs` the login goes on and tries again then (the next answer comes as a `state` event, changed or not); without it the login has ended. */
+  error: QrauthError;
   /** The login expired and was replaced: draw the new `qrText`. */
   renewed: Login;
   /** The login expired and is not replaced any more; `renew()` starts a new one. */
@@ -96,6 +121,9 @@ struct Session {
     /// When the current login expires, on the monotonic clock.
     deadline_ms: Cell<f64>,
     state: Cell<LoginState>,
+    /// The latest news was a failure the login goes on after: the next answer is told as a
+    /// `state` event even when the state did not change, so the page stops saying so.
+    reconnecting: Cell<bool>,
     /// Ends the requests of the login that runs; replaced by each new one.
     requests: RefCell<AbortController>,
     /// Dropping it stops the background loop at once, wherever it waits.
@@ -147,6 +175,7 @@ pub async fn start_login(
         renewed: Cell::new(0),
         deadline_ms: Cell::new(Clock::Browser.now_ms() + login.expires_in_ms as f64),
         state: Cell::new(login.state),
+        reconnecting: Cell::new(false),
         login: RefCell::new(login),
         requests: RefCell::new(requests),
         stop: RefCell::new(None),
@@ -305,7 +334,7 @@ impl Session {
                     PollEvent::Answer(view) => session.set_state(view.state),
                     PollEvent::Reconnecting {
                         retry_in_ms, error, ..
-                    } => session.emit("error", &retrying(&error, retry_in_ms)),
+                    } => session.retrying(&error, retry_in_ms),
                 })
                 .await;
             match followed {
@@ -346,6 +375,7 @@ impl Session {
                     self.deadline_ms
                         .set(Clock::Browser.now_ms() + login.expires_in_ms as f64);
                     self.state.set(login.state);
+                    self.reconnecting.set(false);
                     *self.login.borrow_mut() = login;
                     self.emit(
                         "renewed",
@@ -358,9 +388,8 @@ impl Session {
                 }
                 Err(e) if e.is_transient() => {
                     failures += 1;
-                    let retry_in_ms = backoff_ms(1_000.0, failures, js_sys::Math::random())
-                        .max(e.retry_after_ms().unwrap_or(0.0));
-                    self.emit("error", &retrying(&e, retry_in_ms));
+                    let retry_in_ms = backoff(failures).max(e.retry_after_ms().unwrap_or(0.0));
+                    self.retrying(&e, retry_in_ms);
                     Clock::Browser.sleep(retry_in_ms).await;
                 }
                 Err(e) => {
@@ -372,9 +401,18 @@ impl Session {
     }
 
     fn set_state(&self, state: LoginState) {
-        if self.state.replace(state) != state {
+        let recovered = self.reconnecting.replace(false);
+        if self.state.replace(state) != state || recovered {
             self.emit("state", &state.as_str().into());
         }
+    }
+
+    /// A failure the login goes on after: the error, with when the next attempt comes.
+    fn retrying(&self, e: &TokenError, retry_in_ms: f64) {
+        self.reconnecting.set(true);
+        let value = to_js(e);
+        let _ = js_sys::Reflect::set(&value, &"retryInMs".into(), &retry_in_ms.round().into());
+        self.emit("error", &value);
     }
 
     fn emit(&self, event: &str, value: &JsValue) {
@@ -456,13 +494,98 @@ fn no_abort_controller() -> JsValue {
     )
 }
 
+/// The error as JavaScript sees it; one worth trying again (no answer, 5xx, 429) says so with
+/// `transient`, and with `retryAfterMs` when the server said when.
 fn to_js(e: &TokenError) -> JsValue {
-    error(e.code(), &e.to_string())
+    let value = error(e.code(), &e.to_string());
+    if e.is_transient() {
+        let _ = js_sys::Reflect::set(&value, &"transient".into(), &true.into());
+    }
+    if let Some(ms) = e.retry_after_ms() {
+        let _ = js_sys::Reflect::set(&value, &"retryAfterMs".into(), &ms.into());
+    }
+    value
 }
 
-/// A failure the login goes on after: the error with when the next attempt comes.
-fn retrying(e: &TokenError, retry_in_ms: f64) -> JsValue {
-    let value = to_js(e);
-    let _ = js_sys::Reflect::set(&value, &"retryInMs".into(), &retry_in_ms.round().into());
-    value
+/// How long to wait before the `failures`-th attempt in a row: doubling from 1 s to 30 s,
+/// with jitter so that many pages do not come back at once; the same back-off as the login's
+/// own polling.
+#[wasm_bindgen(js_name = backoffMs)]
+pub fn backoff(failures: u32) -> f64 {
+    backoff_ms(1_000.0, failures, js_sys::Math::random()).round()
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const WORDS: &'static str = r##"
+/** What a sign-in page says about a login, as `describeLogin` gives it. */
+export interface LoginProgress {
+  /** `waiting`, `scanned`, `signing-in`, `denied`, `expired`, `canceled`, `reconnecting` or `failed`. */
+  name: "waiting" | "scanned" | "signing-in" | "denied" | "expired" | "canceled" | "reconnecting" | "failed";
+  /** The sentence to show, in a `role="status"` element. */
+  message: string;
+  /** True when the person has to start again (denied, cancelled, failed). */
+  ended: boolean;
+}
+
+/** A countdown's words at one moment, as `countdown` gives them. */
+export interface Countdown {
+  /** Whole seconds left, rounded up. */
+  seconds: number;
+  /** `Expires in 1:05`, then `Expired`: for a `role="timer"` element. */
+  text: string;
+  /** For a polite live region: changes only at 60, 30 and 10 seconds and at expiry, so a screen reader speaks a few times. */
+  announcement: string;
+  /** Milliseconds until the shown second changes: when to call `countdown` again. */
+  nextInMs: number;
+}
+"##;
+
+/// What a sign-in page says about a login in `state` (a `LoginState`, or `"RECONNECTING"` while
+/// an `error` event with `retryInMs` is the latest news); with `failure`, the message of an
+/// error that ended it. The words of the qrauth app's sign-in page.
+#[wasm_bindgen(js_name = describeLogin, unchecked_return_type = "LoginProgress")]
+pub fn describe_login(
+    #[wasm_bindgen(unchecked_param_type = "LoginState | \"RECONNECTING\"")] state: &str,
+    failure: Option<String>,
+) -> Result<JsValue, JsValue> {
+    let progress = match (failure, state) {
+        (Some(why), _) => LoginProgress::Failed(why),
+        (None, "RECONNECTING") => LoginProgress::Reconnecting,
+        (None, name) => LoginState::from_name(name)
+            .map(LoginProgress::of)
+            .ok_or_else(|| {
+                error(
+                    "login_state_unknown",
+                    &format!("“{name}” is not a login state."),
+                )
+            })?,
+    };
+    Ok(Fields::new()
+        .with("name", progress.name())
+        .with("message", progress.message())
+        .with("ended", progress.ended())
+        .into_js())
+}
+
+/// The countdown of a code with `msLeft` milliseconds to live (`login.expiresInMs`): its text,
+/// what screen readers hear, and when it next changes.
+#[wasm_bindgen(unchecked_return_type = "Countdown")]
+pub fn countdown(#[wasm_bindgen(js_name = msLeft)] ms_left: f64) -> JsValue {
+    let seconds = countdown::seconds_left(ms_left);
+    Fields::new()
+        .with("seconds", seconds as f64)
+        .with("text", countdown::countdown_text(seconds))
+        .with("announcement", countdown::announcement(seconds))
+        .with("nextInMs", countdown::ms_to_next_second(ms_left).round())
+        .into_js()
+}
+
+/// Why there is no code to show, from the error `startLogin` or `startCodeLogin` rejected with.
+#[wasm_bindgen(js_name = describeNoCode)]
+pub fn describe_no_code(
+    #[wasm_bindgen(unchecked_param_type = "{ code?: string; message: string }")] failure: &JsValue,
+) -> String {
+    let code = crate::browser::http::string_field(failure, "code").unwrap_or_default();
+    let message = crate::browser::http::string_field(failure, "message").unwrap_or_default();
+    no_code_message(&code, &message)
 }

@@ -1,0 +1,157 @@
+//! `startCodeLogin`: signing in with a typed code when the phone cannot scan online. The page
+//! asks for an offline login operation for a user, shows its QR to the user's token, and checks
+//! the 16 digits the token gives, through the same calls and with the same words as the qrauth
+//! app's "Use a code instead" ([`crate::operations`], [`crate::CodeVerdict`]).
+
+use qrauth_core::CodeEntry;
+use qrauth_core::wire::NewOperation;
+use wasm_bindgen::prelude::*;
+
+use super::{Fields, error, option_object, text_option};
+use crate::CodeVerdict;
+use crate::clock::Clock;
+use crate::code_input::entry_status;
+use crate::operations::OperationApi;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r##"
+/** How `startCodeLogin` runs. */
+export interface StartCodeLoginOptions {
+  /** Who signs in: the user name typed on the page. */
+  user: string;
+  /** The qrauth server's origin; the page's own by default. */
+  server?: string;
+}
+
+/** What `CodeLogin.verify` resolves to: who is now signed in (the server set its session cookie). */
+export interface CodeSignedIn {
+  user: string;
+  factors: string;
+}
+"##;
+
+const OPTION_NAMES: [&str; 2] = ["user", "server"];
+
+/// An offline sign-in in progress: the QR for the user's token, and the check of its code.
+#[wasm_bindgen]
+pub struct CodeLogin {
+    server: String,
+    operation: NewOperation,
+    deadline_ms: f64,
+}
+
+/// Starts a sign-in with a typed code for `user`: resolves once the server made the login
+/// operation whose QR the page shows (`qrText`).
+///
+/// Rejects with an `Error` whose `code` is `invalid_options` (no `user`), `network`, or the
+/// server's own (`rate_limited`, ...).
+#[wasm_bindgen(js_name = startCodeLogin)]
+pub async fn start_code_login(
+    #[wasm_bindgen(unchecked_param_type = "StartCodeLoginOptions")] options: JsValue,
+) -> Result<CodeLogin, JsValue> {
+    let given = option_object(options, &OPTION_NAMES, "startCodeLogin")?;
+    let (user, server) = match &given {
+        Some(given) => (
+            text_option(given, "user", "startCodeLogin")?,
+            text_option(given, "server", "startCodeLogin")?.unwrap_or_default(),
+        ),
+        None => (None, String::new()),
+    };
+    let user = user
+        .map(|u| u.trim().to_owned())
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| error("invalid_options", "Type your user name."))?;
+    let operation = OperationApi::new(&server)
+        .create_login(&user)
+        .await
+        .map_err(|e| error(e.code(), &e.to_string()))?;
+    Ok(CodeLogin {
+        server,
+        deadline_ms: Clock::Browser.now_ms() + operation.expires_in_ms as f64,
+        operation,
+    })
+}
+
+#[wasm_bindgen]
+impl CodeLogin {
+    /// The login operation's id.
+    #[wasm_bindgen(getter, js_name = operationId)]
+    pub fn operation_id(&self) -> String {
+        self.operation.operation_id.clone()
+    }
+
+    /// What the QR shows: the offline payload the token scans.
+    #[wasm_bindgen(getter, js_name = qrText)]
+    pub fn qr_text(&self) -> String {
+        self.operation.payload.clone()
+    }
+
+    /// Milliseconds until the code expires, on the monotonic clock; 0 once past.
+    #[wasm_bindgen(getter, js_name = expiresInMs)]
+    pub fn expires_in_ms(&self) -> f64 {
+        (self.deadline_ms - Clock::Browser.now_ms())
+            .max(0.0)
+            .round()
+    }
+
+    /// Checks the code the person typed (in any shape: spaces, dashes, 8-8). A right code signs
+    /// this browser in: the server sets its session cookie. A code that is not complete is not
+    /// sent.
+    ///
+    /// Rejects like [`verify_code`], but a wrong code is only `code_not_right`: nothing more is
+    /// said to someone who signs in by a name.
+    #[wasm_bindgen(unchecked_return_type = "Promise<CodeSignedIn>")]
+    pub async fn verify(&self, code: String) -> Result<JsValue, JsValue> {
+        check(&self.server, &self.operation.operation_id, &code, true).await
+    }
+}
+
+/// Checks a code typed for any offline operation (a payment the signed-in person approves),
+/// with the page's cookies, and says what the server said in words for the person.
+///
+/// Resolves when the code was right; rejects with an `Error` whose `message` is what to show
+/// and whose `code` is `code_incomplete`, `code_wrong` (with `remainingAttempts`, the attempts
+/// left before the token is blocked), `token_blocked`, `no_token`, or the server's
+/// (`operation_expired`, `operation_already_approved`, `network`...).
+#[wasm_bindgen(js_name = verifyCode, unchecked_return_type = "Promise<CodeSignedIn>")]
+pub async fn verify_code(
+    #[wasm_bindgen(js_name = operationId)] operation_id: String,
+    code: String,
+    server: Option<String>,
+) -> Result<JsValue, JsValue> {
+    check(&server.unwrap_or_default(), &operation_id, &code, false).await
+}
+
+/// One check of a typed code, as the qrauth app's code field does it: a code that is not
+/// complete is not sent.
+async fn check(
+    server: &str,
+    operation_id: &str,
+    code: &str,
+    login: bool,
+) -> Result<JsValue, JsValue> {
+    let typed = match CodeEntry::read(code).code() {
+        Ok(typed) => typed.canonical(),
+        Err(_) => return Err(error("code_incomplete", &entry_status(code))),
+    };
+    let answer = OperationApi::new(server).verify(operation_id, &typed).await;
+    let failure_code = match &answer {
+        Err(e) => Some(e.code().to_owned()),
+        Ok(_) => None,
+    };
+    match CodeVerdict::of(answer, login) {
+        Ok(verdict) => Ok(Fields::new()
+            .with("user", verdict.user.unwrap_or_default())
+            .with("factors", verdict.factors.unwrap_or_default())
+            .into_js()),
+        Err(verdict) => {
+            let code = failure_code.unwrap_or_else(|| verdict.code().into());
+            let refused = error(&code, &verdict.message());
+            if let CodeVerdict::Wrong { remaining } = verdict {
+                let _ =
+                    js_sys::Reflect::set(&refused, &"remainingAttempts".into(), &remaining.into());
+            }
+            Err(refused)
+        }
+    }
+}

@@ -1,0 +1,199 @@
+// The custom elements as a developer gets them: `npm pack` of the package, the tarball installed
+// into a copy of web/examples/sign-in (plain HTML, no build step), served with the strict CSP
+// qrauth sends and /api/ passed to the real `qrauth serve` that `cargo xtask test` started (the
+// Host kept, as the README tells a dev proxy to). Driven in Chromium; a real token approves.
+import 'fake-indexeddb/auto';
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createServer, request as forward } from 'node:http';
+import { cpSync, mkdtempSync, readFileSync, rmSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { SoftwareToken } from 'qrauth-token';
+
+import { server as api, elementsAccount, signedIn } from './support/account.mjs';
+import { launchBrowser } from './support/browser.mjs';
+import { decodePng } from './support/qr.mjs';
+
+const web = fileURLToPath(new URL('..', import.meta.url));
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm' };
+// What `qrauth serve` sends with its pages.
+const CSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+let site;
+let browser;
+let origin;
+let dir;
+let token;
+let activationId;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'qrauth-elements-'));
+  const app = join(dir, 'app');
+  cpSync(join(web, 'examples/sign-in'), app, { recursive: true });
+  execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: web, stdio: ['ignore', 'ignore', 'inherit'] });
+  const tarball = readdirSync(dir).find((name) => name.endsWith('.tgz'));
+  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--silent', join(dir, tarball)], {
+    cwd: app,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+
+  site = createServer((incoming, response) => {
+    const url = new URL(incoming.url, 'http://x');
+    if (url.pathname.startsWith('/api/')) {
+      // A dev proxy that keeps the Host, so the QR links point at this site.
+      const target = new URL(api);
+      const out = forward({ host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: incoming.headers }, (answer) => {
+        response.writeHead(answer.statusCode, answer.headers);
+        answer.pipe(response);
+      });
+      out.on('error', () => response.writeHead(502).end());
+      incoming.pipe(out);
+      return;
+    }
+    let path = normalize(decodeURIComponent(url.pathname));
+    if (path.endsWith('/')) path += 'index.html';
+    try {
+      const body = readFileSync(join(app, path));
+      response.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream', 'content-security-policy': CSP });
+      response.end(body);
+    } catch {
+      response.writeHead(404).end();
+    }
+  });
+  await new Promise((resolve) => site.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${site.address().port}`;
+  browser = await launchBrowser();
+
+  const offer = await (await signedIn(elementsAccount))('/activations');
+  assert.equal(offer.status, 201);
+  token = await SoftwareToken.open({ server: api, database: `elements-${process.pid}` });
+  ({ activationId } = await token.activate({ code: offer.body.activationQr, pin: '2580', pinAgain: '2580' }));
+});
+
+after(async () => {
+  await browser?.close();
+  site?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh visitor on the example page; `problems` collects page errors and CSP reports. */
+async function visit(path = '/') {
+  const context = await browser.newContext({ deviceScaleFactor: 2 });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && !/Failed to load resource/.test(m.text()) && problems.push(m.text()));
+  await page.goto(origin + path);
+  return { context, page, problems };
+}
+
+const status = (page) => page.locator('qrauth-sign-in [part~="status"]').first();
+
+/** The link in the sign-in QR, read from the QR itself (and the same-device link says the same). */
+async function qrLink(page) {
+  const svg = page.locator('qrauth-sign-in [part~="qr"] svg');
+  await svg.waitFor();
+  const link = await page.locator('qrauth-sign-in [part~="same-device-link"]').getAttribute('href');
+  assert.equal(decodePng(await svg.screenshot()).text, link);
+  return link;
+}
+
+test('the plain HTML page signs a person in by QR: scanned, approved on the token, then the signed-in page', async () => {
+  const { context, page, problems } = await visit();
+  assert.equal(await page.locator('qrauth-sign-in svg').getAttribute('aria-label'), "QR code to sign in: scan it with your phone's camera");
+  assert.match(await status(page).textContent(), /Scan the code with your phone's camera/);
+  assert.match(await page.locator('qrauth-sign-in [part~="countdown"]').textContent(), /^Expires in 0:0[1-5]$/);
+  // Logins live 5 s here: one renewed in between is scanned again.
+  let request;
+  for (let tries = 0; !request; tries++) {
+    const link = await qrLink(page);
+    assert.ok(link.startsWith(`${origin}/token#scan=`), `${link} points at the page's site`);
+    request = await token.attachLogin(link).catch((e) => (tries < 3 ? null : Promise.reject(e)));
+  }
+  await page.locator('qrauth-sign-in [data-state="scanned"]').waitFor();
+  assert.equal(await status(page).textContent(), 'Check your phone: approve the sign-in there.');
+  await token.approveLogin(activationId, request, '2580');
+  await page.waitForURL(`${origin}/signed-in.html`);
+  const session = await page.evaluate(async () => (await fetch('/api/v1/session')).json());
+  assert.equal(session.user, elementsAccount.user);
+  assert.deepEqual(problems, [], 'no errors and no CSP violation');
+  await context.close();
+});
+
+test('with a typed code: the user name, the login QR for the token, a wrong code refused, the right one signs in', async () => {
+  const { context, page, problems } = await visit();
+  await page.getByRole('button', { name: 'Use a code instead' }).click();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  assert.equal(await page.getByRole('alert').first().textContent(), 'Type your user name.');
+  await page.getByLabel('User name').fill(elementsAccount.user);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  const svg = page.locator('qrauth-sign-in [part~="qr"] svg');
+  await svg.waitFor();
+  assert.equal(await svg.getAttribute('aria-label'), 'QR code to sign in: scan it with the qrauth token');
+  const payload = decodePng(await svg.screenshot()).text;
+  const field = page.getByLabel('Code from your token');
+  await field.pressSequentially('1234 5678 9');
+  assert.equal(await field.inputValue(), '1234-5678-9');
+  assert.equal(await page.locator('qrauth-code-input [part~="status"]').textContent(), '7 digits missing.');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  assert.equal(await page.locator('qrauth-code-input [part~="message"]').textContent(), '7 digits missing.');
+  await field.fill('');
+  await field.pressSequentially('0000000000000000');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('qrauth-code-input [part~="message"]', { hasText: 'That code is not right.' }).waitFor();
+
+  const { canonical } = await token.computeOfflineCode(activationId, payload, '2580');
+  await field.fill(canonical);
+  assert.equal(await field.inputValue(), canonical.replace('-', '').replace(/(\d{4})(?=\d)/g, '$1-'));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${origin}/signed-in.html`);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('a server that is down or answers garbage: a clear message, retried with back-off, then the QR', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  let asked = 0;
+  await page.route('**/api/v1/logins', (route) => {
+    asked += 1;
+    if (asked === 1) return route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":{"code":"unavailable","message":"Down for a moment."}}' });
+    if (asked === 2) return route.fulfill({ status: 201, contentType: 'application/json', body: 'not json' });
+    return route.fallback();
+  });
+  await page.goto(origin);
+  await page.locator('qrauth-sign-in [data-state="failed"]', { hasText: 'No code: Down for a moment.' }).waitFor();
+  await page.locator('qrauth-sign-in [part~="qr"] svg').waitFor({ timeout: 15_000 });
+  assert.equal(asked, 3, 'asked again by itself until it got a login');
+  assert.equal(await status(page).getAttribute('data-state'), 'waiting');
+  await context.close();
+});
+
+test('an unknown login state is an error, never signed in; a removed element stops and cancels its login', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.route('**/api/v1/logins/*', (route) =>
+    route.request().method() === 'GET'
+      ? route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ loginId: 'x', state: 'HACKED', expiresAt: 0, expiresInMs: 1000 }) })
+      : route.fallback());
+  await page.goto(origin);
+  await page.locator('qrauth-sign-in [data-state="failed"]', { hasText: 'HACKED' }).waitFor();
+  assert.equal(page.url(), `${origin}/`);
+  await page.unroute('**/api/v1/logins/*');
+
+  // Start again, then take the element off the page: its login is cancelled, nothing more is asked.
+  await page.getByRole('button', { name: 'Start again' }).click();
+  await page.locator('qrauth-sign-in [data-state="waiting"]').waitFor();
+  const requests = [];
+  page.on('request', (r) => requests.push(`${r.method()} ${new URL(r.url()).pathname}`));
+  await page.evaluate(() => document.querySelector('qrauth-sign-in').remove());
+  await page.waitForTimeout(2_500);
+  const after = requests.filter((r) => !r.startsWith('DELETE'));
+  assert.ok(requests.some((r) => r.startsWith('DELETE /api/v1/logins/')), `cancelled: ${requests}`);
+  assert.ok(after.length <= 1, `at most the poll in flight, then nothing: ${after}`);
+  await context.close();
+});
