@@ -11,7 +11,7 @@ import { decodeSvg } from './support/qr.mjs';
 test('the light entry has the page helpers and none of the token', () => {
   assert.deepEqual(
     Object.keys(light).filter((name) => typeof light[name] === 'function' && name !== 'initSync').sort(),
-    ['formatCodeInput', 'normalizeCode', 'renderQrCanvas', 'renderQrSvg'],
+    ['CodeBinding', 'bindCodeInput', 'formatCodeInput', 'normalizeCode', 'renderQrCanvas', 'renderQrSvg'],
   );
   assert.equal(light.SoftwareToken, undefined);
   assert.equal(light.parseOfflinePayload, undefined);
