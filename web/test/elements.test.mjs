@@ -6,10 +6,9 @@ import 'fake-indexeddb/auto';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createServer, request as forward } from 'node:http';
-import { cpSync, mkdtempSync, readFileSync, rmSync, readdirSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { SoftwareToken } from 'qrauth-token';
@@ -17,11 +16,9 @@ import { SoftwareToken } from 'qrauth-token';
 import { server as api, elementsAccount, signedIn } from './support/account.mjs';
 import { launchBrowser } from './support/browser.mjs';
 import { decodePng } from './support/qr.mjs';
+import { serveSite } from './support/site.mjs';
 
 const web = fileURLToPath(new URL('..', import.meta.url));
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm' };
-// What `qrauth serve` sends with its pages.
-const CSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 let site;
 let browser;
@@ -41,31 +38,11 @@ before(async () => {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 
-  site = createServer((incoming, response) => {
-    const url = new URL(incoming.url, 'http://x');
-    if (url.pathname.startsWith('/api/')) {
-      // A dev proxy that keeps the Host, so the QR links point at this site.
-      const target = new URL(api);
-      const out = forward({ host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: incoming.headers }, (answer) => {
-        response.writeHead(answer.statusCode, answer.headers);
-        answer.pipe(response);
-      });
-      out.on('error', () => response.writeHead(502).end());
-      incoming.pipe(out);
-      return;
-    }
-    let path = normalize(decodeURIComponent(url.pathname));
-    if (path.endsWith('/')) path += 'index.html';
-    try {
-      const body = readFileSync(join(app, path));
-      response.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream', 'content-security-policy': CSP });
-      response.end(body);
-    } catch {
-      response.writeHead(404).end();
-    }
-  });
-  await new Promise((resolve) => site.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${site.address().port}`;
+  // The pages get the policy qrauth sends with its own.
+  const csp = (await fetch(`${api}/api/v1/health`)).headers.get('content-security-policy');
+  assert.match(csp, /script-src 'self' 'wasm-unsafe-eval'/);
+  site = await serveSite(app, { headers: { 'content-security-policy': csp }, api });
+  origin = site.origin;
   browser = await launchBrowser();
 
   const offer = await (await signedIn(elementsAccount))('/activations');
@@ -76,7 +53,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  site?.close();
+  await site?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

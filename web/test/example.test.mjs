@@ -2,40 +2,26 @@
 // developer sees when trying the package.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { extname, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { launchBrowser } from './support/browser.mjs';
 import { decodePng } from './support/qr.mjs';
+import { serveSite } from './support/site.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
 
 let server;
 let browser;
 let origin;
 before(async () => {
-  // A static file server for web/, nothing more: the example must work from plain files.
-  server = createServer(async (request, response) => {
-    let path = normalize(decodeURIComponent(new URL(request.url, 'http://x').pathname));
-    if (path.endsWith('/')) path += 'index.html';
-    try {
-      const body = await readFile(root + path.slice(1));
-      response.writeHead(200, { 'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream' });
-      response.end(body);
-    } catch {
-      response.writeHead(404).end();
-    }
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${server.address().port}`;
+  // web/ as static files, nothing more: the example must work from plain files.
+  server = await serveSite(root);
+  origin = server.origin;
   browser = await launchBrowser();
 });
 after(async () => {
   await browser?.close();
-  server?.close();
+  await server?.close();
 });
 
 test('the example page renders QR codes, formats a typed code and shows a payload', async () => {

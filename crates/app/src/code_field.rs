@@ -1,9 +1,9 @@
 //! The one field where a person types the 16-digit code from the token.
 
 use leptos::prelude::*;
+use qrauth_token::CodeEntry;
 pub use qrauth_token::CodeVerdict;
-use qrauth_token::code_input::{caret_in_characters, entry_status};
-use qrauth_token::{CodeEntry, CodeInput};
+use qrauth_token::code_input::{entry_status, reformat_field};
 use web_sys::HtmlInputElement;
 
 /// The code field: takes typing, paste, spaces and dashes; shows the digits in groups of four
@@ -36,18 +36,9 @@ pub fn CodeField(
 
     let on_input = move |ev: leptos::ev::Event| {
         let input: HtmlInputElement = event_target(&ev);
-        let typed = input.value();
-        let caret = input
-            .selection_start()
-            .ok()
-            .flatten()
-            .map(|units| caret_in_characters(&typed, units));
-        let formatted = CodeInput::format(&typed, caret);
-        set_status.set(entry_status(&typed));
+        let (formatted, typed_status) = reformat_field(&input);
+        set_status.set(typed_status);
         set_tried.set(false);
-        input.set_value(&formatted.value);
-        let caret = u32::try_from(formatted.caret).unwrap_or(u32::MAX);
-        let _ = input.set_selection_range(caret, caret);
         set_value.set(formatted.value);
     };
 

@@ -55,6 +55,23 @@ impl CodeInput {
     }
 }
 
+/// Reformats a code field in place after the person edited it, the caret kept where they type;
+/// returns what it now holds, and the status line of what was typed (which names a character it
+/// left out).
+pub fn reformat_field(field: &web_sys::HtmlInputElement) -> (CodeInput, String) {
+    let typed = field.value();
+    let caret = field
+        .selection_start()
+        .ok()
+        .flatten()
+        .map(|units| caret_in_characters(&typed, units));
+    let formatted = CodeInput::format(&typed, caret);
+    field.set_value(&formatted.value);
+    let at = u32::try_from(formatted.caret).unwrap_or(u32::MAX);
+    let _ = field.set_selection_range(at, at);
+    (formatted, entry_status(&typed))
+}
+
 /// The caret of a field's `selectionStart` (which counts UTF-16 units) in characters, as
 /// [`CodeInput::format`] takes it.
 pub fn caret_in_characters(value: &str, utf16_units: u32) -> usize {

@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 
 use super::{Fields, error, option_object, or_null, text_option, whole_number_option};
 use crate::CodeInput;
-use crate::code_input::{caret_in_characters, entry_status};
+use crate::code_input::{entry_status, reformat_field};
 use crate::qr::{self, ErrorCorrection, QrMatrix, QrOptions};
 use qrauth_core::CodeEntry;
 
@@ -244,16 +244,7 @@ pub fn bind_code_input(
     let field = input.clone();
     let mut was_complete = CodeInput::format(&input.value(), None).complete;
     let edited = Closure::<dyn FnMut()>::new(move || {
-        let typed = field.value();
-        let caret = field
-            .selection_start()
-            .ok()
-            .flatten()
-            .map(|units| caret_in_characters(&typed, units));
-        let formatted = CodeInput::format(&typed, caret);
-        field.set_value(&formatted.value);
-        let at = u32::try_from(formatted.caret).unwrap_or(u32::MAX);
-        let _ = field.set_selection_range(at, at);
+        let (formatted, status) = reformat_field(&field);
         let code = CodeEntry::read(&formatted.value)
             .code()
             .ok()
@@ -264,7 +255,7 @@ pub fn bind_code_input(
                 .with("missing", formatted.missing as u32)
                 .with("complete", formatted.complete)
                 .with("code", or_null(code.clone()))
-                .with("status", entry_status(&typed))
+                .with("status", status)
                 .into_js();
             // A listener that throws must not break the field.
             let _ = listener.call1(&JsValue::NULL, &state);

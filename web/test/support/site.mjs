@@ -1,0 +1,40 @@
+// A static file server for the package's browser tests: files of one folder, nothing more, as a
+// developer would serve an example; with `api`, /api/ and /token are passed to that qrauth server
+// with the Host kept, as the README tells a dev proxy to.
+import { createServer, request as forward } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { extname, join, normalize } from 'node:path';
+
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm' };
+
+/** Serves `root` on 127.0.0.1; resolves to `{ origin, close }`. `headers` go with every file. */
+export async function serveSite(root, { headers = {}, api } = {}) {
+  const server = createServer(async (incoming, response) => {
+    const url = new URL(incoming.url, 'http://x');
+    if (api && /^\/(api|token)(\/|$)/.test(url.pathname)) {
+      const target = new URL(api);
+      const out = forward({ host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: incoming.headers }, (answer) => {
+        response.writeHead(answer.statusCode, answer.headers);
+        answer.pipe(response);
+      });
+      out.on('error', () => response.writeHead(502).end());
+      incoming.pipe(out);
+      return;
+    }
+    let path = normalize(decodeURIComponent(url.pathname));
+    if (path.endsWith('/')) path += 'index.html';
+    try {
+      if (path.split('/').includes('..')) throw new Error('outside the site');
+      const body = await readFile(join(root, path));
+      response.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream', ...headers });
+      response.end(body);
+    } catch {
+      response.writeHead(404).end();
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `http://127.0.0.1:${server.address().port}`,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
