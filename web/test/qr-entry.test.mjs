@@ -8,6 +8,20 @@ import * as light from 'qrauth-token/qr';
 import * as full from 'qrauth-token';
 import { decodeSvg } from './support/qr.mjs';
 
+test('each browser build called before init() says so with `init_required`, then works once loaded', async () => {
+  for (const [module, wasm] of [
+    ['../pkg/qr/qrauth_token_qr.js', '../pkg/qr/qrauth_token_qr_bg.wasm'],
+    ['../pkg/sign-in/qrauth_token_sign_in.js', '../pkg/sign-in/qrauth_token_sign_in_bg.wasm'],
+    ['../pkg/web/qrauth_token.js', '../pkg/web/qrauth_token_bg.wasm'],
+  ]) {
+    const web = await import(module);
+    assert.throws(() => web.renderQrSvg('x'), (e) => e.code === 'init_required' && /call `await init\(\)`/.test(e.message), module);
+    assert.throws(() => web.normalizeCode('1'), (e) => e.code === 'init_required', module);
+    await web.default({ module_or_path: await readFile(new URL(wasm, import.meta.url)) });
+    assert.equal(web.normalizeCode('1234 5678 9012 3456').canonical, '12345678-90123456', module);
+  }
+});
+
 test('the light entry has the page helpers and none of the token', () => {
   assert.deepEqual(
     Object.keys(light).filter((name) => typeof light[name] === 'function' && name !== 'initSync').sort(),

@@ -54,6 +54,9 @@ pub fn npm() -> Result {
                     .arg(&wasm),
                 &format!("wasm-bindgen --target {target} ({name})"),
             )?;
+            if target == "web" {
+                guard_before_init(&out.join(format!("{name}.js")))?;
+            }
             let module = out.join(format!("{name}_bg.wasm"));
             status(
                 command("wasm-opt")
@@ -72,6 +75,35 @@ pub fn npm() -> Result {
     println!(
         "npm: built web/pkg (qrauth-token, qrauth-token/qr and qrauth-token/sign-in, each for web and node)"
     );
+    Ok(())
+}
+
+/// The browser build's module holds its wasm exports in `wasm`, `undefined` until `init()`:
+/// a call before it would fail with "Cannot read properties of undefined". Until then `wasm` is
+/// a stand-in that throws the package's own error, `init_required`, and says what to do. The
+/// patterns are checked, so that a wasm-bindgen that writes its module otherwise stops the
+/// build rather than shipping without the guard.
+fn guard_before_init(module: &Path) -> Result {
+    const DECLARED: &str = "let wasmModule, wasmInstance, wasm;";
+    const LOADED_CHECK: &str = "if (wasm !== undefined) return wasm;";
+    let text = std::fs::read_to_string(module)?;
+    if text.matches(DECLARED).count() != 1 || !text.contains(LOADED_CHECK) {
+        return Err(Failure(format!(
+            "{}: wasm-bindgen's module no longer declares `wasm` as this build expects; \
+             update guard_before_init",
+            module.display()
+        )));
+    }
+    let guarded = text
+        .replace(
+            DECLARED,
+            "const NOT_LOADED = new Proxy({}, { get() {\n    \
+             throw Object.assign(new Error('qrauth-token is not loaded yet: call `await init()` once before its other functions.'), { code: 'init_required' });\n\
+             } });\n\
+             let wasmModule, wasmInstance, wasm = NOT_LOADED;",
+        )
+        .replace(LOADED_CHECK, "if (wasm !== NOT_LOADED) return wasm;");
+    std::fs::write(module, guarded)?;
     Ok(())
 }
 

@@ -15,6 +15,7 @@ pub mod scanner;
 
 use leptos::prelude::*;
 use qrauth_token::browser::DEFAULT_DATABASE;
+use qrauth_token::browser::take_scan_link;
 use qrauth_token::{SoftwareToken, StoredActivation, TokenError};
 
 use scan::Scanned;
@@ -92,22 +93,6 @@ pub fn local_time(ms: f64) -> String {
     js_sys::Date::new(&ms.into())
         .to_locale_string("default", &js_sys::Object::new())
         .into()
-}
-
-/// The `#scan=` link this page was opened with, taken out of the address so that a reload
-/// does not attach again.
-fn take_scan_link() -> Option<String> {
-    let window = web_sys::window()?;
-    let location = window.location();
-    let href = location.href().ok()?;
-    if !location.hash().ok()?.starts_with("#scan=") {
-        return None;
-    }
-    let path = location.pathname().unwrap_or_else(|_| "/token".into());
-    if let Ok(history) = window.history() {
-        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&path));
-    }
-    Some(href)
 }
 
 /// The token page.

@@ -335,3 +335,20 @@ pub fn scan_code(link: &str) -> Result<String, TokenError> {
     }
     Ok(code.to_owned())
 }
+
+/// The `#scan=` link this page was opened with (a phone's camera opens one from a sign-in QR),
+/// taken out of the address so that a reload or the back button does not attach again.
+pub fn take_scan_link() -> Option<String> {
+    let window = web_sys::window()?;
+    let location = window.location();
+    if !location.hash().ok()?.starts_with("#scan=") {
+        return None;
+    }
+    let href = location.href().ok()?;
+    let path = location.pathname().unwrap_or_else(|_| "/token".into());
+    let query = location.search().unwrap_or_default();
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("{path}{query}")));
+    }
+    Some(href)
+}

@@ -272,6 +272,36 @@ impl JsSoftwareToken {
     }
 }
 
+/// Hands the token page its sign-in links: the `…/token#scan=…` link the page was opened with
+/// (a phone's camera opens one from a sign-in QR), at once, and each one opened later while the
+/// page is open (`hashchange`). Each link is taken out of the address before `callback` gets
+/// it, so that a reload or the back button does not attach again. Returns the function that
+/// stops listening.
+#[wasm_bindgen(js_name = onScanLink, unchecked_return_type = "() => void")]
+pub fn on_scan_link(
+    #[wasm_bindgen(unchecked_param_type = "(link: string) => void")] callback: js_sys::Function,
+) -> Result<JsValue, JsValue> {
+    let window = web_sys::window().ok_or_else(|| {
+        error(
+            "unsupported",
+            "onScanLink needs a page: there is no window here.",
+        )
+    })?;
+    let hand_over = move || {
+        if let Some(link) = crate::browser::take_scan_link() {
+            // A callback that throws must not stop the links that come later.
+            let _ = callback.call1(&JsValue::NULL, &link.into());
+        }
+    };
+    hand_over();
+    let listener = Closure::<dyn FnMut()>::new(hand_over);
+    window.add_event_listener_with_callback("hashchange", listener.as_ref().unchecked_ref())?;
+    Ok(Closure::once_into_js(move || {
+        let _ = window
+            .remove_event_listener_with_callback("hashchange", listener.as_ref().unchecked_ref());
+    }))
+}
+
 fn login_request(value: JsValue) -> Result<LoginRequest, JsValue> {
     serde_wasm_bindgen::from_value(value).map_err(|e| {
         error(
