@@ -5,47 +5,33 @@
 import 'fake-indexeddb/auto';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { SoftwareToken } from 'qrauth-token';
 
-import { server as api, elementsAccount, signedIn } from './support/account.mjs';
+import { account, server as api, signedIn } from './support/account.mjs';
 import { launchBrowser } from './support/browser.mjs';
 import { decodePng } from './support/qr.mjs';
+import { installedExample } from './support/packed.mjs';
 import { serveSite } from './support/site.mjs';
 
-const web = fileURLToPath(new URL('..', import.meta.url));
-
+const elements = account('ELEMENTS');
 let site;
 let browser;
 let origin;
-let dir;
+let example;
 let token;
 let activationId;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'qrauth-elements-'));
-  const app = join(dir, 'app');
-  cpSync(join(web, 'examples/sign-in'), app, { recursive: true });
-  execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: web, stdio: ['ignore', 'ignore', 'inherit'] });
-  const tarball = readdirSync(dir).find((name) => name.endsWith('.tgz'));
-  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--silent', join(dir, tarball)], {
-    cwd: app,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-
+  example = installedExample('sign-in', { offline: true });
   // The pages get the policy qrauth sends with its own.
   const csp = (await fetch(`${api}/api/v1/health`)).headers.get('content-security-policy');
   assert.match(csp, /script-src 'self' 'wasm-unsafe-eval'/);
-  site = await serveSite(app, { headers: { 'content-security-policy': csp }, api });
+  site = await serveSite(example.dir, { headers: { 'content-security-policy': csp }, api });
   origin = site.origin;
   browser = await launchBrowser();
 
-  const offer = await (await signedIn(elementsAccount))('/activations');
+  const offer = await (await signedIn(elements))('/activations');
   assert.equal(offer.status, 201);
   token = await SoftwareToken.open({ server: api, database: `elements-${process.pid}` });
   ({ activationId } = await token.activate({ code: offer.body.activationQr, pin: '2580', pinAgain: '2580' }));
@@ -54,7 +40,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await site?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  example?.remove();
 });
 
 /** A fresh visitor on the example page; `problems` collects page errors and CSP reports. */
@@ -96,7 +82,7 @@ test('the plain HTML page signs a person in by QR: scanned, approved on the toke
   await token.approveLogin(activationId, request, '2580');
   await page.waitForURL(`${origin}/signed-in.html`);
   const session = await page.evaluate(async () => (await fetch('/api/v1/session')).json());
-  assert.equal(session.user, elementsAccount.user);
+  assert.equal(session.user, elements.user);
   assert.deepEqual(problems, [], 'no errors and no CSP violation');
   await context.close();
 });
@@ -106,7 +92,7 @@ test('with a typed code: the user name, the login QR for the token, a wrong code
   await page.getByRole('button', { name: 'Use a code instead' }).click();
   await page.getByRole('button', { name: 'Continue' }).click();
   assert.equal(await page.getByRole('alert').first().textContent(), 'Type your user name.');
-  await page.getByLabel('User name').fill(elementsAccount.user);
+  await page.getByLabel('User name').fill(elements.user);
   await page.getByRole('button', { name: 'Continue' }).click();
   const svg = page.locator('qrauth-sign-in [part~="qr"] svg');
   await svg.waitFor();

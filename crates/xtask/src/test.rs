@@ -366,6 +366,7 @@ fn node_tests() -> Result {
     let server = TestServer::start(&["--creations-per-minute", "1000", "--login-lifetime", "5"])?;
     let password = server.add_user(NODE_TEST_USER)?;
     let elements_password = server.add_user(ELEMENTS_TEST_USER)?;
+    let react_password = server.add_user(REACT_TEST_USER)?;
     node_test(
         &root().join("web/test"),
         &[
@@ -374,14 +375,17 @@ fn node_tests() -> Result {
             ("QRAUTH_PASSWORD", &password),
             ("QRAUTH_ELEMENTS_USER", ELEMENTS_TEST_USER),
             ("QRAUTH_ELEMENTS_PASSWORD", &elements_password),
+            ("QRAUTH_REACT_USER", REACT_TEST_USER),
+            ("QRAUTH_REACT_PASSWORD", &react_password),
         ],
     )
 }
 
 const NODE_TEST_USER: &str = "node-test";
-/// The custom elements' tests sign in with a token of their own user, whose offline operations
-/// no other file's newer token can take over.
+/// The custom elements' tests and the React example's each have a user of their own, whose
+/// offline operations no other file's newer token can take over.
 const ELEMENTS_TEST_USER: &str = "elements-test";
+const REACT_TEST_USER: &str = "react-test";
 
 fn end_to_end() -> Result {
     // Its own dist, so that a running `cargo xtask demo` and this build never share files.

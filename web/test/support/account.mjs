@@ -10,11 +10,15 @@ if (!server || !user || !password) {
 }
 
 /**
- * The user of the custom elements' tests (QRAUTH_ELEMENTS_USER): a user of their own, so that
- * tokens activated by the other files, which may run at the same time, never become the newest
- * token that signs its offline operations.
+ * A user of one test file's own (QRAUTH_<NAME>_USER and _PASSWORD), so that tokens activated by
+ * the other files, which may run at the same time, never become the newest token of its user,
+ * which signs the user's offline operations.
  */
-export const elementsAccount = { user: process.env.QRAUTH_ELEMENTS_USER, password: process.env.QRAUTH_ELEMENTS_PASSWORD };
+export function account(name) {
+  const [user, password] = [process.env[`QRAUTH_${name}_USER`], process.env[`QRAUTH_${name}_PASSWORD`]];
+  if (!user || !password) throw new Error(`QRAUTH_${name}_USER and _PASSWORD are not set: run \`cargo xtask test node\``);
+  return { user, password };
+}
 
 /** Signs in with the password (of `account`, the main test user by default); resolves to a POST with the session cookie: `(path, body) => { status, body }`. */
 export async function signedIn(account = { user, password }) {

@@ -1,17 +1,20 @@
 // A static file server for the package's browser tests: files of one folder, nothing more, as a
-// developer would serve an example; with `api`, /api/ and /token are passed to that qrauth server
-// with the Host kept, as the README tells a dev proxy to.
+// developer would serve an example; with `api`, /api/ is passed to that qrauth server with the
+// Host kept, as the README tells a dev proxy to.
 import { createServer, request as forward } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm' };
 
-/** Serves `root` on 127.0.0.1; resolves to `{ origin, close }`. `headers` go with every file. */
-export async function serveSite(root, { headers = {}, api } = {}) {
+/**
+ * Serves `root` on 127.0.0.1; resolves to `{ origin, close }`. `headers` go with every file;
+ * with `app`, an address that names no file is the single-page app's `index.html`.
+ */
+export async function serveSite(root, { headers = {}, api, app = false } = {}) {
   const server = createServer(async (incoming, response) => {
     const url = new URL(incoming.url, 'http://x');
-    if (api && /^\/(api|token)(\/|$)/.test(url.pathname)) {
+    if (api && url.pathname.startsWith('/api/')) {
       const target = new URL(api);
       const out = forward({ host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: incoming.headers }, (answer) => {
         response.writeHead(answer.statusCode, answer.headers);
@@ -22,7 +25,8 @@ export async function serveSite(root, { headers = {}, api } = {}) {
       return;
     }
     let path = normalize(decodeURIComponent(url.pathname));
-    if (path.endsWith('/')) path += 'index.html';
+    if (app && !extname(path)) path = '/index.html';
+    else if (path.endsWith('/')) path += 'index.html';
     try {
       if (path.split('/').includes('..')) throw new Error('outside the site');
       const body = await readFile(join(root, path));
