@@ -72,9 +72,123 @@ pub fn npm() -> Result {
             "{ \"type\": \"commonjs\" }\n",
         )?;
     }
+    write_readme_sizes()?;
     println!(
-        "npm: built web/pkg (qrauth-token, qrauth-token/qr and qrauth-token/sign-in, each for web and node)"
+        "npm: built web/pkg (qrauth-token, qrauth-token/qr and qrauth-token/sign-in, each for web and node); sizes written into web/README.md"
     );
+    Ok(())
+}
+
+/// What a page loads for each entry of the npm package, gzip -9 of the browser build.
+pub struct EntrySizes {
+    /// `qrauth-token/qr`.
+    pub qr: EntrySize,
+    /// `qrauth-token/sign-in`.
+    pub sign_in: EntrySize,
+    /// `qrauth-token/elements`: the sign-in entry and the elements' module.
+    pub elements: EntrySize,
+    /// `qrauth-token`, the whole token.
+    pub whole: EntrySize,
+}
+
+/// Bytes of one entry after `gzip -9`: its wasm and its JavaScript.
+#[derive(Clone, Copy)]
+pub struct EntrySize {
+    pub wasm: u64,
+    pub js: u64,
+}
+
+impl EntrySize {
+    pub fn total(self) -> u64 {
+        self.wasm + self.js
+    }
+}
+
+/// Measures the entries built in `web/pkg`.
+pub fn entry_sizes() -> Result<EntrySizes> {
+    let web = root().join("web");
+    let entry = |dir: &str, name: &str| -> Result<EntrySize> {
+        let dir = web.join("pkg").join(dir);
+        Ok(EntrySize {
+            wasm: gzipped(&dir.join(format!("{name}_bg.wasm")))?,
+            js: gzipped(&dir.join(format!("{name}.js")))?,
+        })
+    };
+    let sign_in = entry("sign-in", "qrauth_token_sign_in")?;
+    Ok(EntrySizes {
+        qr: entry("qr", "qrauth_token_qr")?,
+        elements: EntrySize {
+            wasm: sign_in.wasm,
+            js: sign_in.js + gzipped(&web.join("elements/elements.js"))?,
+        },
+        sign_in,
+        whole: entry("web", "qrauth_token")?,
+    })
+}
+
+/// Bytes of `file` after `gzip -9`.
+pub fn gzipped(file: &Path) -> Result<u64> {
+    let out = std::process::Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(file)
+        .output()?;
+    if !out.status.success() {
+        return Err(Failure(format!("gzip -9 {} failed", file.display())));
+    }
+    Ok(out.stdout.len() as u64)
+}
+
+const SIZES_START: &str = "<!-- entry sizes: written by `cargo xtask npm` -->";
+const SIZES_END: &str = "<!-- end of entry sizes -->";
+
+/// The README's table of entries, with the sizes just measured, so that it never says what an
+/// older build weighed.
+fn write_readme_sizes() -> Result {
+    let readme = root().join("web/README.md");
+    let text = std::fs::read_to_string(&readme)?;
+    let (Some(start), Some(end)) = (text.find(SIZES_START), text.find(SIZES_END)) else {
+        return Err(Failure(format!(
+            "web/README.md has no {SIZES_START} … {SIZES_END} around its table of entries"
+        )));
+    };
+    let sizes = entry_sizes()?;
+    let kb = |bytes: u64| (bytes as f64 / 1000.0).round();
+    let row = |entry: &str, has: &str, size: EntrySize| {
+        format!(
+            "| `{entry}` | {has} | {} kB (wasm {} kB, JS {} kB) |\n",
+            kb(size.total()),
+            kb(size.wasm),
+            kb(size.js)
+        )
+    };
+    let table = [
+        "| entry | what it has | size, gzipped |\n|---|---|---|\n".to_owned(),
+        row(
+            "qrauth-token/qr",
+            "`renderQrSvg`, `renderQrCanvas`, `bindCodeInput`, `formatCodeInput`, `normalizeCode`: for pages that draw codes and read typed ones",
+            sizes.qr,
+        ),
+        row(
+            "qrauth-token/sign-in",
+            "the above, `startLogin`, `startCodeLogin`, `verifyCode` and the pages' words: the whole sign-in of a page",
+            sizes.sign_in,
+        ),
+        row(
+            "qrauth-token/elements",
+            "`<qrauth-sign-in>` and `<qrauth-code-input>`, on the sign-in entry",
+            sizes.elements,
+        ),
+        row(
+            "qrauth-token",
+            "all of the above and `SoftwareToken`, `onScanLink`, `parseOfflinePayload`",
+            sizes.whole,
+        ),
+    ]
+    .concat();
+    let written = format!("{}{SIZES_START}\n{table}{}", &text[..start], &text[end..]);
+    if written != text {
+        std::fs::write(&readme, written)?;
+    }
     Ok(())
 }
 
