@@ -44,19 +44,22 @@ export interface StartLoginOptions {
 }
 
 /**
- * The `code` of a sign-in's errors: stable identifiers to branch on (the `message` is for people).
- * The server's own codes (`rate_limited`, `login_not_found`, ...) are listed in docs/api.md.
+ * The `code` of the package's errors: stable identifiers to branch on (the `message` is for
+ * people). The server's own codes (`rate_limited`, `login_not_found`, ...) are in docs/api.md.
  */
-export type SignInErrorCode =
-  | "invalid_options" | "aborted" | "unsupported" | "network" | "server_answer_invalid"
+export type QrauthErrorCode =
+  | "init_required" | "invalid_options" | "aborted" | "unsupported" | "network" | "server_answer_invalid"
   | "login_state_unknown" | "login_not_approved" | "login_ended"
   | "code_incomplete" | "code_not_right" | "code_wrong" | "token_blocked" | "no_token"
-  | "rate_limited" | "operation_expired" | "operation_already_approved"
+  | "qr_too_long" | "qr_invalid_colour" | "qr_invalid_margin" | "qr_invalid_size" | "qr_invalid_error_correction" | "qr_no_canvas"
+  | "payload_signature_invalid" | "invalid_activation_code" | "activation_qr_invalid" | "pin_length" | "pin_mismatch"
+  | "activation_not_on_device" | "invalid_scan_code" | "storage_unavailable" | "storage_full" | "storage_failed"
+  | "rate_limited" | "operation_expired" | "operation_already_approved" | "login_expired" | "activation_blocked"
   | (string & {});
 
-/** Every error of this entry: an `Error` with a stable `code`. */
+/** Every error the package throws or rejects with: an `Error` with a stable `code`. */
 export interface QrauthError extends Error {
-  code: SignInErrorCode;
+  code: QrauthErrorCode;
   /** Worth trying again (no answer, HTTP 5xx or 429). */
   transient?: boolean;
   /** How long the server asked to wait before trying again. */
