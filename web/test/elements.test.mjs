@@ -160,3 +160,19 @@ test('an unknown login state is an error, never signed in; a removed element sto
   assert.ok(after.length <= 1, `at most the poll in flight, then nothing: ${after}`);
   await context.close();
 });
+
+test('while the server cannot be reached the element says it is reconnecting, then goes on by itself', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  let failing = true;
+  await page.route('**/api/v1/logins/*', (route) =>
+    failing && route.request().method() === 'GET'
+      ? route.fulfill({ status: 503, contentType: 'application/json', headers: { 'retry-after': '1' }, body: '{"error":{"code":"unavailable","message":"Down for a moment."}}' })
+      : route.fallback());
+  await page.goto(origin);
+  await page.locator('qrauth-sign-in [data-state="reconnecting"]', { hasText: 'Reconnecting… the server cannot be reached right now.' }).waitFor();
+  failing = false;
+  await page.locator('qrauth-sign-in [data-state="waiting"]').waitFor({ timeout: 10_000 });
+  assert.equal(await status(page).textContent(), "Scan the code with your phone's camera.");
+  await context.close();
+});
