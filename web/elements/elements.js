@@ -17,10 +17,25 @@ import init, {
 } from '../pkg/sign-in/qrauth_token_sign_in.js';
 
 let loading;
-/** The wasm, loaded once by the first element on the page. */
+/** The wasm, loaded once by the first element on the page; asked for again after a failure. */
 function loaded() {
-  loading ??= init();
+  loading ??= init().catch((error) => {
+    loading = undefined;
+    throw error;
+  });
   return loading;
+}
+
+/** Said when the wasm did not arrive (no wasm words can say it); the qrauth app says the same. */
+const NOT_LOADED = 'The sign-in could not be loaded: part of it did not arrive, the connection may have dropped. Check it and try again.';
+
+/** Resolves when `button` is clicked or `signal` aborted; the button is shown after `after` meanwhile. */
+function clicked(button, after, signal) {
+  after.after(button);
+  return new Promise((resolve) => {
+    button.addEventListener('click', resolve, { once: true });
+    signal.addEventListener('abort', resolve, { once: true });
+  }).finally(() => button.remove());
 }
 
 /** How many times in a row an expired code is replaced without a click, unless `renewals` says. */
@@ -275,8 +290,18 @@ export class QrauthSignIn extends HTMLElement {
    * down or busy; a refusal for good waits for "Try again". Undefined when the view is left.
    */
   async #first(make, signal, status) {
-    await loaded();
     for (let failures = 1; !signal.aborted; failures++) {
+      try {
+        await loaded();
+      } catch (e) {
+        status.dataset.state = 'failed';
+        status.textContent = NOT_LOADED;
+        this.#emit('qrauth-error', Object.assign(e instanceof Error ? e : new Error(String(e)), { code: 'load_failed' }));
+        await clicked(h('button', { type: 'button', class: 'primary', part: 'button retry' }, 'Try again'), status, signal);
+        status.textContent = 'Getting a code…';
+        failures = 0;
+        continue;
+      }
       try {
         return await make();
       } catch (e) {
@@ -285,13 +310,7 @@ export class QrauthSignIn extends HTMLElement {
         status.textContent = describeNoCode(e);
         this.#emit('qrauth-error', e);
         if (!e.transient) {
-          const retry = h('button', { type: 'button', class: 'primary', part: 'button retry' }, 'Try again');
-          status.after(retry);
-          await new Promise((resolve) => {
-            retry.addEventListener('click', resolve, { once: true });
-            signal.addEventListener('abort', resolve, { once: true });
-          });
-          retry.remove();
+          await clicked(h('button', { type: 'button', class: 'primary', part: 'button retry' }, 'Try again'), status, signal);
           failures = 0;
         } else {
           await pause(Math.max(backoffMs(failures), e.retryAfterMs ?? 0), signal);
@@ -416,7 +435,12 @@ export class QrauthCodeInput extends HTMLElement {
   }
 
   async connectedCallback() {
-    await loaded();
+    try {
+      await loaded();
+    } catch {
+      this.#message.textContent = NOT_LOADED;
+      return;
+    }
     if (this.#binding || !this.isConnected) return;
     this.#binding = bindCodeInput(this.#input, {
       onInput: (field) => {

@@ -176,3 +176,20 @@ test('while the server cannot be reached the element says it is reconnecting, th
   assert.equal(await status(page).textContent(), "Scan the code with your phone's camera.");
   await context.close();
 });
+
+test('a wasm that does not arrive (the connection cut) is said so with "Try again", which loads it', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  let cut = true;
+  await page.route('**/*.wasm', (route) => (cut ? route.abort('connectionreset') : route.fallback()));
+  await page.goto(origin);
+  await page.locator('qrauth-sign-in [data-state="failed"]', { hasText: 'The sign-in could not be loaded' }).waitFor();
+  cut = false;
+  await page.getByRole('button', { name: 'Try again' }).click();
+  await page.locator('qrauth-sign-in [part~="qr"] svg').waitFor();
+  assert.equal(await status(page).getAttribute('data-state'), 'waiting');
+  assert.deepEqual(errors, [], 'no unhandled failure');
+  await context.close();
+});

@@ -48,7 +48,7 @@ export interface StartLoginOptions {
  * people). The server's own codes (`rate_limited`, `login_not_found`, ...) are in docs/api.md.
  */
 export type QrauthErrorCode =
-  | "init_required" | "invalid_options" | "aborted" | "unsupported" | "network" | "server_answer_invalid"
+  | "init_required" | "load_failed" | "invalid_options" | "aborted" | "unsupported" | "network" | "server_answer_invalid"
   | "login_state_unknown" | "login_not_approved" | "login_ended"
   | "code_incomplete" | "code_not_right" | "code_wrong" | "token_blocked" | "no_token"
   | "qr_too_long" | "qr_invalid_colour" | "qr_invalid_margin" | "qr_invalid_size" | "qr_invalid_error_correction" | "qr_no_canvas"
