@@ -5,6 +5,8 @@
 import 'fake-indexeddb/auto';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 import { SoftwareToken } from 'qrauth-token';
 
@@ -192,4 +194,34 @@ test('a wasm that does not arrive (the connection cut) is said so with "Try agai
   assert.equal(await status(page).getAttribute('data-state'), 'waiting');
   assert.deepEqual(errors, [], 'no unhandled failure');
   await context.close();
+});
+
+test('on another origin that the server allows, `server` points the element at it and the page gets the identity token', async () => {
+  // The page's own policy must let it reach the API's origin; qrauth's allows only its own.
+  const csp = (await fetch(`${api}/api/v1/health`)).headers.get('content-security-policy').replace("connect-src 'self'", `connect-src 'self' ${api}`);
+  writeFileSync(join(example.dir, 'other-origin.html'), readFileSync(join(example.dir, 'index.html'), 'utf8')
+    .replace('<qrauth-sign-in signed-in-href="./signed-in.html">', `<qrauth-sign-in server="${api}">`));
+  const other = await serveSite(example.dir, { headers: { 'content-security-policy': csp }, port: Number(process.env.QRAUTH_ALLOWED_PAGE_PORT) });
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  await page.addInitScript(() => document.addEventListener('qrauth-signed-in', (e) => (window.signedIn = e.detail)));
+  await page.goto(`${other.origin}/other-origin.html`);
+  let request;
+  for (let tries = 0; !request; tries++) {
+    const link = await qrLink(page);
+    assert.ok(link.startsWith(`${api}/token#scan=`), `${link} points at the server`);
+    request = await token.attachLogin(link).catch((e) => (tries < 3 ? null : Promise.reject(e)));
+  }
+  await token.approveLogin(activationId, request, '2580');
+  const detail = await (await page.waitForFunction(() => window.signedIn)).jsonValue();
+  assert.equal(detail.method, 'qr');
+  assert.equal(detail.user, elements.user);
+  assert.equal(detail.idToken.split('.').length, 3, 'an identity token for the page backend');
+  assert.equal(page.url(), `${other.origin}/other-origin.html`, 'no signed-in-href: the page stays');
+  assert.deepEqual(errors, []);
+  await context.close();
+  await other.close();
 });

@@ -363,7 +363,19 @@ fn node_tests() -> Result {
     build::npm()?;
     // The package's token is also tried in Node against a real server, whose logins live 5 s so
     // that the sign-in session's renewals are seen in a few seconds.
-    let server = TestServer::start(&["--creations-per-minute", "1000", "--login-lifetime", "5"])?;
+    // A page of the elements' tests is served on another origin, which the server allows.
+    let page_port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let page_origin = format!("http://127.0.0.1:{page_port}");
+    let server = TestServer::start(&[
+        "--creations-per-minute",
+        "1000",
+        "--login-lifetime",
+        "5",
+        "--allow-origin",
+        &page_origin,
+    ])?;
     let password = server.add_user(NODE_TEST_USER)?;
     let elements_password = server.add_user(ELEMENTS_TEST_USER)?;
     let react_password = server.add_user(REACT_TEST_USER)?;
@@ -377,6 +389,7 @@ fn node_tests() -> Result {
             ("QRAUTH_ELEMENTS_PASSWORD", &elements_password),
             ("QRAUTH_REACT_USER", REACT_TEST_USER),
             ("QRAUTH_REACT_PASSWORD", &react_password),
+            ("QRAUTH_ALLOWED_PAGE_PORT", &page_port.to_string()),
         ],
     )
 }

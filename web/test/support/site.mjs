@@ -8,10 +8,11 @@ import { extname, join, normalize } from 'node:path';
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm' };
 
 /**
- * Serves `root` on 127.0.0.1; resolves to `{ origin, close }`. `headers` go with every file;
- * with `app`, an address that names no file is the single-page app's `index.html`.
+ * Serves `root` on 127.0.0.1 (on `port`, any free one by default); resolves to `{ origin, close }`.
+ * `headers` go with every file; with `app`, an address that names no file is the single-page
+ * app's `index.html`.
  */
-export async function serveSite(root, { headers = {}, api, app = false } = {}) {
+export async function serveSite(root, { headers = {}, api, app = false, port = 0 } = {}) {
   const server = createServer(async (incoming, response) => {
     const url = new URL(incoming.url, 'http://x');
     if (api && url.pathname.startsWith('/api/')) {
@@ -36,7 +37,7 @@ export async function serveSite(root, { headers = {}, api, app = false } = {}) {
       response.writeHead(404).end();
     }
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
   return {
     origin: `http://127.0.0.1:${server.address().port}`,
     close: () => new Promise((resolve) => server.close(resolve)),
