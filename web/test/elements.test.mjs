@@ -225,3 +225,36 @@ test('on another origin that the server allows, `server` points the element at i
   await context.close();
   await other.close();
 });
+
+test('a typed-code sign-in whose code expires gets a new one by itself, three times, then "Get a new code"; "Not you?" goes back', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.clock.install();
+  await page.goto(origin);
+  await page.getByRole('button', { name: 'Use a code instead' }).click();
+  await page.getByLabel('User name').fill(elements.user);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  const svg = page.locator('qrauth-sign-in [part~="qr"] svg');
+  await svg.waitFor();
+  const renew = page.getByRole('button', { name: 'Get a new code' });
+  const payloads = [decodePng(await svg.screenshot()).text];
+  for (let renewal = 1; renewal <= 3; renewal++) {
+    await page.clock.fastForward('05:01');
+    await page.waitForFunction((before) => {
+      const shown = document.querySelector('qrauth-sign-in').shadowRoot.querySelector('svg');
+      return shown && shown.outerHTML !== before;
+    }, await svg.evaluate((e) => e.outerHTML));
+    payloads.push(decodePng(await svg.screenshot()).text);
+    assert.equal(await renew.isVisible(), false, `renewal ${renewal} came by itself`);
+  }
+  assert.equal(new Set(payloads).size, 4, 'four operations, one after another');
+  await page.clock.fastForward('05:01');
+  await renew.waitFor();
+  assert.equal(await page.locator('qrauth-sign-in [part~="countdown"]').textContent(), 'Expired');
+  await renew.click();
+  await page.locator('qrauth-sign-in [part~="countdown"]', { hasText: /^Expires in [45]:/ }).waitFor();
+
+  await page.getByRole('button', { name: 'Not you?' }).click();
+  await page.getByLabel('User name').waitFor();
+  await context.close();
+});
