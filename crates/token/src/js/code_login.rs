@@ -7,7 +7,7 @@ use qrauth_core::CodeEntry;
 use qrauth_core::wire::NewOperation;
 use wasm_bindgen::prelude::*;
 
-use super::{Fields, error, option_object, text_option};
+use super::{Fields, error, option_object, text_option, to_promise};
 use crate::CodeVerdict;
 use crate::clock::Clock;
 use crate::code_input::entry_status;
@@ -45,10 +45,14 @@ pub struct CodeLogin {
 ///
 /// Rejects with an `Error` whose `code` is `invalid_options` (no `user`), `network`, or the
 /// server's own (`rate_limited`, ...).
-#[wasm_bindgen(js_name = startCodeLogin)]
-pub async fn start_code_login(
+#[wasm_bindgen(js_name = startCodeLogin, unchecked_return_type = "Promise<CodeLogin>")]
+pub fn start_code_login(
     #[wasm_bindgen(unchecked_param_type = "StartCodeLoginOptions")] options: JsValue,
-) -> Result<CodeLogin, JsValue> {
+) -> js_sys::Promise {
+    to_promise(async move { start(options).await.map(JsValue::from) })
+}
+
+async fn start(options: JsValue) -> Result<CodeLogin, JsValue> {
     let given = option_object(options, &OPTION_NAMES, "startCodeLogin")?;
     let (user, server) = match &given {
         Some(given) => (
@@ -101,8 +105,13 @@ impl CodeLogin {
     /// Rejects like [`verify_code`], but a wrong code is only `code_not_right`: nothing more is
     /// said to someone who signs in by a name.
     #[wasm_bindgen(unchecked_return_type = "Promise<CodeSignedIn>")]
-    pub async fn verify(&self, code: String) -> Result<JsValue, JsValue> {
-        check(&self.server, &self.operation.operation_id, &code, true).await
+    pub fn verify(&self, code: String) -> js_sys::Promise {
+        checked(
+            self.server.clone(),
+            self.operation.operation_id.clone(),
+            code,
+            true,
+        )
     }
 }
 
@@ -114,12 +123,17 @@ impl CodeLogin {
 /// left before the token is blocked), `token_blocked`, `no_token`, or the server's
 /// (`operation_expired`, `operation_already_approved`, `network`...).
 #[wasm_bindgen(js_name = verifyCode, unchecked_return_type = "Promise<CodeSignedIn>")]
-pub async fn verify_code(
+pub fn verify_code(
     #[wasm_bindgen(js_name = operationId)] operation_id: String,
     code: String,
     server: Option<String>,
-) -> Result<JsValue, JsValue> {
-    check(&server.unwrap_or_default(), &operation_id, &code, false).await
+) -> js_sys::Promise {
+    checked(server.unwrap_or_default(), operation_id, code, false)
+}
+
+/// [`check`] as a Promise, for both exports.
+fn checked(server: String, operation_id: String, code: String, login: bool) -> js_sys::Promise {
+    to_promise(async move { check(&server, &operation_id, &code, login).await })
 }
 
 /// One check of a typed code, as the qrauth app's code field does it: a code that is not

@@ -65,6 +65,17 @@ pub(super) fn option_object(
     Ok(Some(object))
 }
 
+/// A future as a JavaScript Promise. The sign-in entry's exports all go through this one boxed
+/// type, so that its wasm carries one copy of the machinery that drives a future into a Promise
+/// rather than one per export.
+#[cfg(feature = "js-sign-in")]
+pub(super) fn to_promise(
+    work: impl Future<Output = Result<JsValue, JsValue>> + 'static,
+) -> js_sys::Promise {
+    let work: std::pin::Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>> = Box::pin(work);
+    wasm_bindgen_futures::future_to_promise(work)
+}
+
 /// A JavaScript `Error` with a stable `code` property.
 pub(super) fn error(code: &str, message: &str) -> JsValue {
     let error = js_sys::Error::new(message);

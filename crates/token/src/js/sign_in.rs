@@ -16,7 +16,9 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{AbortController, AbortSignal};
 
-use super::{Fields, error, option_object, option_value, text_option, whole_number_option};
+use super::{
+    Fields, error, option_object, option_value, text_option, to_promise, whole_number_option,
+};
 use crate::TokenError;
 use crate::clock::{Clock, PageVisibility};
 use crate::countdown;
@@ -143,10 +145,14 @@ struct Session {
 ///
 /// Rejects with an `Error` whose `code` is `invalid_options`, `aborted` (the signal was
 /// aborted first), `network`, or the server's own (`rate_limited`, ...).
-#[wasm_bindgen(js_name = startLogin)]
-pub async fn start_login(
+#[wasm_bindgen(js_name = startLogin, unchecked_return_type = "Promise<Login>")]
+pub fn start_login(
     #[wasm_bindgen(unchecked_optional_param_type = "StartLoginOptions")] options: Option<JsValue>,
-) -> Result<Login, JsValue> {
+) -> js_sys::Promise {
+    to_promise(async move { start(options).await.map(JsValue::from) })
+}
+
+async fn start(options: Option<JsValue>) -> Result<Login, JsValue> {
     let given = option_object(
         options.unwrap_or(JsValue::UNDEFINED),
         &OPTION_NAMES,
@@ -250,14 +256,33 @@ impl Login {
 
     /// Ends the login: stops following it, and cancels it on the server while no phone has
     /// approved it, so that its QR is worth nothing if scanned later. Safe to call more than once.
-    pub async fn cancel(&self) {
-        Session::cancel(Rc::clone(&self.session)).await;
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn cancel(&self) -> js_sys::Promise {
+        let session = Rc::clone(&self.session);
+        to_promise(async move {
+            Session::cancel(session).await;
+            Ok(JsValue::UNDEFINED)
+        })
     }
 
     /// Replaces the code with a new one now, and allows the automatic renewals again: what a
     /// "Get a new code" button does, after expiry or a denial.
-    pub async fn renew(&self) -> Result<(), JsValue> {
-        let session = Rc::clone(&self.session);
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn renew(&self) -> js_sys::Promise {
+        to_promise(Session::renew(Rc::clone(&self.session)))
+    }
+
+    /// Completes an approved login, once: resolves to who signed in, with an identity token for
+    /// the page's backend, and the server sets its session cookie. Rejects with
+    /// `login_not_approved` before the phone approved it.
+    #[wasm_bindgen(unchecked_return_type = "Promise<LoginCompleted>")]
+    pub fn complete(&self) -> js_sys::Promise {
+        to_promise(Session::complete(Rc::clone(&self.session)))
+    }
+}
+
+impl Session {
+    async fn renew(session: Rc<Session>) -> Result<JsValue, JsValue> {
         if session.ended.get() {
             return Err(error(
                 "login_ended",
@@ -273,15 +298,10 @@ impl Login {
         if open {
             let _ = LoginApi::new(&session.server).cancel(&old).await;
         }
-        Ok(())
+        Ok(JsValue::UNDEFINED)
     }
 
-    /// Completes an approved login, once: resolves to who signed in, with an identity token for
-    /// the page's backend, and the server sets its session cookie. Rejects with
-    /// `login_not_approved` before the phone approved it.
-    #[wasm_bindgen(unchecked_return_type = "Promise<LoginCompleted>")]
-    pub async fn complete(&self) -> Result<JsValue, JsValue> {
-        let session = Rc::clone(&self.session);
+    async fn complete(session: Rc<Session>) -> Result<JsValue, JsValue> {
         if session.state.get() != LoginState::Approved {
             return Err(error(
                 "login_not_approved",
@@ -305,9 +325,7 @@ impl Login {
             .with("idToken", done.id_token)
             .into_js())
     }
-}
 
-impl Session {
     /// Follows the current login in the background until it ends, renewing it on expiry while
     /// the bound allows; with `fresh`, a new login replaces the current one first. A loop that
     /// runs already stops.
