@@ -290,6 +290,7 @@ export class QrauthSignIn extends HTMLElement {
    * down or busy; a refusal for good waits for "Try again". Undefined when the view is left.
    */
   async #first(make, signal, status) {
+    const retried = () => clicked(h('button', { type: 'button', class: 'primary', part: 'button retry' }, 'Try again'), status, signal);
     for (let failures = 1; !signal.aborted; failures++) {
       try {
         await loaded();
@@ -297,7 +298,7 @@ export class QrauthSignIn extends HTMLElement {
         status.dataset.state = 'failed';
         status.textContent = NOT_LOADED;
         this.#emit('qrauth-error', Object.assign(e instanceof Error ? e : new Error(String(e)), { code: 'load_failed' }));
-        await clicked(h('button', { type: 'button', class: 'primary', part: 'button retry' }, 'Try again'), status, signal);
+        await retried();
         status.textContent = 'Getting a code…';
         failures = 0;
         continue;
@@ -310,7 +311,7 @@ export class QrauthSignIn extends HTMLElement {
         status.textContent = describeNoCode(e);
         this.#emit('qrauth-error', e);
         if (!e.transient) {
-          await clicked(h('button', { type: 'button', class: 'primary', part: 'button retry' }, 'Try again'), status, signal);
+          await retried();
           failures = 0;
         } else {
           await pause(Math.max(backoffMs(failures), e.retryAfterMs ?? 0), signal);

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::run::{command, output, status};
+use crate::run::{command, free_port, output, status};
 use crate::{Failure, Result, build};
 
 /// Where Debian keeps the newest installed PostgreSQL's programs.
@@ -166,9 +166,4 @@ impl Drop for Cluster {
         let _ = self.pg_ctl(&["-m", "fast", "-w", "stop"], false);
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-fn free_port() -> Result<u16> {
-    let socket = std::net::TcpListener::bind("127.0.0.1:0")?;
-    Ok(socket.local_addr()?.port())
 }

@@ -11,6 +11,12 @@ use crate::{Failure, Result, root};
 
 /// A command in the workspace root, with `web/node_modules/.bin` and `~/.cargo/bin` on PATH so
 /// that trunk finds npm's wasm-opt and cargo-installed tools resolve even on a fresh shell.
+/// A port on 127.0.0.1 that was free a moment ago, for a server started next.
+pub fn free_port() -> Result<u16> {
+    let socket = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(socket.local_addr()?.port())
+}
+
 pub fn command(program: impl AsRef<OsStr>) -> Command {
     let mut command = Command::new(program);
     command.current_dir(root()).env("PATH", tool_path());

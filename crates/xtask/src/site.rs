@@ -6,7 +6,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use crate::postgres::Cluster;
-use crate::run::{Supervised, command, output, qrauth_serve, status, supervise};
+use crate::run::{Supervised, command, free_port, output, qrauth_serve, status, supervise};
 use crate::setup::HAPROXY;
 use crate::{Failure, Result, build};
 
@@ -218,11 +218,6 @@ frontend stats
     stats uri /stats
 "
     )
-}
-
-fn free_port() -> Result<u16> {
-    let socket = std::net::TcpListener::bind("127.0.0.1:0")?;
-    Ok(socket.local_addr()?.port())
 }
 
 /// The body of a GET on loopback, over plain HTTP/1.0.

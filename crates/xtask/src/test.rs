@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::run::{Supervised, build_qrauth, command, output, qrauth_serve, status};
+use crate::run::{Supervised, build_qrauth, command, free_port, output, qrauth_serve, status};
 use crate::setup::{CHROMEDRIVER, CHROMIUM};
 use crate::{Failure, Result, build, root, setup};
 
@@ -222,9 +222,7 @@ fn wasm_tests() -> Result {
     )?;
     // The token's tests talk to a real server from the test runner's page, another origin
     // that the server is told to allow.
-    let page_port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
+    let page_port = free_port()?;
     let page_origin = format!("http://127.0.0.1:{page_port}");
     let server = TestServer::start(&[
         "--allow-origin",
@@ -362,11 +360,9 @@ impl TestServer {
 fn node_tests() -> Result {
     build::npm()?;
     // The package's token is also tried in Node against a real server, whose logins live 5 s so
-    // that the sign-in session's renewals are seen in a few seconds.
-    // A page of the elements' tests is served on another origin, which the server allows.
-    let page_port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
+    // that the sign-in session's renewals are seen in a few seconds; a page of the elements'
+    // tests is served on another origin, which the server allows.
+    let page_port = free_port()?;
     let page_origin = format!("http://127.0.0.1:{page_port}");
     let server = TestServer::start(&[
         "--creations-per-minute",
