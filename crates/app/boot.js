@@ -5,20 +5,11 @@ const script = document.querySelector('script[data-qrauth-bundle]');
 const bundle = { js: script.dataset.qrauthBundle, wasm: script.dataset.qrauthWasm };
 
 // The sign-in page's first request goes out now, while the wasm downloads and compiles, not
-// after: the app takes this answer as its first login (crates/app/src/api.rs, create_login).
-// It is the same request the app makes: no cookies, no body.
+// after: the page hands the `fetch` to <qrauth-sign-in> as its first login (crates/app/sign-in.js,
+// the element's `created`). It is the same request the element makes: no cookies, no body.
 const signingIn = location.pathname === '/' && !new URLSearchParams(location.search).has('with');
-// The answer is kept as `{ status, text, receivedAt }`, and also left beside the Promise once
-// it is here, so that an app that starts after it shows the QR in its first render
-// (api::first_login).
 if (signingIn) {
-  window.qrauthFirstLogin = fetch('/api/v1/logins', { method: 'POST', credentials: 'omit' })
-    .then(async (response) => {
-      const text = await response.text();
-      const answer = { status: response.status, text, receivedAt: performance.now() };
-      window.qrauthFirstLoginAnswer = answer;
-      return answer;
-    });
+  window.qrauthFirstLogin = fetch('/api/v1/logins', { method: 'POST', credentials: 'omit' });
 }
 
 try {
@@ -34,10 +25,9 @@ try {
 async function abandonFirstLogin() {
   const started = window.qrauthFirstLogin;
   delete window.qrauthFirstLogin;
-  delete window.qrauthFirstLoginAnswer;
   try {
     const answer = await started;
-    const login = answer && JSON.parse(answer.text);
+    const login = answer?.ok && (await answer.json());
     if (login?.loginId) {
       await fetch(`/api/v1/logins/${encodeURIComponent(login.loginId)}`, {
         method: 'DELETE',

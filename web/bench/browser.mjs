@@ -160,13 +160,25 @@ try {
   // From navigation to a QR on screen, each visit in a fresh context (nothing cached).
   const firstQr = async (path) => {
     const fresh = await browser.newContext();
+    // The same watch on both pages: the document and every shadow root made in it (the
+    // sign-in page's QR is drawn inside <qrauth-sign-in>), from the first byte of the page.
     await fresh.addInitScript(() => {
-      new MutationObserver((_, observer) => {
-        if (document.querySelector('[data-testid="qr"] svg')) {
-          window.qrShownAt = performance.now();
+      const roots = [document];
+      const observer = new MutationObserver(() => {
+        if (roots.some((root) => root.querySelector('[data-testid="qr"] svg'))) {
+          window.qrShownAt ??= performance.now();
           observer.disconnect();
         }
-      }).observe(document, { childList: true, subtree: true });
+      });
+      const watch = (root) => observer.observe(root, { childList: true, subtree: true });
+      const attach = Element.prototype.attachShadow;
+      Element.prototype.attachShadow = function (init) {
+        const root = attach.call(this, init);
+        roots.push(root);
+        watch(root);
+        return root;
+      };
+      watch(document);
     });
     const visit = await fresh.newPage();
     await visit.goto(new URL(path, base).href);

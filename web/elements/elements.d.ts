@@ -4,12 +4,18 @@ import type { LoginCompleted, LoginState, QrauthError } from '../pkg/sign-in/qra
 /** `qrauth-signed-in`'s `detail`: who signed in, and how. */
 export type SignedInDetail =
   | (LoginCompleted & { method: 'qr' })
-  | { user: string; factors: string; method: 'code' };
+  | { user: string; factors: string; method: 'code' }
+  | { user: string; method: 'password' };
+
+/** The ways in of `<qrauth-sign-in>`: the QR, a typed code, a password. */
+export type WayIn = 'phone' | 'code' | 'password';
 
 /** The events of `<qrauth-sign-in>`. */
 export interface QrauthSignInEventMap extends HTMLElementEventMap {
   /** Signed in: the server set its session cookie. A QR sign-in carries an `idToken` for the page's backend. */
   'qrauth-signed-in': CustomEvent<SignedInDetail>;
+  /** The person chose another way in with the element's own buttons; `way` has changed already. */
+  'qrauth-way': CustomEvent<{ way: WayIn }>;
   /** The phone denied the sign-in; "Start again" offers a new code. */
   'qrauth-denied': CustomEvent<{ loginId: string }>;
   /** The code expired and is not replaced by itself any more; "Get a new code" is shown. */
@@ -21,15 +27,19 @@ export interface QrauthSignInEventMap extends HTMLElementEventMap {
 }
 
 /**
- * `<qrauth-sign-in server="https://login.example.com" renewals="3">`: the QR to scan with the
- * qrauth token, its countdown and renewal, the login's state, a same-device link and a typed
- * code for when the phone cannot scan.
+ * `<qrauth-sign-in server="https://login.example.com" way="phone" renewals="3">`: the QR to scan
+ * with the qrauth token, its countdown and renewal, the login's state, a same-device link, a
+ * typed code for when the phone cannot scan, and a password for a person with no token yet.
  */
 export class QrauthSignIn extends HTMLElement {
   /** The `server` attribute: the qrauth server's origin, the page's own when empty. */
   readonly server: string;
   /** The `renewals` attribute: automatic renewals in a row, 3 by default. */
   readonly renewals: number;
+  /** The `way` attribute: the way in shown, `phone` by default. */
+  way: WayIn;
+  /** A `fetch` of `POST /api/v1/logins` the page started early: the first QR login takes it, once. */
+  created: Promise<Response> | undefined;
   addEventListener<K extends keyof QrauthSignInEventMap>(
     type: K,
     listener: (this: QrauthSignIn, event: QrauthSignInEventMap[K]) => unknown,

@@ -12,14 +12,19 @@ import init, {
   describeLogin,
   describeNoCode,
   renderQrSvg,
+  signInWithPassword,
   startCodeLogin,
   startLogin,
 } from '../pkg/sign-in/qrauth_token_sign_in.js';
 
 let loading;
-/** The wasm, loaded once by the first element on the page; asked for again after a failure. */
-function loaded() {
-  loading ??= init().catch((error) => {
+/**
+ * Loads the elements' wasm, once for the page (asked for again after a failure). The elements
+ * call it themselves; a page that knows where the wasm is (a bundler's asset URL, a preload)
+ * calls it first with wasm-bindgen's init options, `{ module_or_path }`.
+ */
+export function load(options) {
+  loading ??= init(options).catch((error) => {
     loading = undefined;
     throw error;
   });
@@ -29,12 +34,15 @@ function loaded() {
 /** Said when the wasm did not arrive (no wasm words can say it); the qrauth app says the same. */
 const NOT_LOADED = 'The sign-in could not be loaded: part of it did not arrive, the connection may have dropped. Check it and try again.';
 
-/** Resolves when `button` is clicked or `signal` aborted; the button is shown after `after` meanwhile. */
+/**
+ * Resolves when `button` is clicked (with the click) or `signal` aborted (with nothing); the
+ * button is shown after `after` meanwhile.
+ */
 function clicked(button, after, signal) {
   after.after(button);
   return new Promise((resolve) => {
     button.addEventListener('click', resolve, { once: true });
-    signal.addEventListener('abort', resolve, { once: true });
+    signal.addEventListener('abort', () => resolve(), { once: true });
   }).finally(() => button.remove());
 }
 
@@ -123,11 +131,11 @@ function pause(ms, signal) {
 class ExpiringQr {
   constructor(label) {
     this.label = label;
-    this.picture = h('div', { class: 'qr', part: 'qr' });
+    this.picture = h('div', { class: 'qr', part: 'qr', 'data-testid': 'qr' });
     this.renew = h('button', { type: 'button', class: 'primary', part: 'button renew' }, 'Get a new code');
     this.overlay = h('div', { class: 'overlay', hidden: true }, this.renew);
     this.picture.append(this.overlay);
-    this.timer = h('p', { class: 'countdown', part: 'countdown', role: 'timer', 'aria-live': 'off' });
+    this.timer = h('p', { class: 'countdown', part: 'countdown', role: 'timer', 'aria-live': 'off', 'data-testid': 'countdown' });
     this.spoken = h('p', { class: 'visually-hidden', 'aria-live': 'polite' });
     this.nodes = [this.picture, this.timer, this.spoken];
   }
@@ -136,7 +144,7 @@ class ExpiringQr {
   show(text, source) {
     this.stop();
     this.picture.querySelector('svg')?.remove();
-    this.picture.insertAdjacentHTML('afterbegin', renderQrSvg(text, { label: this.label, margin: 2 }));
+    this.picture.insertAdjacentHTML('afterbegin', renderQrSvg(text, { label: this.label }));
     this.picture.classList.remove('expired');
     this.overlay.hidden = true;
     const tick = () => {
@@ -165,26 +173,44 @@ class ExpiringQr {
   }
 }
 
+/** The ways in that `way` names. */
+const WAYS = ['phone', 'code', 'password'];
+
 /**
  * `<qrauth-sign-in>`: a QR to scan with the qrauth token, its countdown and renewal, what the
- * login is doing, a same-device link, and a typed code for when the phone cannot scan.
+ * login is doing, a same-device link, a typed code for when the phone cannot scan, and a
+ * password for people who have no token yet.
  *
- * Attributes: `server` (the qrauth server's origin; the page's own by default), `renewals`
- * (automatic renewals in a row, 3 by default), `signed-in-href` (where to go once signed in).
- * Events, all bubbling out of the shadow root: `qrauth-signed-in` (`detail`: who signed in;
- * with an `idToken` for a QR sign-in; `preventDefault()` stays on the page),
- * `qrauth-denied`, `qrauth-expired`, `qrauth-state` (`detail.state`), `qrauth-error`
- * (`detail`: the error).
+ * Attributes: `server` (the qrauth server's origin; the page's own by default), `way` (`phone`,
+ * the default, `code` or `password`: the way in shown), `renewals` (automatic renewals in a
+ * row, 3 by default), `signed-in-href` (where to go once signed in). Property `created`: a
+ * `fetch` of `POST /api/v1/logins` that the page started before the element loaded, taken as
+ * its first login. Events, all bubbling out of the shadow root: `qrauth-signed-in` (`detail`:
+ * who signed in and `method`; with an `idToken` for a QR sign-in; `preventDefault()` stays on
+ * the page), `qrauth-way` (`detail.way`: the person chose another way in), `qrauth-denied`,
+ * `qrauth-expired`, `qrauth-state` (`detail.state`), `qrauth-error` (`detail`: the error).
+ * Every part a test needs has a `data-testid`, the same as in qrauth's own sign-in page.
  */
 export class QrauthSignIn extends HTMLElement {
-  static observedAttributes = ['server', 'renewals'];
+  static observedAttributes = ['server', 'renewals', 'way'];
 
   #root = shadow(this);
   /** Ends everything the current view started: requests, timers, the login. */
   #running;
+  #created;
+
+  constructor() {
+    super();
+    // Set on the element before its class was defined: an own property that hides the setter.
+    if (Object.hasOwn(this, 'created')) {
+      const created = this.created;
+      delete this.created;
+      this.created = created;
+    }
+  }
 
   connectedCallback() {
-    if (!this.#running) this.#phone();
+    if (!this.#running) this.#show();
   }
 
   disconnectedCallback() {
@@ -192,7 +218,7 @@ export class QrauthSignIn extends HTMLElement {
   }
 
   attributeChangedCallback(_name, old, value) {
-    if (this.#running && old !== value) this.#phone();
+    if (this.#running && old !== value) this.#show();
   }
 
   get server() {
@@ -202,6 +228,37 @@ export class QrauthSignIn extends HTMLElement {
   get renewals() {
     const n = Number(this.getAttribute('renewals'));
     return this.hasAttribute('renewals') && Number.isInteger(n) && n >= 0 ? n : AUTOMATIC_RENEWALS;
+  }
+
+  /** The way in shown: `phone`, `code` or `password`. */
+  get way() {
+    const way = this.getAttribute('way');
+    return WAYS.includes(way) ? way : 'phone';
+  }
+
+  set way(way) {
+    this.setAttribute('way', way);
+  }
+
+  /** The page's own `POST /api/v1/logins`, started early; the first QR login takes it, once. */
+  get created() {
+    return this.#created;
+  }
+
+  set created(request) {
+    this.#created = request;
+  }
+
+  #show() {
+    if (this.way === 'code') this.#code();
+    else if (this.way === 'password') this.#password();
+    else this.#phone();
+  }
+
+  /** The person chose another way in: the page may follow (its address, its own links). */
+  #choose(way) {
+    this.way = way;
+    this.#emit('qrauth-way', { way });
   }
 
   #stop() {
@@ -231,15 +288,15 @@ export class QrauthSignIn extends HTMLElement {
   /** Scan with the phone. */
   async #phone() {
     const code = new ExpiringQr("QR code to sign in: scan it with your phone's camera");
-    const status = h('p', { class: 'status', part: 'status', role: 'status' }, 'Getting a code…');
-    const again = h('button', { type: 'button', class: 'primary', part: 'button start-again', hidden: true }, 'Start again');
-    const link = h('a', { part: 'same-device-link' }, 'Open the token on this device');
+    const status = h('p', { class: 'status', part: 'status', role: 'status', 'data-testid': 'login-status' }, 'Getting a code…');
+    const again = h('button', { type: 'button', class: 'primary', part: 'button start-again', hidden: true, 'data-testid': 'start-again' }, 'Start again');
+    const link = h('a', { part: 'same-device-link', 'data-testid': 'open-token' }, 'Open the token on this device');
     const sameDevice = h('p', { class: 'same-device', part: 'same-device', hidden: true }, 'Already on your phone? ', link);
     const useCode = h('button', { type: 'button', class: 'link', part: 'use-code' }, 'Use a code instead');
     const body = h('div', { part: 'scan', hidden: true }, ...code.nodes);
     const signal = this.#view(body, status, again, sameDevice, h('p', { class: 'hint', part: 'hint' }, "Can't scan? ", useCode));
     signal.addEventListener('abort', () => code.stop());
-    useCode.addEventListener('click', () => this.#code());
+    useCode.addEventListener('click', () => this.#choose('code'));
 
     const say = (progress) => {
       status.dataset.state = progress.name;
@@ -247,7 +304,14 @@ export class QrauthSignIn extends HTMLElement {
       again.hidden = !progress.ended;
       code.ended(progress.ended);
     };
-    const login = await this.#first(() => startLogin({ server: this.server, signal, renewals: this.renewals }), signal, status);
+    let created = this.#created;
+    this.#created = undefined;
+    const start = () => {
+      const options = { server: this.server, signal, renewals: this.renewals, created };
+      created = undefined;
+      return startLogin(options);
+    };
+    const login = await this.#first(start, signal, status);
     if (!login) return;
     const draw = () => {
       code.show(login.qrText, login);
@@ -287,19 +351,31 @@ export class QrauthSignIn extends HTMLElement {
 
   /**
    * The first code of a view: asked for until the server gives one, with back-off while it is
-   * down or busy; a refusal for good waits for "Try again". Undefined when the view is left.
+   * down or busy (or at once on "Try again"); a refusal for good waits for "Try again".
+   * Undefined when the view is left. While it fails, `status` is named `unavailable`.
    */
   async #first(make, signal, status) {
-    const retried = () => clicked(h('button', { type: 'button', class: 'primary', part: 'button retry' }, 'Try again'), status, signal);
+    const line = status.dataset.testid;
+    const failed = (text) => {
+      status.dataset.state = 'failed';
+      status.dataset.testid = 'unavailable';
+      status.textContent = text;
+    };
+    const retried = (until) => clicked(h('button', { type: 'button', class: 'primary', part: 'button retry' }, 'Try again'), status, until);
+    const again = () => {
+      delete status.dataset.state;
+      if (line) status.dataset.testid = line;
+      else delete status.dataset.testid;
+      status.textContent = 'Getting a code…';
+    };
     for (let failures = 1; !signal.aborted; failures++) {
       try {
-        await loaded();
+        await load();
       } catch (e) {
-        status.dataset.state = 'failed';
-        status.textContent = NOT_LOADED;
+        failed(NOT_LOADED);
         this.#emit('qrauth-error', Object.assign(e instanceof Error ? e : new Error(String(e)), { code: 'load_failed' }));
-        await retried();
-        status.textContent = 'Getting a code…';
+        await retried(signal);
+        again();
         failures = 0;
         continue;
       }
@@ -307,32 +383,47 @@ export class QrauthSignIn extends HTMLElement {
         return await make();
       } catch (e) {
         if (signal.aborted) return undefined;
-        status.dataset.state = 'failed';
-        status.textContent = describeNoCode(e);
+        failed(describeNoCode(e));
         this.#emit('qrauth-error', e);
         if (!e.transient) {
-          await retried();
+          await retried(signal);
           failures = 0;
         } else {
-          await pause(Math.max(backoffMs(failures), e.retryAfterMs ?? 0), signal);
+          // Tried again after a back-off by itself, or at once when the person asks.
+          const wait = new AbortController();
+          signal.addEventListener('abort', () => wait.abort(), { once: true });
+          const asked = retried(wait.signal).then((click) => {
+            if (click) failures = 0;
+          });
+          await Promise.race([pause(Math.max(backoffMs(failures), e.retryAfterMs ?? 0), wait.signal), asked]);
+          wait.abort();
+          await asked;
         }
-        status.textContent = 'Getting a code…';
+        again();
       }
     }
     return undefined;
   }
 
+  /** The user name field of the code and password forms: what password managers fill in. */
+  #userName(id) {
+    return [
+      h('label', { for: id }, 'User name'),
+      h('input', { id, part: 'input user', autocomplete: 'username', autocapitalize: 'off', spellcheck: 'false', 'data-testid': id }),
+    ];
+  }
+
   /** Use a code instead: the user's name, then the login operation's QR and the typed code. */
   #code() {
-    const name = h('input', { id: 'user', part: 'input user', autocomplete: 'username', autocapitalize: 'off', spellcheck: 'false' });
+    const [label, name] = this.#userName('offline-user');
     const problem = h('p', { class: 'error', role: 'alert' });
     const form = h('form', { part: 'user-form', novalidate: true },
       h('p', {}, 'Your token makes a code from a QR code, even without a network on the phone.'),
-      h('label', { for: 'user' }, 'User name'), name, problem,
-      h('button', { type: 'submit', class: 'primary', part: 'button continue' }, 'Continue'));
+      label, name, problem,
+      h('button', { type: 'submit', class: 'primary', part: 'button continue', 'data-testid': 'offline-continue' }, 'Continue'));
     const back = h('button', { type: 'button', class: 'link', part: 'use-phone' }, 'Scan with your phone instead');
     this.#view(form, h('p', { class: 'hint', part: 'hint' }, back));
-    back.addEventListener('click', () => this.#phone());
+    back.addEventListener('click', () => this.#choose('phone'));
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       const user = name.value.trim();
@@ -353,14 +444,14 @@ export class QrauthSignIn extends HTMLElement {
       part: 'code-input',
       exportparts: 'label: code-label, input: code-field, status: code-status, message: code-message, button: code-button',
     });
-    const change = h('button', { type: 'button', class: 'link', part: 'change-user' }, 'Not you?');
+    const change = h('button', { type: 'button', class: 'link', part: 'change-user', 'data-testid': 'offline-change-user' }, 'Not you?');
     const body = h('div', { part: 'code', hidden: true }, ...code.nodes,
       h('ol', { part: 'steps' },
         h('li', {}, 'Open the qrauth token and scan this code.'),
         h('li', {}, 'Check what the token shows, then enter your PIN.'),
         h('li', {}, 'Type the 16 digits it gives you here.')),
       field);
-    const signal = this.#view(h('p', { part: 'for-user' }, 'Signing in as ', h('strong', {}, user), ' · ', change), status, body);
+    const signal = this.#view(h('p', { part: 'for-user' }, 'Signing in as ', h('strong', { 'data-testid': 'offline-for' }, user), ' · ', change), status, body);
     signal.addEventListener('abort', () => code.stop());
     change.addEventListener('click', () => this.#code());
 
@@ -404,6 +495,37 @@ export class QrauthSignIn extends HTMLElement {
     await show(() => startCodeLogin({ server: this.server, user }));
     if (login) field.focus();
   }
+
+  /** A password: the first sign-in of a person who has no token yet. */
+  #password() {
+    const [label, user] = this.#userName('password-user');
+    const password = h('input', { id: 'password', type: 'password', part: 'input password', autocomplete: 'current-password', 'data-testid': 'password' });
+    const problem = h('p', { class: 'error', role: 'alert', part: 'problem', 'data-testid': 'password-problem' });
+    const submit = h('button', { type: 'submit', class: 'primary', part: 'button sign-in', 'data-testid': 'password-submit' }, 'Sign in');
+    const form = h('form', { part: 'password-form', novalidate: true },
+      h('p', {}, 'For the first sign-in, before you have a token.'),
+      label, user, h('label', { for: 'password' }, 'Password'), password, problem, submit);
+    const signal = this.#view(form);
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      if (submit.disabled) return;
+      submit.disabled = true;
+      submit.textContent = 'Signing in…';
+      problem.textContent = '';
+      try {
+        await load();
+        const done = await signInWithPassword({ server: this.server, user: user.value, password: password.value });
+        if (!signal.aborted) this.#signedIn({ ...done, method: 'password' });
+      } catch (e) {
+        if (signal.aborted) return;
+        problem.textContent = e.message;
+        this.#emit('qrauth-error', e);
+      } finally {
+        submit.disabled = false;
+        submit.textContent = 'Sign in';
+      }
+    });
+  }
 }
 
 /**
@@ -417,10 +539,10 @@ export class QrauthCodeInput extends HTMLElement {
 
   #root = shadow(this);
   #label = h('label', { for: 'code', part: 'label' });
-  #input = h('input', { id: 'code', part: 'input', type: 'text', maxlength: '40', 'aria-describedby': 'status message' });
-  #status = h('p', { id: 'status', class: 'hint', part: 'status', 'aria-live': 'polite' });
-  #message = h('p', { id: 'message', class: 'error', part: 'message', role: 'alert' });
-  #button = h('button', { type: 'submit', class: 'primary', part: 'button' });
+  #input = h('input', { id: 'code', part: 'input', type: 'text', maxlength: '40', 'aria-describedby': 'status message', 'data-testid': 'code-input' });
+  #status = h('p', { id: 'status', class: 'hint', part: 'status', 'aria-live': 'polite', 'data-testid': 'code-status' });
+  #message = h('p', { id: 'message', class: 'error', part: 'message', role: 'alert', 'data-testid': 'code-message' });
+  #button = h('button', { type: 'submit', class: 'primary', part: 'button', 'data-testid': 'code-submit' });
   #busy = false;
   #binding;
 
@@ -437,7 +559,7 @@ export class QrauthCodeInput extends HTMLElement {
 
   async connectedCallback() {
     try {
-      await loaded();
+      await load();
     } catch {
       this.#message.textContent = NOT_LOADED;
       return;

@@ -258,3 +258,58 @@ test('a typed-code sign-in whose code expires gets a new one by itself, three ti
   await page.getByLabel('User name').waitFor();
   await context.close();
 });
+
+test('way="password": a wrong password is said so, the right one signs in; the person choosing another way is told to the page', async () => {
+  writeFileSync(join(example.dir, 'password.html'), readFileSync(join(example.dir, 'index.html'), 'utf8')
+    .replace('<qrauth-sign-in signed-in-href="./signed-in.html">', '<qrauth-sign-in way="password" signed-in-href="./signed-in.html">'));
+  const { context, page, problems } = await visit('/password.html');
+  await page.evaluate(() => {
+    window.ways = [];
+    document.addEventListener('qrauth-way', (e) => window.ways.push(e.detail.way));
+    document.addEventListener('qrauth-signed-in', (e) => sessionStorage.setItem('signedIn', JSON.stringify(e.detail)));
+  });
+  const problem = page.getByTestId('password-problem');
+  await page.getByTestId('password-submit').click();
+  await problem.filter({ hasText: 'Type your user name and password.' }).waitFor();
+  await page.getByTestId('password-user').fill(elements.user);
+  await page.getByTestId('password').fill('not the password');
+  await page.getByTestId('password-submit').click();
+  await problem.filter({ hasText: 'The user name or password is not right.' }).waitFor();
+  assert.equal(await page.getByTestId('password-submit').textContent(), 'Sign in');
+
+  // The element's own switch to another way, then back by the attribute, as a page's links do.
+  await page.evaluate(() => { document.querySelector('qrauth-sign-in').way = 'phone'; });
+  await page.getByRole('button', { name: 'Use a code instead' }).click();
+  await page.getByTestId('offline-user').waitFor();
+  assert.deepEqual(await page.evaluate(() => window.ways), ['code'], 'told only what the person chose');
+  await page.evaluate(() => { document.querySelector('qrauth-sign-in').way = 'password'; });
+
+  await page.getByTestId('password-user').fill(elements.user);
+  await page.getByTestId('password').fill(elements.password);
+  await page.getByTestId('password-submit').click();
+  await page.waitForURL(/signed-in\.html$/);
+  const detail = JSON.parse(await page.evaluate(() => sessionStorage.getItem('signedIn')));
+  assert.deepEqual(detail, { user: elements.user, method: 'password' });
+  const session = await page.evaluate(async () => (await fetch('/api/v1/session')).json());
+  assert.equal(session.user, elements.user, 'the server set its session cookie');
+  assert.deepEqual(problems.filter((p) => !/status of 401/.test(p)), []);
+  await context.close();
+});
+
+test('a login the page asked for before the element was defined (`created`) is its first QR: one login, not two', async () => {
+  // A classic script before the elements' module, as a page that starts the request early.
+  writeFileSync(join(example.dir, 'early.js'), "document.querySelector('qrauth-sign-in').created = fetch('/api/v1/logins', { method: 'POST', credentials: 'omit' });\n");
+  writeFileSync(join(example.dir, 'early.html'), readFileSync(join(example.dir, 'index.html'), 'utf8')
+    .replace('</body>', '<script src="./early.js"></script>\n</body>'));
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const made = [];
+  page.on('response', async (r) => {
+    if (new URL(r.url()).pathname === '/api/v1/logins' && r.request().method() === 'POST') made.push(await r.json());
+  });
+  await page.goto(`${origin}/early.html`);
+  await page.locator('qrauth-sign-in [data-state="waiting"]').waitFor();
+  assert.equal(made.length, 1, 'the element made no login of its own');
+  assert.equal(await page.getByTestId('open-token').getAttribute('href'), made[0].qrText);
+  await context.close();
+});

@@ -7,11 +7,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 
-import { startLogin, renderQrSvg } from 'qrauth-token/sign-in';
+import { describeServer, renderQrSvg, signInWithPassword, startLogin } from 'qrauth-token/sign-in';
 import * as light from 'qrauth-token/qr';
 import { SoftwareToken } from 'qrauth-token';
 
-import { server, signedIn, user } from './support/account.mjs';
+import { password, server, signedIn, user } from './support/account.mjs';
 
 /** Resolves with the first value `login` emits on `event`, or rejects after `ms`. */
 function next(login, event, ms = 15_000) {
@@ -118,6 +118,7 @@ test('options and events are checked by name, and nothing is made when they are 
   await refused({ sever: server }, /Unknown startLogin option “sever”/);
   await refused({ server, renewals: -1 }, /`renewals` must be a whole number/);
   await refused({ server, signal: 'stop' }, /`signal` must be an AbortSignal/);
+  await refused({ server, created: { status: 201 } }, /`created` must be the Promise that `fetch` returned/);
   await refused('fast', /must be an object/);
   const login = await startLogin({ server });
   assert.throws(() => login.on('approved', () => {}), (e) => e.code === 'invalid_options' && /the events are state, error, renewed, expired/.test(e.message));
@@ -208,4 +209,42 @@ test('a server that cannot be reached rejects startLogin with `network`', async 
   const closed = await fakeServer(() => {});
   closed.close();
   await assert.rejects(startLogin({ server: closed.url }), (e) => e.code === 'network');
+});
+
+test('a login the page asked for before the wasm loaded (`created`) is the first one, read as the package reads its own', async () => {
+  const asked = await fetch(`${server}/api/v1/logins`, { method: 'POST', credentials: 'omit' });
+  const made = await asked.clone().json();
+  const login = await startLogin({ server, created: Promise.resolve(asked) });
+  assert.equal(login.loginId, made.loginId);
+  assert.equal(login.qrText, made.qrText);
+  assert.equal(login.state, 'PENDING');
+  await login.cancel();
+  assert.equal(login.state, 'CANCELED');
+
+  const answered = (status, body) => Promise.resolve(new Response(body, { status, headers: { 'content-type': 'application/json' } }));
+  await assert.rejects(
+    startLogin({ server, created: answered(429, '{"error":{"code":"rate_limited","message":"Too many logins."}}') }),
+    (e) => e.code === 'rate_limited' && e.transient === true && /Too many logins/.test(e.message),
+  );
+  await assert.rejects(startLogin({ server, created: answered(201, 'not json') }), (e) => e.code === 'server_answer_invalid');
+  await assert.rejects(startLogin({ server, created: Promise.reject(new TypeError('fetch failed')) }), (e) => e.code === 'network');
+});
+
+test('signInWithPassword signs in, and says what is wrong in the words of the sign-in page', async () => {
+  assert.deepEqual(await signInWithPassword({ server, user, password }), { user });
+  await assert.rejects(
+    signInWithPassword({ server, user, password: 'not the password' }),
+    (e) => e.code === 'invalid_credentials' && e.message === 'The user name or password is not right.',
+  );
+  await assert.rejects(
+    signInWithPassword({ server, user: '  ', password }),
+    (e) => e.code === 'invalid_options' && e.message === 'Type your user name and password.',
+  );
+  await assert.rejects(signInWithPassword({ server, user, pasword: password }), (e) => e.code === 'invalid_options' && /“pasword”/.test(e.message));
+});
+
+test('describeServer says what the footer of every qrauth page says', async () => {
+  const { version } = await (await fetch(`${server}/api/v1/health`)).json();
+  assert.equal(await describeServer(server), `Server ok · qrauth ${version}`);
+  assert.equal(await describeServer('http://127.0.0.1:9'), 'Server unavailable: the server cannot be reached');
 });

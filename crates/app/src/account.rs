@@ -3,7 +3,6 @@
 use leptos::prelude::*;
 use leptos::task::{spawn_local, spawn_local_scoped_with_cancellation};
 use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
 
 use qrauth_core::ActivationStatus;
 use qrauth_core::wire::{ActivationView, NewActivation, SignedIn};
@@ -34,7 +33,8 @@ pub fn RequireSignIn<V: IntoView + 'static>(
             <section class="card" data-testid="not-signed-in">
                 <h1>"You are not signed in"</h1>
                 <p>{format!("Sign in {purpose}.")}</p>
-                <A href="/" attr:class="button primary">"Sign in"</A>
+                // `external`: the sign-in page is another bundle, loaded as a document.
+                <a href="/" class="button primary" rel="external">"Sign in"</a>
             </section>
         }
         .into_any(),
@@ -58,13 +58,15 @@ pub fn AccountPage() -> impl IntoView {
 
 #[component]
 fn Account(who: SignedIn) -> impl IntoView {
-    let navigate = use_navigate();
     let (activating, set_activating) = signal(false);
     let sign_out = move |_| {
-        let navigate = navigate.clone();
         spawn_local(async move {
             let _ = api::sign_out().await;
-            navigate("/", Default::default());
+            // The sign-in page is another bundle; it takes this page's place in the history, so
+            // that the back button does not come back to an account that is signed out.
+            if let Some(window) = web_sys::window() {
+                let _ = window.location().replace("/");
+            }
         });
     };
     view! {

@@ -68,7 +68,18 @@ pub fn ExpiringCode(
             {children()}
             <Show when=waits_for_click>
                 <div class="expired-overlay">
-                    <RenewButton label="Get a new code" test_id="renew" renewals renew/>
+                    // A click starts the count of automatic renewals again: a person is there.
+                    <button
+                        type="button"
+                        class="primary"
+                        data-testid="renew"
+                        on:click=move |_| {
+                            renewals.set(0);
+                            renew.run(());
+                        }
+                    >
+                        "Get a new code"
+                    </button>
                 </div>
             </Show>
         </div>
@@ -81,8 +92,8 @@ pub fn ExpiringCode(
     }
 }
 
-/// A QR code that expires: [`ExpiringCode`] around a [`QrCode`], as the sign-in, activation and
-/// approval pages show it.
+/// A QR code that expires: [`ExpiringCode`] around a [`QrCode`], as the activation and approval
+/// pages show it.
 #[component]
 pub fn ExpiringQr(
     /// What the QR holds.
@@ -96,44 +107,13 @@ pub fn ExpiringQr(
     renewals: RwSignal<u32>,
     /// Makes a new code.
     renew: Callback<()>,
-    /// Dims the code when what it stands for has ended (a denied login).
-    #[prop(optional, into)]
-    ended: Signal<bool>,
 ) -> impl IntoView {
     view! {
-        <div class="qr-column" class:ended=move || ended.get()>
+        <div class="qr-column">
             <ExpiringCode expires_in_ms renewals renew>
                 <QrCode text label/>
             </ExpiringCode>
         </div>
-    }
-}
-
-/// Makes a new code on a click, and starts the count of automatic renewals again: a person is
-/// there.
-#[component]
-pub fn RenewButton(
-    /// The button's words.
-    label: &'static str,
-    /// Its `data-testid`.
-    test_id: &'static str,
-    /// Automatic renewals in a row.
-    renewals: RwSignal<u32>,
-    /// Makes a new code.
-    renew: Callback<()>,
-) -> impl IntoView {
-    view! {
-        <button
-            type="button"
-            class="primary"
-            data-testid=test_id
-            on:click=move |_| {
-                renewals.set(0);
-                renew.run(());
-            }
-        >
-            {label}
-        </button>
     }
 }
 
@@ -145,21 +125,7 @@ where
     T: Send + Sync + 'static,
     Fut: Future<Output = Result<T, ApiError>> + 'static,
 {
-    renewable_from(None, make)
-}
-
-/// [`renewable`], starting with `first` when there is one already (the sign-in page's first
-/// login, asked for while the app loaded): `make` runs only on renewals then.
-pub fn renewable_from<T, Fut>(
-    first: Option<Result<T, ApiError>>,
-    make: impl Fn() -> Fut + Send + Sync + 'static,
-) -> (ReadSignal<Option<Result<T, ApiError>>>, Callback<()>)
-where
-    T: Send + Sync + 'static,
-    Fut: Future<Output = Result<T, ApiError>> + 'static,
-{
-    let started = first.is_some();
-    let (answer, set_answer) = signal(first);
+    let (answer, set_answer) = signal(None);
     let latest = Arc::new(AtomicU64::new(0));
     let renew = Callback::new(move |()| {
         let run = latest.fetch_add(1, Ordering::Relaxed) + 1;
@@ -175,9 +141,7 @@ where
             }
         });
     });
-    if !started {
-        renew.run(());
-    }
+    renew.run(());
     (answer, renew)
 }
 

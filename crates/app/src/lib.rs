@@ -1,11 +1,13 @@
-//! The qrauth single-page app: sign-in (online QR, offline code, password), the account page
-//! with token activation, payment approval, and the browser token itself (`/token`).
+//! The qrauth single-page app: the account page with token activation, payment approval, and
+//! the browser token itself (`/token`).
 //!
-//! It is three bundles, one per page family, each built by trunk from its own HTML file, so that
-//! a page loads only its own code: `src/bin/sign_in.rs` mounts [`SignInApp`] (`index.html`),
-//! `src/bin/account.rs` [`AccountApp`] (`account.html`), `src/bin/token.rs` [`TokenApp`]
-//! (`token.html`). Links between them load a document; the user sees one site. Components live
-//! here so that wasm-bindgen-test can mount them.
+//! It is two bundles, one per page family, each built by trunk from its own HTML file, so that
+//! a page loads only its own code: `src/bin/account.rs` mounts [`AccountApp`] (`account.html`),
+//! `src/bin/token.rs` [`TokenApp`] (`token.html`). The sign-in page (`/`, `sign-in.js`) is the
+//! third, and not Leptos: the npm package's `<qrauth-sign-in>` over the same Rust, in this
+//! app's frame, so that the page every visitor loads first is the lightest. Links between them
+//! load a document; the user sees one site. Components live here so that wasm-bindgen-test can
+//! mount them.
 
 pub mod account;
 pub mod api;
@@ -16,27 +18,11 @@ pub mod countdown;
 pub mod offline;
 pub mod operation;
 pub mod qr;
-pub mod sign_in;
 pub mod token;
 
 use leptos::prelude::*;
-use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
-
-/// The sign-in page, `/`: its own bundle, the lightest, as it is what every visitor loads first.
-#[component]
-pub fn SignInApp() -> impl IntoView {
-    remember_document_path();
-    view! {
-        <Router>
-            <Frame>
-                <Routes fallback=LoadDocument>
-                    <Route path=path!("/") view=sign_in::SignInPage/>
-                </Routes>
-            </Frame>
-        </Router>
-    }
-}
 
 /// The pages of a signed-in person, one bundle: `/account` (token activation) and `/approve`.
 #[component]
@@ -75,7 +61,8 @@ pub fn TokenApp() -> impl IntoView {
 fn Frame(children: Children) -> impl IntoView {
     view! {
         <header class="masthead">
-            <A href="/" attr:class="brand">"qrauth"</A>
+            // `external`: the sign-in page is another bundle, loaded as a document.
+            <a href="/" class="brand" rel="external">"qrauth"</a>
         </header>
         <main class="page" id="main">{children()}</main>
         <footer class="footer">
@@ -131,7 +118,7 @@ fn NotFound() -> impl IntoView {
     view! {
         <section class="card" data-testid="not-found">
             <h1>"Page not found"</h1>
-            <p><A href="/">"Go to sign-in"</A></p>
+            <p><a href="/" rel="external">"Go to sign-in"</a></p>
         </section>
     }
 }
@@ -139,22 +126,10 @@ fn NotFound() -> impl IntoView {
 /// The server's answer to the health check, or why there is none.
 #[component]
 pub fn ServerHealth() -> impl IntoView {
-    let health = LocalResource::new(api::health);
+    let health = LocalResource::new(|| qrauth_token::health::describe(""));
     view! {
         <p class="health" data-testid="health" role="status">
-            {move || match health.get() {
-                None => "Checking the server…".to_string(),
-                Some(Ok(health)) if health.status == "ok" => {
-                    format!("Server ok · qrauth {}", health.version)
-                }
-                Some(Ok(health)) => {
-                    format!("Server {} · qrauth {}", health.status, health.version)
-                }
-                Some(Err(api::ApiError::Network(_))) => {
-                    "Server unavailable: the server cannot be reached".to_string()
-                }
-                Some(Err(e)) => format!("Server unavailable: {e}"),
-            }}
+            {move || health.get().unwrap_or_else(|| qrauth_token::health::CHECKING.into())}
         </p>
     }
 }

@@ -20,6 +20,7 @@ pub mod clock;
 pub mod code_input;
 pub mod countdown;
 pub mod error;
+pub mod health;
 pub mod operations;
 pub mod poll;
 pub mod qr;

@@ -10,8 +10,8 @@ use qrauth_core::wire::{LoginCompleted, LoginCreated, LoginView};
 use wasm_bindgen::JsValue;
 
 use crate::TokenError;
-use crate::browser::http::Call;
 use crate::browser::http::field::{text, whole_number as number};
+use crate::browser::http::{self, Call, text_object};
 use crate::clock::{Clock, PageVisibility};
 use crate::poll::{PollEvent, PollPlan, poll_until_final};
 
@@ -57,6 +57,29 @@ impl<'a> LoginApi<'a> {
     /// Starts a login: `POST /logins`.
     pub async fn create(&self) -> Result<LoginCreated, TokenError> {
         read_created(&self.call("POST", "/logins").json_value().await?)
+    }
+
+    /// The login of a `POST /logins` that the page sent before its wasm ran (a `fetch` Promise
+    /// of the `Response`), read as [`LoginApi::create`] reads its own.
+    pub async fn created_by(&self, request: js_sys::Promise) -> Result<LoginCreated, TokenError> {
+        read_created(&http::answered(request).await?)
+    }
+
+    /// Signs in with a password, the first factor of a person who has no token yet:
+    /// `POST /session`. The server sets the session cookie; the answer is who signed in.
+    pub async fn sign_in_with_password(
+        &self,
+        user: &str,
+        password: &str,
+    ) -> Result<String, TokenError> {
+        let body = text_object(&[("user", user), ("password", password)]);
+        let answer = self
+            .call("POST", "/session")
+            .with_cookies()
+            .body(&body)
+            .json_value()
+            .await?;
+        text(&answer, "user")
     }
 
     /// Where `login` stands. With `wait`, the server answers as soon as the state differs from
@@ -229,6 +252,18 @@ pub fn no_code_message(code: &str, message: &str) -> String {
         format!("No code: {message}")
     }
 }
+
+/// What a password sign-in page says when the server did not sign the person in.
+pub fn password_problem(e: &TokenError) -> String {
+    match e.code() {
+        "invalid_credentials" => "The user name or password is not right.".into(),
+        "rate_limited" => "Too many attempts: wait a minute and try again.".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// What a page says before a password is sent when a field is empty.
+pub const PASSWORD_FIELDS_EMPTY: &str = "Type your user name and password.";
 
 /// How to poll `login`: at its interval, long-polling as long as the server allows (a server
 /// that sets no long-poll time is polled at the interval).

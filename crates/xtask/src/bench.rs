@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::build::{self, gzipped, target_dir};
+use crate::build::{self, esbuild, gzipped, target_dir};
 use crate::run::{command, output, status};
 use crate::setup::{self, CHROMIUM};
 use crate::test::TestServer;
@@ -337,17 +337,6 @@ fn sizes() -> Result<Sizes> {
         elements_entry: entries.elements.total(),
         node_qrcode,
     })
-}
-
-/// A minified browser bundle of `entry` (ES module).
-fn esbuild(entry: &Path, out: &Path) -> Result {
-    status(
-        command(root().join("web/node_modules/.bin/esbuild"))
-            .arg(entry)
-            .args(["--bundle", "--minify", "--format=esm", "--platform=browser"])
-            .arg(format!("--outfile={}", out.display())),
-        "esbuild",
-    )
 }
 
 /// The app's build plus web/bench/ (with the package and the peers), as one site.

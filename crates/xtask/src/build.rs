@@ -26,46 +26,7 @@ pub fn npm() -> Result {
         ),
     ];
     for (feature, name, web_dir, node_dir) in entries {
-        status(
-            command("cargo").args([
-                "build",
-                "--package",
-                "qrauth-token",
-                "--target",
-                "wasm32-unknown-unknown",
-                "--profile",
-                "wasm-release",
-                "--no-default-features",
-                "--features",
-                feature,
-            ]),
-            &format!("cargo build (qrauth-token --features {feature}, wasm32)"),
-        )?;
-        let wasm = target_dir().join("wasm32-unknown-unknown/wasm-release/qrauth_token.wasm");
-        for (target, dir) in [("web", web_dir), ("nodejs", node_dir)] {
-            let out = pkg.join(dir);
-            if out.exists() {
-                std::fs::remove_dir_all(&out)?;
-            }
-            status(
-                command("wasm-bindgen")
-                    .args(["--target", target, "--out-name", name, "--out-dir"])
-                    .arg(&out)
-                    .arg(&wasm),
-                &format!("wasm-bindgen --target {target} ({name})"),
-            )?;
-            if target == "web" {
-                guard_before_init(&out.join(format!("{name}.js")))?;
-            }
-            let module = out.join(format!("{name}_bg.wasm"));
-            status(
-                command("wasm-opt")
-                    .args(["-Oz", "--strip-debug", "--strip-producers", "-o"])
-                    .arg(&module)
-                    .arg(&module),
-                "wasm-opt -Oz",
-            )?;
-        }
+        entry(feature, name, &[("web", web_dir), ("nodejs", node_dir)])?;
         // The package is an ES module package; wasm-bindgen's Node build is CommonJS.
         std::fs::write(
             pkg.join(node_dir).join("package.json"),
@@ -76,6 +37,53 @@ pub fn npm() -> Result {
     println!(
         "npm: built web/pkg (qrauth-token, qrauth-token/qr and qrauth-token/sign-in, each for web and node); sizes written into web/README.md"
     );
+    Ok(())
+}
+
+/// One entry of the npm package: qrauth-token's wasm with `feature`, through wasm-bindgen as
+/// `name` for each `(target, directory under web/pkg)`, then wasm-opt.
+fn entry(feature: &str, name: &str, targets: &[(&str, &str)]) -> Result {
+    let pkg = root().join("web/pkg");
+    status(
+        command("cargo").args([
+            "build",
+            "--package",
+            "qrauth-token",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--profile",
+            "wasm-release",
+            "--no-default-features",
+            "--features",
+            feature,
+        ]),
+        &format!("cargo build (qrauth-token --features {feature}, wasm32)"),
+    )?;
+    let wasm = target_dir().join("wasm32-unknown-unknown/wasm-release/qrauth_token.wasm");
+    for &(target, dir) in targets {
+        let out = pkg.join(dir);
+        if out.exists() {
+            std::fs::remove_dir_all(&out)?;
+        }
+        status(
+            command("wasm-bindgen")
+                .args(["--target", target, "--out-name", name, "--out-dir"])
+                .arg(&out)
+                .arg(&wasm),
+            &format!("wasm-bindgen --target {target} ({name})"),
+        )?;
+        if target == "web" {
+            guard_before_init(&out.join(format!("{name}.js")))?;
+        }
+        let module = out.join(format!("{name}_bg.wasm"));
+        status(
+            command("wasm-opt")
+                .args(["-Oz", "--strip-debug", "--strip-producers", "-o"])
+                .arg(&module)
+                .arg(&module),
+            "wasm-opt -Oz",
+        )?;
+    }
     Ok(())
 }
 
@@ -221,38 +229,38 @@ fn guard_before_init(module: &Path) -> Result {
     Ok(())
 }
 
-/// The app's page families (`crates/app/src/lib.rs`): the HTML file trunk builds each from, and
-/// the binary it names. `index.html`, the sign-in page's, is the one written by hand; the others
-/// are written from it here, differing only in the binary, so that every page has one head.
-const PAGES: [(&str, &str); 3] = [
-    ("index.html", "qrauth-sign-in"),
+/// The page families that trunk builds from the Leptos app (`crates/app/src/lib.rs`): the HTML
+/// file of each and the binary it names. Both are written here from `page.html`, the head of
+/// every page (written by hand), differing only in the binary.
+const PAGES: [(&str, &str); 2] = [
     ("account.html", "qrauth-account"),
     ("token.html", "qrauth-token-page"),
 ];
 
-/// The app, built by trunk into `dist` with the size-tuned profile and `wasm-opt -Oz`: one
-/// bundle per page family, so that a page loads only its own code, and each built file's gzip
-/// beside it. trunk 0.21 empties its `--dist` on every build, so every page but the first is
-/// built beside it and moved in.
+/// The app's pages in `dist`, one bundle per page family so that a page loads only its own code,
+/// and each built file's gzip beside it: the account and token pages built by trunk with the
+/// size-tuned profile and `wasm-opt -Oz`, and the sign-in page ([`sign_in_page`]). trunk 0.21
+/// empties its `--dist` on every build, so every page but the first is built beside it and
+/// moved in.
 pub fn dist(dist: &Path) -> Result {
     // trunk builds offline, so every crate must already be in cargo's cache.
     status(command("cargo").args(["fetch", "--locked"]), "cargo fetch")?;
-    let template = std::fs::read_to_string(root().join(PAGES[0].0))?;
+    let template = std::fs::read_to_string(root().join("page.html"))?;
     let named = format!("data-bin=\"{}\"", PAGES[0].1);
     if !template.contains(&named) {
-        return Err(Failure(format!("index.html does not say {named}")));
+        return Err(Failure(format!("page.html does not say {named}")));
     }
     for (index, (page, binary)) in PAGES.into_iter().enumerate() {
         let out = if index == 0 {
             dist.to_owned()
         } else {
-            // Beside index.html, so that its paths (crates/app/...) mean the same.
-            std::fs::write(
-                root().join(page),
-                template.replace(&named, &format!("data-bin=\"{binary}\"")),
-            )?;
             target_dir().join("trunk-pages").join(page)
         };
+        // Beside page.html, so that its paths (crates/app/...) mean the same.
+        std::fs::write(
+            root().join(page),
+            template.replace(&named, &format!("data-bin=\"{binary}\"")),
+        )?;
         status(
             command("trunk")
                 .args(["build", page, "--release", "--html-output", page, "--dist"])
@@ -266,6 +274,7 @@ pub fn dist(dist: &Path) -> Result {
             }
         }
     }
+    sign_in_page(dist)?;
     // `qrauth serve --static` sends these instead of compressing on every request.
     for entry in std::fs::read_dir(dist)? {
         let path = entry?.path();
@@ -280,6 +289,72 @@ pub fn dist(dist: &Path) -> Result {
         }
     }
     Ok(())
+}
+
+/// The sign-in page, `/`, the one every visitor loads first: not Leptos but the npm package's
+/// `<qrauth-sign-in>` (the same session, words and code field, from the sign-in entry's wasm)
+/// in the app's frame, `crates/app/sign-in.js` and `sign-in.html`, bundled by esbuild into one
+/// module. Its HTML is the account page's as trunk wrote it (one head for every page: start-up
+/// script, styles, preloads with SRI), naming this bundle instead and with this body.
+fn sign_in_page(dist: &Path) -> Result {
+    use base64::Engine;
+    use sha2::{Digest, Sha256, Sha384};
+
+    entry("js-sign-in", "qrauth_token_sign_in", &[("web", "sign-in")])?;
+    let bundle = target_dir().join("sign-in-page.js");
+    esbuild(&root().join("crates/app/sign-in.js"), &bundle)?;
+    let js = std::fs::read(&bundle)?;
+    let wasm = std::fs::read(root().join("web/pkg/sign-in/qrauth_token_sign_in_bg.wasm"))?;
+    let digest = Sha256::new()
+        .chain_update(&js)
+        .chain_update(&wasm)
+        .finalize();
+    let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let name = format!("qrauth-sign-in-{hash}");
+
+    let head = std::fs::read_to_string(dist.join(PAGES[0].0))?;
+    let account = head
+        .split("data-qrauth-bundle=\"/")
+        .nth(1)
+        .and_then(|rest| rest.split(".js\"").next())
+        .ok_or_else(|| Failure(format!("{} names no bundle", PAGES[0].0)))?
+        .to_owned();
+    let integrity = |bytes: &[u8]| {
+        format!(
+            "sha384-{}",
+            base64::engine::general_purpose::STANDARD.encode(Sha384::digest(bytes))
+        )
+    };
+    let mut html = head.clone();
+    for (suffix, bytes) in [(".js", &js), ("_bg.wasm", &wasm)] {
+        let theirs = std::fs::read(dist.join(format!("{account}{suffix}")))?;
+        html = html.replace(&integrity(&theirs), &integrity(bytes));
+        std::fs::write(dist.join(format!("{name}{suffix}")), bytes)?;
+    }
+    let html = html.replace(&account, &name);
+    let body = std::fs::read_to_string(root().join("crates/app/sign-in.html"))?;
+    if !html.contains("<body></body>") || html.contains(&account) {
+        return Err(Failure(format!(
+            "{} is not as trunk writes it: the sign-in page cannot be made from it",
+            PAGES[0].0
+        )));
+    }
+    std::fs::write(
+        dist.join("index.html"),
+        html.replace("<body></body>", &format!("<body>\n{body}</body>")),
+    )?;
+    Ok(())
+}
+
+/// A minified browser bundle of the ES module `entry` and what it imports.
+pub fn esbuild(entry: &Path, out: &Path) -> Result {
+    status(
+        command(root().join("web/node_modules/.bin/esbuild"))
+            .arg(entry)
+            .args(["--bundle", "--minify", "--format=esm", "--platform=browser"])
+            .arg(format!("--outfile={}", out.display())),
+        "esbuild",
+    )
 }
 
 pub fn target_dir() -> PathBuf {

@@ -35,8 +35,8 @@ pub fn run(args: &[String]) -> Result {
         .map_err(|e| Failure(format!("cannot handle Ctrl-C: {e}")))?;
     setup::run()?;
     let qrauth = build_qrauth(false)?;
-    // Both page families (index.html and token.html) in one dist, served as one site by the
-    // same server as the API: what an operator runs. trunk serve would serve one of them.
+    // Every page family (sign-in, account, token) in one dist, served as one site by the same
+    // server as the API: what an operator runs. trunk serve would serve one of them.
     let dist = root().join("dist");
     println!("demo: building the app (the first build takes a few minutes)…");
     build::dist(&dist)?;

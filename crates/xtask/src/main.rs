@@ -43,7 +43,8 @@ commands:
   npm                build the npm package qrauth-token (and its entry qrauth-token/qr)
                      into web/pkg/
   dist               build the app's three bundles into dist/ (trunk build --release of
-                     index.html, account.html, token.html), each file's gzip beside it
+                     account.html and token.html, the sign-in page with esbuild), each
+                     file's gzip beside it
 ";
 
 /// A failure that ends the command, with what to do about it.

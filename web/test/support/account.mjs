@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 
 export const server = process.env.QRAUTH_URL;
 export const user = process.env.QRAUTH_USER;
-const password = process.env.QRAUTH_PASSWORD;
+export const password = process.env.QRAUTH_PASSWORD;
 if (!server || !user || !password) {
   throw new Error('QRAUTH_URL, QRAUTH_USER and QRAUTH_PASSWORD are not set: run `cargo xtask test node`');
 }

@@ -42,7 +42,7 @@ impl StaticApp {
             std::fs::read_to_string(&path).map_err(|e| {
                 format!(
                     "cannot read {}: {e} (build the app first: `cargo xtask dist` runs \
-                     trunk build --release for index.html, account.html and token.html)",
+                     trunk for account.html and token.html, and the sign-in page)",
                     path.display()
                 )
             })

@@ -146,30 +146,12 @@ impl<'a> Call<'a> {
     }
 }
 
-/// What a request the page sent before the wasm ran resolved to (such as the sign-in page's
-/// first login from its start-up script: `{ status, text }`, read with [`answered_json`]).
-pub async fn started(request: js_sys::Promise) -> Result<JsValue, TokenError> {
-    JsFuture::from(request).await.map_err(network)
-}
-
-/// The JSON of an answer that the page's own script received, `{ status, text }`, read as
-/// [`Call::json`] reads an answer.
-pub fn answered_json<T: DeserializeOwned>(answer: &JsValue) -> Result<T, TokenError> {
-    from_json(answered_value(answer)?)
-}
-
-/// [`answered_json`] without serde, as [`Call::json_value`].
-pub fn answered_value(answer: &JsValue) -> Result<JsValue, TokenError> {
-    let field = |name: &str| js_sys::Reflect::get(answer, &name.into()).ok();
-    let status = field("status")
-        .and_then(|s| s.as_f64())
-        .and_then(|s| u16::try_from(s as u32).ok());
-    let (Some(status), Some(text)) = (status, field("text").and_then(|t| t.as_string())) else {
-        return Err(TokenError::BadAnswer(
-            "an answer without status or text".into(),
-        ));
-    };
-    let (status, text) = checked(status, text, None)?;
+/// The JSON answer of a request that the page sent itself before its wasm ran (the `fetch`
+/// Promise of the `Response`, such as the sign-in page's first login from its start-up script),
+/// read as [`Call::json_value`] reads its own: a `fetch` that a page's `created` option hands
+/// over is no different from one made here.
+pub async fn answered(request: js_sys::Promise) -> Result<JsValue, TokenError> {
+    let (status, text) = read(request).await?;
     parse_json(status, &text)
 }
 
@@ -191,19 +173,11 @@ async fn read(response: js_sys::Promise) -> Result<(u16, String), TokenError> {
         .ok()
         .flatten()
         .and_then(|seconds| seconds.trim().parse().ok());
-    checked(response.status(), text, retry_after)
-}
-
-/// The answer, or outside 2xx the server's error: the rule for every answer, whoever fetched it.
-fn checked(
-    status: u16,
-    text: String,
-    retry_after_seconds: Option<u32>,
-) -> Result<(u16, String), TokenError> {
+    let status = response.status();
     if (200..300).contains(&status) {
         Ok((status, text))
     } else {
-        Err(server_error(status, &text, retry_after_seconds))
+        Err(server_error(status, &text, retry_after))
     }
 }
 

@@ -23,7 +23,10 @@ use crate::TokenError;
 use crate::clock::{Clock, PageVisibility};
 use crate::countdown;
 use crate::poll::{PollEvent, backoff_ms};
-use crate::sign_in::{AUTOMATIC_RENEWALS, LoginApi, LoginProgress, no_code_message};
+use crate::sign_in::{
+    AUTOMATIC_RENEWALS, LoginApi, LoginProgress, PASSWORD_FIELDS_EMPTY, no_code_message,
+    password_problem,
+};
 
 /// The whole package declares `LoginState` already, from the Rust type.
 #[cfg(not(feature = "js"))]
@@ -43,6 +46,24 @@ export interface StartLoginOptions {
   signal?: AbortSignal;
   /** How many times in a row an expired login is replaced without asking; 3 by default. */
   renewals?: number;
+  /**
+   * A `POST /api/v1/logins` the page sent itself before the wasm loaded, as `fetch` returned it:
+   * its login is the first one, so that the request and the wasm's download overlap. Used once.
+   */
+  created?: Promise<Response>;
+}
+
+/** How `signInWithPassword` runs. */
+export interface PasswordSignInOptions {
+  user: string;
+  password: string;
+  /** The qrauth server's origin; the page's own by default. */
+  server?: string;
+}
+
+/** What `signInWithPassword` resolves to: who is now signed in (the server set its session cookie). */
+export interface PasswordSignedIn {
+  user: string;
 }
 
 /**
@@ -105,7 +126,7 @@ export interface LoginCompleted {
 const EVENTS: [&str; 4] = ["state", "error", "renewed", "expired"];
 
 /// The option names of `startLogin`.
-const OPTION_NAMES: [&str; 3] = ["server", "signal", "renewals"];
+const OPTION_NAMES: [&str; 4] = ["server", "signal", "renewals", "created"];
 
 /// A QR login in progress: the code to show, where it stands, and events as it goes.
 #[wasm_bindgen]
@@ -158,20 +179,25 @@ async fn start(options: Option<JsValue>) -> Result<Login, JsValue> {
         &OPTION_NAMES,
         "startLogin",
     )?;
-    let (server, signal, bound) = match &given {
+    let (server, signal, bound, started) = match &given {
         Some(given) => (
             text_option(given, "server", "startLogin")?.unwrap_or_default(),
             abort_signal(given)?,
             whole_number_option(given, "renewals", "startLogin")?.unwrap_or(AUTOMATIC_RENEWALS),
+            started_request(given)?,
         ),
-        None => (String::new(), None, AUTOMATIC_RENEWALS),
+        None => (String::new(), None, AUTOMATIC_RENEWALS, None),
     };
     if signal.as_ref().is_some_and(AbortSignal::aborted) {
         return Err(aborted());
     }
     // Not cut short when the page leaves meanwhile: the server may have made the login already,
     // and only its answer says which one to cancel.
-    let created = LoginApi::new(&server).create().await;
+    let api = LoginApi::new(&server);
+    let created = match started {
+        Some(request) => api.created_by(request).await,
+        None => api.create().await,
+    };
     let login = created.map_err(|e| to_js(&e))?;
     if signal.as_ref().is_some_and(AbortSignal::aborted) {
         let _ = LoginApi::new(&server).cancel(&login).await;
@@ -501,6 +527,20 @@ fn abort_signal(options: &Object) -> Result<Option<AbortSignal>, JsValue> {
         .transpose()
 }
 
+/// The `created` option: the Promise of the page's own `fetch`.
+fn started_request(options: &Object) -> Result<Option<js_sys::Promise>, JsValue> {
+    option_value(options, "created")
+        .map(|v| {
+            v.dyn_into::<js_sys::Promise>().map_err(|_| {
+                error(
+                    "invalid_options",
+                    "Invalid startLogin options: `created` must be the Promise that `fetch` returned for POST /api/v1/logins.",
+                )
+            })
+        })
+        .transpose()
+}
+
 fn aborted() -> JsValue {
     error(
         "aborted",
@@ -609,4 +649,48 @@ pub fn describe_no_code(
     let code = crate::browser::http::string_field(failure, "code").unwrap_or_default();
     let message = crate::browser::http::string_field(failure, "message").unwrap_or_default();
     no_code_message(&code, &message)
+}
+
+const PASSWORD_OPTION_NAMES: [&str; 3] = ["user", "password", "server"];
+
+/// Signs in with a user name and password, the first factor of a person who has no token yet;
+/// the server sets the session cookie. Rejects with `invalid_options` when a field is empty, or
+/// the server's code (`invalid_credentials`, `rate_limited`, ...) with the words a page shows.
+#[wasm_bindgen(js_name = signInWithPassword, unchecked_return_type = "Promise<PasswordSignedIn>")]
+pub fn sign_in_with_password(
+    #[wasm_bindgen(unchecked_param_type = "PasswordSignInOptions")] options: JsValue,
+) -> js_sys::Promise {
+    to_promise(async move {
+        let given = option_object(options, &PASSWORD_OPTION_NAMES, "signInWithPassword")?;
+        let field = |name| match &given {
+            Some(given) => text_option(given, name, "signInWithPassword"),
+            None => Ok(None),
+        };
+        let user = field("user")?
+            .map(|u| u.trim().to_owned())
+            .unwrap_or_default();
+        let password = field("password")?.unwrap_or_default();
+        if user.is_empty() || password.is_empty() {
+            return Err(error("invalid_options", PASSWORD_FIELDS_EMPTY));
+        }
+        let server = field("server")?.unwrap_or_default();
+        let user = LoginApi::new(&server)
+            .sign_in_with_password(&user, &password)
+            .await
+            .map_err(|e| error(e.code(), &password_problem(&e)))?;
+        Ok(Fields::new().with("user", user).into_js())
+    })
+}
+
+/// The server's health as a page's footer says it (`Server ok · qrauth 0.1.0`, or why it is
+/// not), from `GET /api/v1/health` of `server` (the page's own origin by default). Never rejects.
+#[wasm_bindgen(js_name = describeServer, unchecked_return_type = "Promise<string>")]
+pub fn describe_server(server: Option<String>) -> js_sys::Promise {
+    to_promise(async move {
+        Ok(
+            crate::health::describe(server.as_deref().unwrap_or_default())
+                .await
+                .into(),
+        )
+    })
 }
