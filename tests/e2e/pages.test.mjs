@@ -7,6 +7,7 @@ import {
   AccountPage,
   ApprovalPage,
   SignInPage,
+  TokenPage,
   account,
   baseUrl,
   clockFace,
@@ -287,3 +288,28 @@ test('a bundle that does not arrive says so and offers a retry that works', asyn
   await close();
 });
 
+
+test('the token page loads its QR reader when a person first scans; one that does not arrive is said so, and the next try loads it', async () => {
+  const { page, close } = await openPage(browser, { name: 'computer' });
+  const wasm = [];
+  page.on('request', (request) => {
+    if (request.url().endsWith('.wasm')) wasm.push(new URL(request.url()).pathname);
+  });
+  const signIn = new SignInPage(page);
+  await signIn.open();
+  await signIn.waitForState('waiting');
+  const picture = await signIn.qr.screenshot();
+  const token = new TokenPage(page);
+  await token.open();
+  await token.home.waitFor();
+  assert.ok(!wasm.some((path) => path.startsWith('/qrauth-scan-')), 'no reader before a scan');
+
+  let cut = true;
+  await page.route('**/qrauth-scan-*_bg.wasm', (route) => (cut ? route.abort('connectionreset') : route.continue()));
+  assert.match(await token.scanPicture(picture), /^The QR reader could not be loaded: the connection may have dropped/);
+  cut = false;
+  await page.getByTestId('scan-picture').setInputFiles({ name: 'qr.png', mimeType: 'image/png', buffer: picture });
+  await page.getByTestId('token-scan-screen').waitFor({ state: 'detached' });
+  assert.match(wasm.at(-1), /^\/qrauth-scan-[0-9a-f]{16}_bg\.wasm$/, 'read by the reader loaded on the second try');
+  await close();
+});

@@ -25,9 +25,10 @@ pub mod operations;
 pub mod poll;
 pub mod qr;
 pub mod review;
+pub mod scan;
 pub mod sign_in;
 
-#[cfg(feature = "js-page")]
+#[cfg(any(feature = "js-page", feature = "js-scan"))]
 mod js;
 
 pub use activation::{CounterStanding, StoredActivation};

@@ -26,7 +26,12 @@ pub fn npm() -> Result {
         ),
     ];
     for (feature, name, web_dir, node_dir) in entries {
-        entry(feature, name, &[("web", web_dir), ("nodejs", node_dir)])?;
+        entry(
+            &pkg,
+            feature,
+            name,
+            &[("web", web_dir), ("nodejs", node_dir)],
+        )?;
         // The package is an ES module package; wasm-bindgen's Node build is CommonJS.
         std::fs::write(
             pkg.join(node_dir).join("package.json"),
@@ -40,10 +45,10 @@ pub fn npm() -> Result {
     Ok(())
 }
 
-/// One entry of the npm package: qrauth-token's wasm with `feature`, through wasm-bindgen as
-/// `name` for each `(target, directory under web/pkg)`, then wasm-opt.
-fn entry(feature: &str, name: &str, targets: &[(&str, &str)]) -> Result {
-    let pkg = root().join("web/pkg");
+/// One build of qrauth-token's wasm with `feature` (an entry of the npm package, or the token
+/// page's QR decoder): through wasm-bindgen as `name` for each `(target, directory under
+/// pkg)`, then wasm-opt.
+fn entry(pkg: &Path, feature: &str, name: &str, targets: &[(&str, &str)]) -> Result {
     status(
         command("cargo").args([
             "build",
@@ -268,13 +273,11 @@ pub fn dist(dist: &Path) -> Result {
             &format!("trunk build --release {page}"),
         )?;
         if index > 0 {
-            for entry in std::fs::read_dir(&out)? {
-                let entry = entry?;
-                std::fs::rename(entry.path(), dist.join(entry.file_name()))?;
-            }
+            move_into(&out, dist)?;
         }
     }
     sign_in_page(dist)?;
+    token_page_scanner(dist)?;
     // `qrauth serve --static` sends these instead of compressing on every request.
     for entry in std::fs::read_dir(dist)? {
         let path = entry?.path();
@@ -291,6 +294,21 @@ pub fn dist(dist: &Path) -> Result {
     Ok(())
 }
 
+/// Moves what is in `from` into `to`, merging folders both have (trunk writes wasm-bindgen's
+/// `snippets/qrauth-app-<hash>` for each page family).
+fn move_into(from: &Path, to: &Path) -> Result {
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() && target.is_dir() {
+            move_into(&entry.path(), &target)?;
+        } else {
+            std::fs::rename(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
 /// The sign-in page, `/`, the one every visitor loads first: not Leptos but the npm package's
 /// `<qrauth-sign-in>` (the same session, words and code field, from the sign-in entry's wasm)
 /// in the app's frame, `crates/app/sign-in.js` and `sign-in.html`, bundled by esbuild into one
@@ -298,19 +316,19 @@ pub fn dist(dist: &Path) -> Result {
 /// script, styles, preloads with SRI), naming this bundle instead and with this body.
 fn sign_in_page(dist: &Path) -> Result {
     use base64::Engine;
-    use sha2::{Digest, Sha256, Sha384};
+    use sha2::{Digest, Sha384};
 
-    entry("js-sign-in", "qrauth_token_sign_in", &[("web", "sign-in")])?;
+    entry(
+        &root().join("web/pkg"),
+        "js-sign-in",
+        "qrauth_token_sign_in",
+        &[("web", "sign-in")],
+    )?;
     let bundle = target_dir().join("sign-in-page.js");
     esbuild(&root().join("crates/app/sign-in.js"), &bundle)?;
     let js = std::fs::read(&bundle)?;
     let wasm = std::fs::read(root().join("web/pkg/sign-in/qrauth_token_sign_in_bg.wasm"))?;
-    let digest = Sha256::new()
-        .chain_update(&js)
-        .chain_update(&wasm)
-        .finalize();
-    let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    let name = format!("qrauth-sign-in-{hash}");
+    let name = hashed_name("qrauth-sign-in", &js, &wasm);
 
     let head = std::fs::read_to_string(dist.join(PAGES[0].0))?;
     let account = head
@@ -344,6 +362,42 @@ fn sign_in_page(dist: &Path) -> Result {
         html.replace("<body></body>", &format!("<body>\n{body}</body>")),
     )?;
     Ok(())
+}
+
+/// The token page's QR decoder (`qrauth_token::scan`, feature `js-scan`): its own wasm, which
+/// the page loads when a person first scans (`crates/app/src/token/scanner.rs`), so that the
+/// token page's first load does not carry it. Named `qrauth-scan-<hash>` beside the pages, and
+/// in token.html's `<meta name="qrauth-scanner">`.
+fn token_page_scanner(dist: &Path) -> Result {
+    let out = target_dir().join("token-page-scanner");
+    entry(&out, "js-scan", "qrauth_scan", &[("web", "web")])?;
+    let js = std::fs::read(out.join("web/qrauth_scan.js"))?;
+    let wasm = std::fs::read(out.join("web/qrauth_scan_bg.wasm"))?;
+    let name = hashed_name("qrauth-scan", &js, &wasm);
+    std::fs::write(dist.join(format!("{name}.js")), js)?;
+    std::fs::write(dist.join(format!("{name}_bg.wasm")), wasm)?;
+    let page = dist.join(PAGES[1].0);
+    let html = std::fs::read_to_string(&page)?;
+    let meta = format!(
+        "<meta name=\"qrauth-scanner\" data-js=\"/{name}.js\" data-wasm=\"/{name}_bg.wasm\">"
+    );
+    if !html.contains("</head>") {
+        return Err(Failure(format!("{} has no </head>", PAGES[1].0)));
+    }
+    std::fs::write(
+        &page,
+        html.replacen("</head>", &format!("{meta}</head>"), 1),
+    )?;
+    Ok(())
+}
+
+/// `stem-<16 hex digits>`, the hash of a bundle's JavaScript and wasm: a name that changes with
+/// the content, as trunk names its own files, so that the server lets browsers keep it.
+fn hashed_name(stem: &str, js: &[u8], wasm: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new().chain_update(js).chain_update(wasm).finalize();
+    let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{stem}-{hash}")
 }
 
 /// A minified browser bundle of the ES module `entry` and what it imports.

@@ -1,5 +1,6 @@
-//! What a scanned QR code holds: the pixels of a camera frame or a picture decoded to text, and
-//! the text sorted into what the token can do with it.
+//! What a scanned QR code holds: the sizes at which pictures are decoded (by the decoder's own
+//! wasm, `qrauth_token::scan`, loaded when a person first scans: [`super::scanner`]), and the
+//! text sorted into what the token can do with it.
 
 use std::fmt;
 
@@ -28,69 +29,7 @@ pub fn picture_scales(width: u32, height: u32) -> Vec<f64> {
     scales
 }
 
-/// Why no text came out of a picture.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ScanError {
-    /// The picture has no pixels, or fewer than its size says.
-    EmptyImage,
-    /// No QR code was found.
-    NoCode,
-    /// A QR code was found but could not be read (blurred, cut off, damaged).
-    Unreadable,
-    /// The QR code holds bytes that are not UTF-8 text.
-    NotText,
-}
-
-impl fmt::Display for ScanError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ScanError::EmptyImage => "The picture is empty.",
-            ScanError::NoCode => {
-                "No QR code was found. Hold the code flat and fully in view, or choose a sharper picture."
-            }
-            ScanError::Unreadable => {
-                "A QR code was found but could not be read: it may be blurred, cut off or damaged."
-            }
-            ScanError::NotText => "This QR code does not hold text, so it is not from qrauth.",
-        })
-    }
-}
-
-/// The text of the first readable QR code in an RGBA picture (`width` × `height`, four bytes a
-/// pixel, as `ImageData` has it). Transparent pixels count as white, as a page shows them.
-pub fn decode_rgba(width: usize, height: usize, rgba: &[u8]) -> Result<String, ScanError> {
-    let pixels = width.checked_mul(height).filter(|&n| n > 0);
-    let Some(pixels) = pixels.filter(|n| n.checked_mul(4).is_some_and(|b| b <= rgba.len())) else {
-        return Err(ScanError::EmptyImage);
-    };
-    let luma: Vec<u8> = rgba
-        .chunks_exact(4)
-        .take(pixels)
-        .map(|p| {
-            // ITU-R BT.601 weights in 8.8 fixed point, then over white by alpha.
-            let grey = (77 * u32::from(p[0]) + 150 * u32::from(p[1]) + 29 * u32::from(p[2])) >> 8;
-            let alpha = u32::from(p[3]);
-            ((grey * alpha + 255 * (255 - alpha)) / 255) as u8
-        })
-        .collect();
-    let mut image =
-        rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| luma[y * width + x]);
-    let grids = image.detect_grids();
-    if grids.is_empty() {
-        return Err(ScanError::NoCode);
-    }
-    let mut problem = ScanError::Unreadable;
-    for grid in grids {
-        let mut bytes = Vec::new();
-        if grid.decode_to(&mut bytes).is_ok() {
-            match String::from_utf8(bytes) {
-                Ok(text) => return Ok(text),
-                Err(_) => problem = ScanError::NotText,
-            }
-        }
-    }
-    Err(problem)
-}
+pub use qrauth_token::scan::ScanError;
 
 /// What a scanned or pasted text asks the token to do.
 #[derive(Clone, Debug, PartialEq, Eq)]

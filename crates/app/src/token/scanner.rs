@@ -1,9 +1,12 @@
 //! Reading a QR code into the token: live from the camera (`getUserMedia`, decoded in wasm
 //! frame after frame), from a picture, or from pasted text.
 
-use js_sys::{Object, Reflect};
+use std::cell::RefCell;
+
+use js_sys::{Function, Object, Reflect};
 use leptos::prelude::*;
 use leptos::task::spawn_local_scoped_with_cancellation;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
@@ -11,7 +14,7 @@ use web_sys::{
     MediaStream, MediaStreamConstraints, MediaStreamTrack,
 };
 
-use super::scan::{MAX_FRAME_SIDE, ScanError, Scanned, decode_rgba, picture_scales};
+use super::scan::{MAX_FRAME_SIDE, ScanError, Scanned, picture_scales};
 use crate::clock::use_clock;
 
 /// Pause between camera frames: the browser paints and the page stays responsive, and decoding
@@ -150,11 +153,16 @@ fn Camera(
         let element: HtmlVideoElement = element;
         element.set_src_object(Some(&opened.0));
         let _ = element.play();
-        let Ok(frames) = FrameReader::new() else {
-            problem.set(Some(
-                "The page cannot read camera frames in this browser.".into(),
-            ));
-            return;
+        let frames = match Decoder::load().await {
+            Ok(decoder) => FrameReader::new(decoder),
+            Err(message) => Err(message),
+        };
+        let frames = match frames {
+            Ok(frames) => frames,
+            Err(message) => {
+                problem.set(Some(message));
+                return;
+            }
         };
         let mut last_refused = String::new();
         loop {
@@ -269,8 +277,7 @@ async fn read_picture(file: &web_sys::File) -> Result<String, String> {
     .await
     .map_err(unreadable)?
     .unchecked_into();
-    let frames = FrameReader::new()
-        .map_err(|_| "This browser cannot read pictures in the page.".to_owned())?;
+    let frames = FrameReader::new(Decoder::load().await?)?;
     let (width, height) = (bitmap.width(), bitmap.height());
     let mut result = Err(ScanError::EmptyImage);
     for scale in picture_scales(width, height) {
@@ -284,19 +291,92 @@ async fn read_picture(file: &web_sys::File) -> Result<String, String> {
     result.map_err(|e| e.to_string())
 }
 
-/// A canvas off the page where frames are drawn, scaled, and read back as pixels.
+#[wasm_bindgen(module = "/src/token/load_scanner.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = loadScanner)]
+    fn load_scanner(js: &str, wasm: &str) -> js_sys::Promise;
+}
+
+/// The QR decoder's `decodeRgba`, from its own wasm (`qrauth_token::scan`), which `cargo xtask
+/// dist` puts beside the token page and names in its `<meta name="qrauth-scanner">`. Loaded
+/// once, when a person first scans, so that the token page's first load does not carry it.
+#[derive(Clone)]
+struct Decoder(Function);
+
+thread_local! {
+    static DECODER: RefCell<Option<Decoder>> = const { RefCell::new(None) };
+}
+
+impl Decoder {
+    async fn load() -> Result<Decoder, String> {
+        if let Some(decoder) = DECODER.with_borrow(Clone::clone) {
+            return Ok(decoder);
+        }
+        let missing = || "This page has no QR reader: choose “Paste the text instead”.".to_owned();
+        let meta = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| {
+                d.query_selector("meta[name=\"qrauth-scanner\"]")
+                    .ok()
+                    .flatten()
+            })
+            .ok_or_else(missing)?;
+        let (js, wasm) = (
+            meta.get_attribute("data-js"),
+            meta.get_attribute("data-wasm"),
+        );
+        let (Some(js), Some(wasm)) = (js, wasm) else {
+            return Err(missing());
+        };
+        let module = JsFuture::from(load_scanner(&js, &wasm))
+            .await
+            .map_err(|_| {
+                "The QR reader could not be loaded: the connection may have dropped. Try again."
+                    .to_owned()
+            })?;
+        let decoder = Reflect::get(&module, &"decodeRgba".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<Function>().ok())
+            .map(Decoder)
+            .ok_or_else(missing)?;
+        DECODER.set(Some(decoder.clone()));
+        Ok(decoder)
+    }
+
+    /// The text of the QR code in `image`. A failure the decoder does not name (it stopped on
+    /// a picture it could not handle) is an unreadable code: the camera tries the next frame.
+    fn decode(&self, image: &web_sys::ImageData) -> Result<String, ScanError> {
+        let pixels = Reflect::get(image, &"data".into()).map_err(|_| ScanError::EmptyImage)?;
+        let (width, height) = (image.width(), image.height());
+        match self
+            .0
+            .call3(&JsValue::NULL, &width.into(), &height.into(), &pixels)
+        {
+            Ok(text) => text.as_string().ok_or(ScanError::Unreadable),
+            Err(thrown) => Err(Reflect::get(&thrown, &"code".into())
+                .ok()
+                .and_then(|code| code.as_string())
+                .and_then(|code| ScanError::from_code(&code))
+                .unwrap_or(ScanError::Unreadable)),
+        }
+    }
+}
+
+/// A canvas off the page where frames are drawn, scaled, and read back as pixels for the decoder.
 struct FrameReader {
     canvas: HtmlCanvasElement,
     context: CanvasRenderingContext2d,
+    decoder: Decoder,
 }
 
 impl FrameReader {
-    fn new() -> Result<Self, ScanError> {
+    fn new(decoder: Decoder) -> Result<Self, String> {
+        let unsupported = || "This browser cannot read pictures in the page.".to_owned();
         let canvas: HtmlCanvasElement = web_sys::window()
             .and_then(|w| w.document())
             .and_then(|d| d.create_element("canvas").ok())
             .and_then(|c| c.dyn_into().ok())
-            .ok_or(ScanError::EmptyImage)?;
+            .ok_or_else(unsupported)?;
         // Frames are read back every time: tell the browser to keep the canvas in memory.
         let options = Object::new();
         let _ = Reflect::set(&options, &"willReadFrequently".into(), &true.into());
@@ -305,8 +385,12 @@ impl FrameReader {
             .ok()
             .flatten()
             .and_then(|c| c.dyn_into().ok())
-            .ok_or(ScanError::EmptyImage)?;
-        Ok(FrameReader { canvas, context })
+            .ok_or_else(unsupported)?;
+        Ok(FrameReader {
+            canvas,
+            context,
+            decoder,
+        })
     }
 
     fn decode_video(&self, video: &HtmlVideoElement) -> Result<String, ScanError> {
@@ -363,12 +447,11 @@ impl FrameReader {
         if width == 0 || height == 0 {
             return Err(ScanError::EmptyImage);
         }
-        let pixels = self
+        let image = self
             .context
             .get_image_data(0.0, 0.0, f64::from(width), f64::from(height))
-            .map_err(|_| ScanError::EmptyImage)?
-            .data();
-        decode_rgba(width as usize, height as usize, &pixels)
+            .map_err(|_| ScanError::EmptyImage)?;
+        self.decoder.decode(&image)
     }
 }
 

@@ -1,20 +1,26 @@
-//! The JavaScript API of the npm package `qrauth-token`, in two entries: `qrauth-token/qr`
-//! ([`page`]: QR codes and typed codes, what a sign-in page needs) and `qrauth-token` (both,
-//! plus [`token`]: the software token). Each is its own wasm build, so that a page that only
-//! draws QR codes loads none of the token's cryptography or storage.
+//! The JavaScript API of the npm package `qrauth-token`, in three entries: `qrauth-token/qr`
+//! ([`page`]: QR codes and typed codes), `qrauth-token/sign-in` (those and the sign-in session)
+//! and `qrauth-token` (all, plus [`token`]: the software token); and of the QR decoder that the
+//! qrauth app's token page loads when a person scans ([`scan`]). Each is its own wasm build, so
+//! that a page loads none of what it does not use.
 //!
 //! Every failure reaches JavaScript as an `Error` whose `code` property is a stable identifier
 //! (`qr_too_long`, `invalid_options`, ...) and whose message a person can read.
 
 #[cfg(feature = "js-sign-in")]
 mod code_login;
+#[cfg(feature = "js-page")]
 mod page;
+#[cfg(feature = "js-scan")]
+mod scan;
 #[cfg(feature = "js-sign-in")]
 mod sign_in;
 #[cfg(feature = "js")]
 mod token;
 
+#[cfg(feature = "js-page")]
 use js_sys::{Object, Reflect};
+#[cfg(feature = "js-page")]
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
@@ -34,6 +40,7 @@ pub(super) fn read_options<T: serde::de::DeserializeOwned + Default>(
         .map_err(|e| error("invalid_options", &format!("Invalid {what} options: {e}.")))
 }
 
+#[cfg(feature = "js-page")]
 /// The options object, `None` for `undefined` and `null`; an error for anything that is not an
 /// object or has a name that is not one of `names` (a misspelt option is never ignored).
 pub(super) fn option_object(
@@ -84,9 +91,11 @@ pub(super) fn error(code: &str, message: &str) -> JsValue {
     error.into()
 }
 
+#[cfg(feature = "js-page")]
 /// A plain JavaScript object, field by field.
 pub(super) struct Fields(Object);
 
+#[cfg(feature = "js-page")]
 impl Fields {
     pub(super) fn new() -> Self {
         Fields(Object::new())
@@ -103,11 +112,13 @@ impl Fields {
     }
 }
 
+#[cfg(feature = "js-page")]
 /// `Some(text)` as a string, `None` as `null`.
 pub(super) fn or_null(text: Option<String>) -> JsValue {
     text.map_or(JsValue::NULL, JsValue::from)
 }
 
+#[cfg(feature = "js-page")]
 /// The option `name`: absent (`undefined` or `null`), or the value.
 pub(super) fn option_value(options: &Object, name: &str) -> Option<JsValue> {
     Reflect::get(options, &name.into())
@@ -115,6 +126,7 @@ pub(super) fn option_value(options: &Object, name: &str) -> Option<JsValue> {
         .filter(|v| !v.is_undefined() && !v.is_null())
 }
 
+#[cfg(feature = "js-page")]
 pub(super) fn text_option(
     options: &Object,
     name: &str,
@@ -132,6 +144,7 @@ pub(super) fn text_option(
         .transpose()
 }
 
+#[cfg(feature = "js-page")]
 pub(super) fn whole_number_option(
     options: &Object,
     name: &str,
