@@ -36,7 +36,7 @@ enum Command {
         listen: SocketAddr,
         #[command(flatten)]
         database: Database,
-        /// Directory of the built app (`trunk build --release` writes `dist/`) to serve at `/`.
+        /// Directory of the built app (`cargo xtask dist` writes `dist/`) to serve at `/`.
         #[arg(long = "static", value_name = "DIR")]
         static_dir: Option<PathBuf>,
         /// The public origin written into login QR codes and identity tokens, such as

@@ -227,7 +227,7 @@ async fn refuses_to_start_without_a_built_app() {
     let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().join("db"));
     config.static_dir = Some(dir.path().join("no-dist"));
     let error = Server::bind(config).await.err().unwrap().to_string();
-    assert!(error.contains("trunk build --release"), "{error}");
+    assert!(error.contains("cargo xtask dist"), "{error}");
 }
 
 #[tokio::test]

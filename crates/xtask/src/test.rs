@@ -54,7 +54,7 @@ const STAGES: &[Stage] = &[
     Stage {
         key: "e2e",
         name: "end-to-end browser tests",
-        runs: "trunk build --release, qrauth serve --static <that build>, node --test tests/e2e (playwright-core, Chromium); then tests/balanced through haproxy over 3 instances on PostgreSQL",
+        runs: "cargo xtask dist, qrauth serve --static dist, node --test tests/e2e (playwright-core, Chromium); then tests/balanced through haproxy over 3 instances on PostgreSQL",
         run: end_to_end,
     },
 ];
