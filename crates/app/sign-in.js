@@ -17,18 +17,26 @@ function wayOf(address) {
 
 const addressOf = (way) => (way === 'phone' ? '/' : `/?with=${way}`);
 
-/** Loads the wasm (rejecting when it does not arrive, which boot.js says), then the page. */
+/**
+ * Mounts the page while the wasm compiles, and resolves once it runs (rejecting when it does
+ * not arrive, which boot.js says).
+ */
 export default async function start(wasm) {
-  await load(wasm);
-  const health = document.querySelector('[data-testid="health"]');
-  describeServer().then((text) => {
-    health.textContent = text;
-  });
+  const loaded = load(wasm);
   if (location.pathname !== '/') {
     notFound();
-    return;
+  } else {
+    mount();
   }
+  await loaded;
+  // After the first QR has had its turn: the footer can wait.
+  setTimeout(async () => {
+    document.querySelector('[data-testid="health"]').textContent = await describeServer();
+  });
+}
 
+/** The ways in and the element, in the frame of sign-in.html. */
+function mount() {
   const ways = [...document.querySelectorAll('a[data-way]')];
   const mark = (way) => {
     for (const link of ways) {
@@ -39,9 +47,9 @@ export default async function start(wasm) {
   const signIn = document.createElement('qrauth-sign-in');
   signIn.setAttribute('signed-in-href', SIGNED_IN_PATH);
   signIn.way = wayOf(location);
-  // The login the start-up script asked for while the wasm loaded: the first QR.
+  // The login the start-up script asked for while the wasm loaded: the first QR. The script
+  // keeps it too, to cancel it if the wasm does not arrive.
   signIn.created = window.qrauthFirstLogin;
-  delete window.qrauthFirstLogin;
   mark(signIn.way);
 
   // Another way in is another address, without loading the page again: the element leaves

@@ -351,12 +351,16 @@ fn site() -> Result<String> {
     Ok(site.to_string_lossy().into_owned())
 }
 
+/// `from` into `to`, folders and all (the app's `snippets/`).
 fn copy_dir(from: &Path, to: &Path) -> Result {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
         let path = entry?.path();
-        if path.is_file() {
-            std::fs::copy(&path, to.join(path.file_name().unwrap_or_default()))?;
+        let target = to.join(path.file_name().unwrap_or_default());
+        if path.is_dir() {
+            copy_dir(&path, &target)?;
+        } else {
+            std::fs::copy(&path, target)?;
         }
     }
     Ok(())

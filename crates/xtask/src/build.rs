@@ -272,6 +272,11 @@ pub fn dist(dist: &Path) -> Result {
                 .arg(&out),
             &format!("trunk build --release {page}"),
         )?;
+        let html = out.join(page);
+        std::fs::write(
+            &html,
+            wasm_fetched_by_start(&std::fs::read_to_string(&html)?)?,
+        )?;
         if index > 0 {
             move_into(&out, dist)?;
         }
@@ -292,6 +297,49 @@ pub fn dist(dist: &Path) -> Result {
         }
     }
     Ok(())
+}
+
+/// The head of a page as trunk wrote it, with its preload of the wasm turned into the start-up
+/// script's own fetch (crates/app/boot.js), the preload's integrity in the script's
+/// `data-qrauth-wasm-integrity`. Chromium ignores `integrity` on `as="fetch"` preloads and hands
+/// a preloaded response only to a request with the same integrity, so the preload was either a
+/// second download or an unchecked one; the script comes first in the head, so its fetch starts
+/// as early.
+fn wasm_fetched_by_start(html: &str) -> Result<String> {
+    let unexpected = |what: &str| {
+        Failure(format!(
+            "trunk's page has no {what}: see wasm_fetched_by_start in crates/xtask/src/build.rs"
+        ))
+    };
+    let mut preload = None;
+    let mut from = 0;
+    while let Some(at) = html[from..].find("<link rel=\"preload\"").map(|i| from + i) {
+        let end = html[at..].find('>').map_or(html.len(), |i| at + i + 1);
+        if html[at..end].contains("type=\"application/wasm\"") {
+            preload = Some(at..end);
+            break;
+        }
+        from = end;
+    }
+    let preload = preload.ok_or_else(|| unexpected("preload of the wasm"))?;
+    let integrity = html[preload.clone()]
+        .split("integrity=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .ok_or_else(|| unexpected("integrity on the wasm preload"))?;
+    const SCRIPT: &str = "<script data-qrauth-bundle=";
+    let script = html
+        .find(SCRIPT)
+        .ok_or_else(|| unexpected("start-up script"))?;
+    if script > preload.start {
+        return Err(unexpected("start-up script before the wasm preload"));
+    }
+    Ok(format!(
+        "{}<script data-qrauth-wasm-integrity=\"{integrity}\" data-qrauth-bundle={}{}",
+        &html[..script],
+        &html[script + SCRIPT.len()..preload.start],
+        &html[preload.end..]
+    ))
 }
 
 /// Moves what is in `from` into `to`, merging folders both have (trunk writes wasm-bindgen's
@@ -349,7 +397,7 @@ fn sign_in_page(dist: &Path) -> Result {
         html = html.replace(&integrity(&theirs), &integrity(bytes));
         std::fs::write(dist.join(format!("{name}{suffix}")), bytes)?;
     }
-    let html = html.replace(&account, &name);
+    let html = without_snippet_preloads(&html.replace(&account, &name));
     let body = std::fs::read_to_string(root().join("crates/app/sign-in.html"))?;
     if !html.contains("<body></body>") || html.contains(&account) {
         return Err(Failure(format!(
@@ -398,6 +446,23 @@ fn hashed_name(stem: &str, js: &[u8], wasm: &[u8]) -> String {
     let digest = Sha256::new().chain_update(js).chain_update(wasm).finalize();
     let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
     format!("{stem}-{hash}")
+}
+
+/// `html` without trunk's preloads of wasm-bindgen's snippets: the Leptos pages import them,
+/// the sign-in page does not.
+fn without_snippet_preloads(html: &str) -> String {
+    const PRELOAD: &str = "<link rel=\"modulepreload\" href=\"/snippets/";
+    let mut rest = html;
+    let mut kept = String::with_capacity(html.len());
+    while let Some(start) = rest.find(PRELOAD) {
+        kept.push_str(&rest[..start]);
+        let end = rest[start..]
+            .find('>')
+            .map_or(rest.len(), |i| start + i + 1);
+        rest = &rest[end..];
+    }
+    kept.push_str(rest);
+    kept
 }
 
 /// A minified browser bundle of the ES module `entry` and what it imports.

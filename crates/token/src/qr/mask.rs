@@ -15,11 +15,16 @@ const WORDS: usize = 3;
 
 /// One row or column of modules, module `i` in bit `i % 64` of word `i / 64`; 1 is dark.
 /// Bits past the symbol's width stay 0, which makes the quiet zone light in every rule.
+///
+/// Its operations are spelt out word by word and always inlined: they run for every line under
+/// every mask, and the browser's wasm is built at opt-level "z", whose inliner leaves each one a
+/// call (five times slower).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Line([u64; WORDS]);
 
 impl Line {
     /// Modules `0..n` set.
+    #[inline(always)]
     fn first(n: usize) -> Line {
         let mut line = Line::default();
         for (w, word) in line.0.iter_mut().enumerate() {
@@ -33,10 +38,12 @@ impl Line {
         line
     }
 
+    #[inline(always)]
     fn get(self, i: usize) -> bool {
         self.0[i / 64] >> (i % 64) & 1 == 1
     }
 
+    #[inline(always)]
     fn put(&mut self, i: usize, dark: bool) {
         let bit = 1 << (i % 64);
         if dark {
@@ -47,6 +54,7 @@ impl Line {
     }
 
     /// Module `i + k` at `i` (1 ≤ k < 64): "the module k further along".
+    #[inline(always)]
     fn ahead(self, k: u32) -> Line {
         let a = self.0;
         Line([
@@ -57,6 +65,7 @@ impl Line {
     }
 
     /// Module `i - k` at `i` (1 ≤ k < 64), light before the start: "the module k back".
+    #[inline(always)]
     fn behind(self, k: u32) -> Line {
         let a = self.0;
         Line([
@@ -66,36 +75,46 @@ impl Line {
         ])
     }
 
+    #[inline(always)]
     fn count(self) -> u32 {
-        self.0.iter().map(|w| w.count_ones()).sum()
+        let a = self.0;
+        a[0].count_ones() + a[1].count_ones() + a[2].count_ones()
     }
 }
 
 impl BitAnd for Line {
     type Output = Line;
+    #[inline(always)]
     fn bitand(self, other: Line) -> Line {
-        Line(std::array::from_fn(|w| self.0[w] & other.0[w]))
+        let (a, b) = (self.0, other.0);
+        Line([a[0] & b[0], a[1] & b[1], a[2] & b[2]])
     }
 }
 
 impl BitOr for Line {
     type Output = Line;
+    #[inline(always)]
     fn bitor(self, other: Line) -> Line {
-        Line(std::array::from_fn(|w| self.0[w] | other.0[w]))
+        let (a, b) = (self.0, other.0);
+        Line([a[0] | b[0], a[1] | b[1], a[2] | b[2]])
     }
 }
 
 impl BitXor for Line {
     type Output = Line;
+    #[inline(always)]
     fn bitxor(self, other: Line) -> Line {
-        Line(std::array::from_fn(|w| self.0[w] ^ other.0[w]))
+        let (a, b) = (self.0, other.0);
+        Line([a[0] ^ b[0], a[1] ^ b[1], a[2] ^ b[2]])
     }
 }
 
 impl Not for Line {
     type Output = Line;
+    #[inline(always)]
     fn not(self) -> Line {
-        Line(self.0.map(|w| !w))
+        let a = self.0;
+        Line([!a[0], !a[1], !a[2]])
     }
 }
 

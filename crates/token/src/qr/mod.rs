@@ -228,16 +228,16 @@ impl QrMatrix {
             svg,
             r#"><rect width="{side}" height="{side}" fill="{light}"/><path fill="{dark}" d=""#
         );
+        // By hand: `write!` per run took most of the drawing time. Each run is `M x yh…v1h-…z`.
+        let mut before = "M";
         for (x, y, run) in self.dark_runs() {
-            // By hand: `write!` per run took most of the drawing time.
-            svg.push('M');
-            push_number(&mut svg, x + margin);
-            svg.push(' ');
-            push_number(&mut svg, y + margin);
-            svg.push('h');
-            push_number(&mut svg, run);
-            svg.push_str("v1h-");
-            push_number(&mut svg, run);
+            push_number(&mut svg, before, x + margin);
+            push_number(&mut svg, " ", y + margin);
+            push_number(&mut svg, "h", run);
+            push_number(&mut svg, "v1h-", run);
+            before = "zM";
+        }
+        if before != "M" {
             svg.push('z');
         }
         svg.push_str(r#""/></svg>"#);
@@ -368,12 +368,18 @@ fn max_bytes(level: EcLevel) -> usize {
     (capacity_bits(version, level) - byte_segment_bits(version, 0)) / 8
 }
 
-/// Appends `n` in decimal.
-fn push_number(out: &mut String, n: usize) {
-    if n >= 10 {
-        push_number(out, n / 10);
+/// Appends `before`, then `n` in decimal.
+fn push_number(out: &mut String, before: &str, n: usize) {
+    const DIGITS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+    out.push_str(before);
+    let mut unit = 1;
+    while unit <= n / 10 {
+        unit *= 10;
     }
-    out.push(char::from(b'0' + (n % 10) as u8));
+    while unit > 0 {
+        out.push_str(DIGITS[n / unit % 10]);
+        unit /= 10;
+    }
 }
 
 /// Checks a hex colour; returns it unchanged for use in an attribute.
