@@ -288,6 +288,28 @@ test('a bundle that does not arrive says so and offers a retry that works', asyn
   await close();
 });
 
+test('a bundle altered on the way is refused by its integrity hash, not run', async () => {
+  const { page, problems, close } = await openPage(browser, { name: 'computer' });
+  // One byte of the wasm changed in transit, as a tampering proxy or a bad cache would: a
+  // wasm that still compiles, had the start-up script not checked its hash, would run.
+  await page.route('**/*_bg.wasm', async (route) => {
+    const whole = await route.fetch();
+    const body = Buffer.from(await whole.body());
+    body[body.length - 16] ^= 0x01;
+    await route.fulfill({ response: whole, body });
+  });
+  for (const path of ['/', '/token']) {
+    await page.goto(new URL(path, baseUrl).href);
+    const failed = page.getByTestId('load-failed');
+    await failed.waitFor();
+    assert.match(await failed.textContent(), /The page could not be loaded/);
+  }
+  assert.ok(
+    problems.some((line) => /integrity/i.test(line)),
+    `the browser says why: ${problems.join('\n')}`,
+  );
+  await close();
+});
 
 test('the token page loads its QR reader when a person first scans; one that does not arrive is said so, and the next try loads it', async () => {
   const { page, close } = await openPage(browser, { name: 'computer' });

@@ -24,7 +24,7 @@ const STAGES: &[Stage] = &[
     Stage {
         key: "clippy",
         name: "clippy",
-        runs: "cargo clippy --all-targets -D warnings, native, wasm32 and the fuzz targets",
+        runs: "cargo clippy --all-targets -D warnings, native, wasm32 (and each npm entry's features) and the fuzz targets",
         run: clippy,
     },
     Stage {
@@ -136,6 +136,22 @@ fn clippy() -> Result {
                 .args(scope)
                 .args(["--", "-D", "warnings"]),
             "clippy (wasm32)",
+        )?;
+    }
+    // Each entry of the npm package and the token page's QR reader is a build of its own
+    // features, with code that only it compiles.
+    for feature in ["js-page", "js-sign-in", "js-scan"] {
+        status(
+            command("cargo")
+                .args(["clippy", "--target", "wasm32-unknown-unknown", "--quiet"])
+                .args([
+                    "--package",
+                    "qrauth-token",
+                    "--no-default-features",
+                    "--features",
+                ])
+                .args([feature, "--", "-D", "warnings"]),
+            &format!("clippy (wasm32, qrauth-token --features {feature})"),
         )?;
     }
     status(
