@@ -311,17 +311,9 @@ fn wasm_fetched_by_start(html: &str) -> Result<String> {
             "trunk's page has no {what}: see wasm_fetched_by_start in crates/xtask/src/build.rs"
         ))
     };
-    let mut preload = None;
-    let mut from = 0;
-    while let Some(at) = html[from..].find("<link rel=\"preload\"").map(|i| from + i) {
-        let end = html[at..].find('>').map_or(html.len(), |i| at + i + 1);
-        if html[at..end].contains("type=\"application/wasm\"") {
-            preload = Some(at..end);
-            break;
-        }
-        from = end;
-    }
-    let preload = preload.ok_or_else(|| unexpected("preload of the wasm"))?;
+    let preload = tags(html, "<link rel=\"preload\"")
+        .find(|tag| html[tag.clone()].contains("type=\"application/wasm\""))
+        .ok_or_else(|| unexpected("preload of the wasm"))?;
     let integrity = html[preload.clone()]
         .split("integrity=\"")
         .nth(1)
@@ -451,18 +443,25 @@ fn hashed_name(stem: &str, js: &[u8], wasm: &[u8]) -> String {
 /// `html` without trunk's preloads of wasm-bindgen's snippets: the Leptos pages import them,
 /// the sign-in page does not.
 fn without_snippet_preloads(html: &str) -> String {
-    const PRELOAD: &str = "<link rel=\"modulepreload\" href=\"/snippets/";
-    let mut rest = html;
     let mut kept = String::with_capacity(html.len());
-    while let Some(start) = rest.find(PRELOAD) {
-        kept.push_str(&rest[..start]);
-        let end = rest[start..]
-            .find('>')
-            .map_or(rest.len(), |i| start + i + 1);
-        rest = &rest[end..];
+    let mut last = 0;
+    for tag in tags(html, "<link rel=\"modulepreload\" href=\"/snippets/") {
+        kept.push_str(&html[last..tag.start]);
+        last = tag.end;
     }
-    kept.push_str(rest);
+    kept.push_str(&html[last..]);
     kept
+}
+
+/// Where the tags of `html` that begin with `start` are, each up to its `>`.
+fn tags<'a>(html: &'a str, start: &'a str) -> impl Iterator<Item = std::ops::Range<usize>> + 'a {
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        let at = from + html[from..].find(start)?;
+        let end = html[at..].find('>').map_or(html.len(), |i| at + i + 1);
+        from = end;
+        Some(at..end)
+    })
 }
 
 /// A minified browser bundle of the ES module `entry` and what it imports.
