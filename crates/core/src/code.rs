@@ -183,8 +183,8 @@ impl fmt::Display for CodeError {
                 position,
             } => write!(
                 f,
-                "“{}” (character {position}) is not a digit: a code has only digits, spaces and dashes.",
-                character.escape_debug()
+                "{} (character {position}) is not a digit: a code has only digits, spaces and dashes.",
+                ShownCharacter(character)
             ),
             CodeError::TooFewDigits { found, expected } => {
                 let missing = expected - found;
@@ -284,6 +284,44 @@ fn decimal_value(character: char) -> Option<u8> {
         _ => return None,
     };
     u8::try_from(u32::from(character) - u32::from(zero)).ok()
+}
+
+/// A character as a message names it: in quotes, `“O”`, or by its code point, `U+200B`, when
+/// it would show as nothing (see [`is_invisible`]).
+pub struct ShownCharacter(pub char);
+
+impl fmt::Display for ShownCharacter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if is_invisible(self.0) {
+            write!(f, "U+{:04X}", u32::from(self.0))
+        } else {
+            write!(f, "“{}”", self.0)
+        }
+    }
+}
+
+/// A character that shows as nothing, or as part of its neighbour, and so is named by its code
+/// point: controls, the invisible format characters (zero-width space and joiners, direction
+/// marks, the byte-order mark, soft hyphen) and combining marks. Written out rather than
+/// `char::escape_debug`, whose Unicode tables are a tenth of the light npm entry.
+fn is_invisible(character: char) -> bool {
+    character.is_control()
+        || matches!(
+            character,
+            '\u{00AD}'
+                | '\u{0300}'..='\u{036F}'
+                | '\u{061C}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{20D0}'..='\u{20FF}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FE20}'..='\u{FE2F}'
+                | '\u{FEFF}'
+                | '\u{FFF9}'..='\u{FFFB}'
+                | '\u{E0000}'..='\u{E0FFF}'
+        )
 }
 
 fn is_separator(character: char) -> bool {
@@ -396,6 +434,18 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "“C” (character 1) is not a digit: a code has only digits, spaces and dashes."
+        );
+        assert_eq!(
+            AuthCode::parse("1234\u{200B}5678-9012-3456")
+                .unwrap_err()
+                .to_string(),
+            "U+200B (character 5) is not a digit: a code has only digits, spaces and dashes."
+        );
+        assert_eq!(
+            AuthCode::parse("1234\u{7}5678-9012-3456")
+                .unwrap_err()
+                .to_string(),
+            "U+0007 (character 5) is not a digit: a code has only digits, spaces and dashes."
         );
         assert_eq!(
             AuthCode::parse("1234-5678-9O12-3456"),

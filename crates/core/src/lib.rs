@@ -22,7 +22,7 @@ pub mod totp;
 pub mod wire;
 
 pub use activation::{ActivationCode, ActivationStatus, FailedAttempts, fingerprint};
-pub use code::{AuthCode, CodeEntry, CodeError};
+pub use code::{AuthCode, CodeEntry, CodeError, ShownCharacter};
 pub use counter::CtrData;
 pub use keys::{DerivedKeys, KeyError, PinProtectedKey, PrivateKey, PublicKey, SecretKey};
 pub use login::{LoginRefusal, LoginState, LoginStep};

@@ -4,7 +4,7 @@
 
 use qrauth_core::code::CodeFormat;
 use qrauth_core::wire::Verdict;
-use qrauth_core::{CodeEntry, CodeError};
+use qrauth_core::{CodeEntry, CodeError, ShownCharacter};
 
 use crate::TokenError;
 
@@ -93,7 +93,10 @@ pub fn entry_status(typed: &str) -> String {
         Ok(_) => "All 16 digits are there.".into(),
         Err(CodeError::Empty) => "Type the 16 digits your token shows.".into(),
         Err(CodeError::ForeignCharacter { character, .. }) => {
-            format!("“{character}” is not a digit and was left out.")
+            format!(
+                "{} is not a digit and was left out.",
+                ShownCharacter(*character)
+            )
         }
         Err(CodeError::TooManyDigits { .. }) => {
             "A code has 16 digits; the rest was left out.".into()

@@ -24,6 +24,13 @@ use js_sys::{Object, Reflect};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
+// Single-threaded wasm: the lock is never contended, and unlike `AssumeSingleThreaded` it needs
+// no `unsafe`.
+#[cfg(all(feature = "js-page", target_arch = "wasm32"))]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
+    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
+
 /// Reads an options object; `undefined` and `null` give the defaults. serde-wasm-bindgen reads
 /// only the fields it knows, so a misspelt option would be silently ignored without the check
 /// of the names.
