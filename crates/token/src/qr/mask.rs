@@ -1,14 +1,12 @@
 //! Mask selection (ISO/IEC 18004 §7.8): each of the eight masks applied and scored by the
 //! standard's four penalty rules, on rows and columns held as bit sets so that every rule is a
-//! few word operations per line. The `qrcode` crate does the same module by module, cloning its
-//! canvas per mask and allocating a closure per position for the finder rule; that was most of
-//! the time it took to encode a login QR.
+//! few word operations per line. Done module by module (as the `qrcode` crate does, cloning its
+//! canvas per mask), this was most of the time it took to encode a login QR.
 
 use std::ops::{BitAnd, BitOr, BitXor, Not};
 
-use qrcode::EcLevel;
-use qrcode::canvas::{Canvas, Module};
-use qrcode::types::Color;
+use super::ErrorCorrection;
+use super::symbol::Symbol;
 
 /// 64-bit words per line: a version 40 symbol is 177 modules wide.
 const WORDS: usize = 3;
@@ -124,7 +122,7 @@ const MASK_PERIOD: usize = 12;
 /// A symbol with its function patterns and data drawn, before masking, as rows and as columns.
 pub(super) struct Unmasked {
     width: usize,
-    level: EcLevel,
+    level: ErrorCorrection,
     rows: Modules,
     columns: Modules,
 }
@@ -166,20 +164,14 @@ impl Modules {
 }
 
 impl Unmasked {
-    /// Reads `canvas` (drawn by `qrcode`: function patterns and data, no mask yet).
-    pub(super) fn read(canvas: &Canvas, width: usize, level: EcLevel) -> Self {
+    /// Reads `symbol`, to be masked and given its format information at `level`.
+    pub(super) fn new(symbol: &Symbol, level: ErrorCorrection) -> Self {
+        let width = symbol.width();
         let mut rows = Modules::new(width);
         let mut columns = Modules::new(width);
         for y in 0..width {
             for x in 0..width {
-                // Coordinates are below 177, so they fit an i16.
-                let (is_dark, is_data) = match canvas.get(x as i16, y as i16) {
-                    Module::Masked(colour) => (colour == Color::Dark, false),
-                    Module::Unmasked(colour) => (colour == Color::Dark, true),
-                    // Remainder bits and the format areas: light data until masked (the
-                    // format areas are overwritten afterwards).
-                    Module::Empty => (false, true),
-                };
+                let (is_dark, is_data) = (symbol.is_dark(x, y), symbol.is_data(x, y));
                 rows.dark[y].put(x, is_dark);
                 rows.data[y].put(x, is_data);
                 columns.dark[x].put(y, is_dark);
@@ -267,12 +259,12 @@ fn inverts(mask: u8, x: usize, y: usize) -> bool {
 }
 
 /// The 15 format bits (§7.9.1): level and mask, a BCH(15,5) remainder, XOR 101010000010010.
-fn format_information(level: EcLevel, mask: u8) -> u16 {
+fn format_information(level: ErrorCorrection, mask: u8) -> u16 {
     let level_bits: u16 = match level {
-        EcLevel::L => 0b01,
-        EcLevel::M => 0b00,
-        EcLevel::Q => 0b11,
-        EcLevel::H => 0b10,
+        ErrorCorrection::Low => 0b01,
+        ErrorCorrection::Medium => 0b00,
+        ErrorCorrection::Quartile => 0b11,
+        ErrorCorrection::High => 0b10,
     };
     let data = level_bits << 3 | u16::from(mask);
     let mut remainder = data << 10;
@@ -333,8 +325,10 @@ fn line_penalty(line: Line, pairs: Line) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use qrcode::Version;
-    use qrcode::canvas::MaskPattern;
+    use crate::qr::codewords::{MAX_VERSION, codewords};
+    use qrcode::canvas::{Canvas, MaskPattern};
+    use qrcode::types::Color;
+    use qrcode::{EcLevel, Version};
 
     const PATTERNS: [MaskPattern; 8] = [
         MaskPattern::Checkerboard,
@@ -347,25 +341,38 @@ mod tests {
         MaskPattern::Meadow,
     ];
 
-    fn drawn(version: i16, level: EcLevel) -> (Canvas, usize) {
-        let version = Version::Normal(version);
+    const LEVELS: [(ErrorCorrection, EcLevel); 4] = [
+        (ErrorCorrection::Low, EcLevel::L),
+        (ErrorCorrection::Medium, EcLevel::M),
+        (ErrorCorrection::Quartile, EcLevel::Q),
+        (ErrorCorrection::High, EcLevel::H),
+    ];
+
+    /// The same byte segment in the same version drawn by the `qrcode` crate, an encoder
+    /// written by others, before masking.
+    fn theirs(data: &[u8], version: usize, level: EcLevel) -> Canvas {
+        let version = Version::Normal(version as i16);
         let mut bits = qrcode::bits::Bits::new(version);
-        bits.push_byte_data(b"scan=q8Z41").unwrap();
+        bits.push_byte_data(data).unwrap();
         bits.push_terminator(level).unwrap();
         let (data, ec) =
             qrcode::ec::construct_codewords(&bits.into_bytes(), version, level).unwrap();
         let mut canvas = Canvas::new(version, level);
         canvas.draw_all_functional_patterns();
         canvas.draw_data(&data, &ec);
-        (canvas, version.width() as usize)
+        canvas
     }
 
     #[test]
-    fn every_mask_and_its_format_information_match_the_qrcode_crate() {
-        for version in [2, 7, 13, 40] {
-            for level in [EcLevel::L, EcLevel::M, EcLevel::Q, EcLevel::H] {
-                let (canvas, width) = drawn(version, level);
-                let unmasked = Unmasked::read(&canvas, width, level);
+    fn every_version_level_and_mask_draws_what_the_qrcode_crate_draws() {
+        // Short enough for version 1-H.
+        const DATA: &[u8] = b"q8Z";
+        for version in 1..=MAX_VERSION {
+            for (level, their_level) in LEVELS {
+                let symbol = Symbol::new(version, &codewords(DATA, version, level));
+                let width = symbol.width();
+                let unmasked = Unmasked::new(&symbol, level);
+                let canvas = theirs(DATA, version, their_level);
                 let (mut rows, mut columns) = (Vec::new(), Vec::new());
                 for (mask, pattern) in PATTERNS.into_iter().enumerate() {
                     unmasked.masked(mask as u8, &mut rows, &mut columns);
@@ -374,9 +381,9 @@ mod tests {
                         .map(|k| u8::from(columns[k % width].get(k / width)))
                         .collect();
                     assert!(ours == turned, "columns are the rows turned");
-                    let mut theirs = canvas.clone();
-                    theirs.apply_mask(pattern);
-                    let theirs: Vec<u8> = theirs
+                    let mut masked = canvas.clone();
+                    masked.apply_mask(pattern);
+                    let theirs: Vec<u8> = masked
                         .into_colors()
                         .into_iter()
                         .map(|c| u8::from(c == Color::Dark))

@@ -9,11 +9,11 @@
 use std::fmt;
 use std::fmt::Write as _;
 
-use qrcode::bits::Bits;
-use qrcode::canvas::Canvas;
-use qrcode::{EcLevel, Version};
+use codewords::{MAX_VERSION, byte_segment_bits, codewords, data_capacity};
 
+mod codewords;
 mod mask;
+mod symbol;
 
 /// How much of the code may be damaged and still read: 7 %, 15 %, 25 % or 30 %.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -38,15 +38,6 @@ impl ErrorCorrection {
             "Q" | "q" => Ok(Self::Quartile),
             "H" | "h" => Ok(Self::High),
             other => Err(QrError::InvalidErrorCorrection(other.to_owned())),
-        }
-    }
-
-    fn level(self) -> EcLevel {
-        match self {
-            Self::Low => EcLevel::L,
-            Self::Medium => EcLevel::M,
-            Self::Quartile => EcLevel::Q,
-            Self::High => EcLevel::H,
         }
     }
 }
@@ -164,34 +155,16 @@ impl QrMatrix {
     /// holds them.
     pub fn encode(text: &str, error_correction: ErrorCorrection) -> Result<Self, QrError> {
         let data = text.as_bytes();
-        let level = error_correction.level();
-        let version = (1..=40)
-            .map(Version::Normal)
-            .find(|&version| {
-                byte_segment_bits(version, data.len()) <= capacity_bits(version, level)
-            })
+        let version = (1..=MAX_VERSION)
+            .find(|&version| fits(version, error_correction, data.len()))
             .ok_or(QrError::TooLong {
                 bytes: data.len(),
-                max: max_bytes(level),
+                max: max_bytes(error_correction),
             })?;
-        let mut bits = Bits::new(version);
-        let (data, error_correction) = bits
-            .push_byte_data(data)
-            .and_then(|()| bits.push_terminator(level))
-            .and_then(|()| qrcode::ec::construct_codewords(&bits.into_bytes(), version, level))
-            // The version was chosen to fit, so this only fails if the tables above are wrong.
-            .map_err(|_| QrError::TooLong {
-                bytes: data.len(),
-                max: max_bytes(level),
-            })?;
-        // The crate draws the function patterns and places the data; the mask is chosen here.
-        let mut canvas = Canvas::new(version, level);
-        canvas.draw_all_functional_patterns();
-        canvas.draw_data(&data, &error_correction);
-        let width = version.width() as usize;
+        let symbol = symbol::Symbol::new(version, &codewords(data, version, error_correction));
         Ok(QrMatrix {
-            width,
-            dark: mask::Unmasked::read(&canvas, width, level).best_masked(),
+            width: symbol.width(),
+            dark: mask::Unmasked::new(&symbol, error_correction).best_masked(),
         })
     }
 
@@ -350,22 +323,14 @@ pub fn render_qr_svg(text: &str, options: &QrOptions) -> Result<String, QrError>
     QrMatrix::encode(text, options.error_correction)?.to_svg(options)
 }
 
-/// Bits taken by one byte-mode segment of `len` bytes: mode indicator, character count, data.
-fn byte_segment_bits(version: Version, len: usize) -> usize {
-    let count_bits = match version {
-        Version::Normal(1..=9) => 8,
-        _ => 16,
-    };
-    4 + count_bits + 8 * len
+/// Whether `len` bytes fit in `version` at `level` as one byte segment.
+fn fits(version: usize, level: ErrorCorrection, len: usize) -> bool {
+    byte_segment_bits(version, len) <= 8 * data_capacity(version, level)
 }
 
-fn capacity_bits(version: Version, level: EcLevel) -> usize {
-    Bits::new(version).max_len(level).unwrap_or(0)
-}
-
-fn max_bytes(level: EcLevel) -> usize {
-    let version = Version::Normal(40);
-    (capacity_bits(version, level) - byte_segment_bits(version, 0)) / 8
+/// The most bytes a code holds at `level`.
+fn max_bytes(level: ErrorCorrection) -> usize {
+    (8 * data_capacity(MAX_VERSION, level) - byte_segment_bits(MAX_VERSION, 0)) / 8
 }
 
 /// Appends `before`, then `n` in decimal.
