@@ -16,6 +16,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::text::join;
+
 /// Digits in each group of the display form.
 const DISPLAY_GROUP: usize = 4;
 
@@ -176,30 +178,44 @@ impl CodeError {
 
 impl fmt::Display for CodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            CodeError::Empty => f.write_str("Enter the code your token shows."),
+        f.write_str(&match *self {
+            CodeError::Empty => "Enter the code your token shows.".to_owned(),
             CodeError::ForeignCharacter {
                 character,
                 position,
-            } => write!(
-                f,
-                "{} (character {position}) is not a digit: a code has only digits, spaces and dashes.",
-                ShownCharacter(character)
-            ),
+            } => join(&[
+                (&ShownCharacter(character).text()).into(),
+                " (character ".into(),
+                position.into(),
+                ") is not a digit: a code has only digits, spaces and dashes.".into(),
+            ]),
             CodeError::TooFewDigits { found, expected } => {
                 let missing = expected - found;
-                let plural = if missing == 1 { "" } else { "s" };
-                write!(
-                    f,
-                    "The code has {found} of {expected} digits: {missing} digit{plural} missing."
-                )
+                join(&[
+                    "The code has ".into(),
+                    found.into(),
+                    " of ".into(),
+                    expected.into(),
+                    " digits: ".into(),
+                    missing.into(),
+                    if missing == 1 {
+                        " digit missing."
+                    } else {
+                        " digits missing."
+                    }
+                    .into(),
+                ])
             }
-            CodeError::TooManyDigits { found, expected } => write!(
-                f,
-                "The code has {found} digits, {} too many: a code has {expected}.",
-                found - expected
-            ),
-        }
+            CodeError::TooManyDigits { found, expected } => join(&[
+                "The code has ".into(),
+                found.into(),
+                " digits, ".into(),
+                (found - expected).into(),
+                " too many: a code has ".into(),
+                expected.into(),
+                ".".into(),
+            ]),
+        })
     }
 }
 
@@ -290,13 +306,31 @@ fn decimal_value(character: char) -> Option<u8> {
 /// it would show as nothing (see [`is_invisible`]).
 pub struct ShownCharacter(pub char);
 
+impl ShownCharacter {
+    /// The character as a message names it.
+    pub fn text(&self) -> String {
+        let mut shown = String::new();
+        if is_invisible(self.0) {
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            let point = u32::from(self.0);
+            // At least four digits, as code points are written.
+            let digits = (1..8).find(|&n| point >> (4 * n) == 0).unwrap_or(8).max(4);
+            shown.push_str("U+");
+            for i in (0..digits).rev() {
+                shown.push(char::from(HEX[(point >> (4 * i) & 0xF) as usize]));
+            }
+        } else {
+            shown.push('“');
+            shown.push(self.0);
+            shown.push('”');
+        }
+        shown
+    }
+}
+
 impl fmt::Display for ShownCharacter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if is_invisible(self.0) {
-            write!(f, "U+{:04X}", u32::from(self.0))
-        } else {
-            write!(f, "“{}”", self.0)
-        }
+        f.write_str(&self.text())
     }
 }
 
@@ -447,6 +481,7 @@ mod tests {
                 .to_string(),
             "U+0007 (character 5) is not a digit: a code has only digits, spaces and dashes."
         );
+        assert_eq!(ShownCharacter('\u{E0001}').text(), "U+E0001");
         assert_eq!(
             AuthCode::parse("1234-5678-9O12-3456"),
             Err(CodeError::ForeignCharacter {

@@ -17,6 +17,7 @@ pub mod login;
 pub mod operation;
 pub mod payload;
 pub mod signature;
+pub mod text;
 pub mod totp;
 #[cfg(feature = "wire")]
 pub mod wire;

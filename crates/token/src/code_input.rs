@@ -3,6 +3,7 @@
 //! typed codes and the server's verdicts on them the same way.
 
 use qrauth_core::code::CodeFormat;
+use qrauth_core::text::join;
 use qrauth_core::wire::Verdict;
 use qrauth_core::{CodeEntry, CodeError, ShownCharacter};
 
@@ -93,16 +94,13 @@ pub fn entry_status(typed: &str) -> String {
         Ok(_) => "All 16 digits are there.".into(),
         Err(CodeError::Empty) => "Type the 16 digits your token shows.".into(),
         Err(CodeError::ForeignCharacter { character, .. }) => {
-            format!(
-                "{} is not a digit and was left out.",
-                ShownCharacter(*character)
-            )
+            ShownCharacter(*character).text() + " is not a digit and was left out."
         }
         Err(CodeError::TooManyDigits { .. }) => {
             "A code has 16 digits; the rest was left out.".into()
         }
         Err(_) if entry.missing() == 1 => "1 digit missing.".into(),
-        Err(_) => format!("{} digits missing.", entry.missing()),
+        Err(_) => join(&[entry.missing().into(), " digits missing.".into()]),
     }
 }
 

@@ -21,6 +21,8 @@ mod token;
 #[cfg(feature = "js-page")]
 use js_sys::{Object, Reflect};
 #[cfg(feature = "js-page")]
+use qrauth_core::text::join;
+#[cfg(feature = "js-page")]
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
@@ -61,7 +63,11 @@ pub(super) fn option_object(
     let Ok(object) = options.dyn_into::<js_sys::Object>() else {
         return Err(error(
             "invalid_options",
-            &format!("The {what} options must be an object."),
+            &join(&[
+                "The ".into(),
+                what.into(),
+                " options must be an object.".into(),
+            ]),
         ));
     };
     for key in js_sys::Object::keys(&object) {
@@ -69,10 +75,15 @@ pub(super) fn option_object(
         if !names.contains(&key.as_str()) {
             return Err(error(
                 "invalid_options",
-                &format!(
-                    "Unknown {what} option “{key}”: the options are {}.",
-                    names.join(", ")
-                ),
+                &join(&[
+                    "Unknown ".into(),
+                    what.into(),
+                    " option “".into(),
+                    (&key).into(),
+                    "”: the options are ".into(),
+                    (&names.join(", ")).into(),
+                    ".".into(),
+                ]),
             ));
         }
     }
@@ -134,6 +145,20 @@ pub(super) fn option_value(options: &Object, name: &str) -> Option<JsValue> {
 }
 
 #[cfg(feature = "js-page")]
+/// Why option `name` of `what` was refused: it `must_be` something else.
+pub(super) fn invalid_option(what: &str, name: &str, must_be: &str) -> String {
+    join(&[
+        "Invalid ".into(),
+        what.into(),
+        " options: `".into(),
+        name.into(),
+        "` must be ".into(),
+        must_be.into(),
+        ".".into(),
+    ])
+}
+
+#[cfg(feature = "js-page")]
 pub(super) fn text_option(
     options: &Object,
     name: &str,
@@ -141,12 +166,8 @@ pub(super) fn text_option(
 ) -> Result<Option<String>, JsValue> {
     option_value(options, name)
         .map(|v| {
-            v.as_string().ok_or_else(|| {
-                error(
-                    "invalid_options",
-                    &format!("Invalid {what} options: `{name}` must be a string."),
-                )
-            })
+            v.as_string()
+                .ok_or_else(|| error("invalid_options", &invalid_option(what, name, "a string")))
         })
         .transpose()
 }
@@ -165,9 +186,7 @@ pub(super) fn whole_number_option(
                 .ok_or_else(|| {
                     error(
                         "invalid_options",
-                        &format!(
-                            "Invalid {what} options: `{name}` must be a whole number of 0 or more."
-                        ),
+                        &invalid_option(what, name, "a whole number of 0 or more"),
                     )
                 })
         })

@@ -223,7 +223,7 @@ pub fn bind_code_input(
                 f.dyn_into::<js_sys::Function>().map_err(|_| {
                     error(
                         "invalid_options",
-                        &format!("Invalid bindCodeInput options: `{name}` must be a function."),
+                        &super::invalid_option("bindCodeInput", name, "a function"),
                     )
                 })
             })

@@ -7,7 +7,8 @@
 //! ECI.
 
 use std::fmt;
-use std::fmt::Write as _;
+
+use qrauth_core::text::{join, push_decimal};
 
 use codewords::{MAX_VERSION, byte_segment_bits, codewords, data_capacity};
 
@@ -115,28 +116,40 @@ impl QrError {
 
 impl fmt::Display for QrError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            QrError::TooLong { bytes, max } => write!(
-                f,
-                "The text is {bytes} bytes long; a QR code at this error-correction level holds at most {max}."
-            ),
-            QrError::InvalidErrorCorrection(value) => write!(
-                f,
-                "Unknown error-correction level “{value}”: use “L”, “M”, “Q” or “H”."
-            ),
-            QrError::InvalidColour(value) => write!(
-                f,
-                "Colour “{value}” is not a hex colour such as “#000” or “#1a2b3c”."
-            ),
-            QrError::InvalidMargin(value) => write!(
-                f,
-                "A margin of {value} modules is too wide: at most {MAX_MARGIN}."
-            ),
-            QrError::InvalidSize(value) => {
-                write!(f, "A size of {value} px is outside 1..={MAX_SIZE}.")
-            }
-            QrError::NoCanvas => f.write_str("The canvas gives no 2D context to draw on."),
-        }
+        f.write_str(&match self {
+            QrError::TooLong { bytes, max } => join(&[
+                "The text is ".into(),
+                (*bytes).into(),
+                " bytes long; a QR code at this error-correction level holds at most ".into(),
+                (*max).into(),
+                ".".into(),
+            ]),
+            QrError::InvalidErrorCorrection(value) => join(&[
+                "Unknown error-correction level “".into(),
+                value.into(),
+                "”: use “L”, “M”, “Q” or “H”.".into(),
+            ]),
+            QrError::InvalidColour(value) => join(&[
+                "Colour “".into(),
+                value.into(),
+                "” is not a hex colour such as “#000” or “#1a2b3c”.".into(),
+            ]),
+            QrError::InvalidMargin(value) => join(&[
+                "A margin of ".into(),
+                (*value).into(),
+                " modules is too wide: at most ".into(),
+                MAX_MARGIN.into(),
+                ".".into(),
+            ]),
+            QrError::InvalidSize(value) => join(&[
+                "A size of ".into(),
+                (*value).into(),
+                " px is outside 1..=".into(),
+                MAX_SIZE.into(),
+                ".".into(),
+            ]),
+            QrError::NoCanvas => "The canvas gives no 2D context to draw on.".to_owned(),
+        })
     }
 }
 
@@ -184,23 +197,33 @@ impl QrMatrix {
         let (dark, light, margin) = drawing(options)?;
         let side = self.width + 2 * margin;
         let mut svg = String::with_capacity(self.width * self.width * 2 + 256);
-        let _ = write!(
-            svg,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {side} {side}" shape-rendering="crispEdges""#
+        push_number(
+            &mut svg,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 "#,
+            side,
         );
+        push_number(&mut svg, " ", side);
+        svg.push_str(r#"" shape-rendering="crispEdges""#);
         if let Some(size) = options.size {
-            let _ = write!(svg, r#" width="{size}" height="{size}""#);
+            push_number(&mut svg, r#" width=""#, size as usize);
+            push_number(&mut svg, r#"" height=""#, size as usize);
+            svg.push('"');
         }
         match &options.label {
             Some(label) => {
-                let _ = write!(svg, r#" role="img" aria-label="{}""#, escape_xml(label));
+                svg.push_str(r#" role="img" aria-label=""#);
+                svg.push_str(&escape_xml(label));
+                svg.push('"');
             }
             None => svg.push_str(r#" aria-hidden="true""#),
         }
-        let _ = write!(
-            svg,
-            r#"><rect width="{side}" height="{side}" fill="{light}"/><path fill="{dark}" d=""#
-        );
+        push_number(&mut svg, r#"><rect width=""#, side);
+        push_number(&mut svg, r#"" height=""#, side);
+        svg.push_str(r#"" fill=""#);
+        svg.push_str(light);
+        svg.push_str(r#""/><path fill=""#);
+        svg.push_str(dark);
+        svg.push_str(r#"" d=""#);
         // By hand: `write!` per run took most of the drawing time. Each run is `M x yh…v1h-…z`.
         let mut before = "M";
         for (x, y, run) in self.dark_runs() {
@@ -240,8 +263,9 @@ impl QrMatrix {
             + f64::from(module) * margin as f64;
         canvas.set_width(device);
         canvas.set_height(device);
-        let _ = canvas.style().set_property("width", &format!("{css}px"));
-        let _ = canvas.style().set_property("height", &format!("{css}px"));
+        let css_px = join(&[css.into(), "px".into()]);
+        let _ = canvas.style().set_property("width", &css_px);
+        let _ = canvas.style().set_property("height", &css_px);
         let context = canvas
             .get_context("2d")
             .ok()
@@ -335,16 +359,8 @@ fn max_bytes(level: ErrorCorrection) -> usize {
 
 /// Appends `before`, then `n` in decimal.
 fn push_number(out: &mut String, before: &str, n: usize) {
-    const DIGITS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
     out.push_str(before);
-    let mut unit = 1;
-    while unit <= n / 10 {
-        unit *= 10;
-    }
-    while unit > 0 {
-        out.push_str(DIGITS[n / unit % 10]);
-        unit /= 10;
-    }
+    push_decimal(out, n as u64);
 }
 
 /// Checks a hex colour; returns it unchanged for use in an attribute.
