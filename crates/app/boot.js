@@ -15,10 +15,15 @@
   // The sign-in page's first request goes out now, while the wasm downloads and compiles, not
   // after: the page hands the `fetch` to <qrauth-sign-in> as its first login
   // (crates/app/sign-in.js, the element's `created`). It is the same request the element makes:
-  // no cookies, no body.
+  // no cookies, no body. Its body is read as soon as it arrives, while the main thread is free,
+  // into a Response the element reads at once: left to the element, the read waited behind
+  // the page's first layout and paint.
   const signingIn = location.pathname === '/' && !new URLSearchParams(location.search).has('with');
   if (signingIn) {
-    window.qrauthFirstLogin = fetch('/api/v1/logins', { method: 'POST', credentials: 'omit' });
+    window.qrauthFirstLogin = fetch('/api/v1/logins', { method: 'POST', credentials: 'omit' }).then(
+      async (answer) =>
+        new Response(await answer.text(), { status: answer.status, statusText: answer.statusText, headers: answer.headers }),
+    );
   }
 
   try {

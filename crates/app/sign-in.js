@@ -29,10 +29,15 @@ export default async function start(wasm) {
     mount();
   }
   await loaded;
-  // After the first QR has had its turn: the footer can wait.
-  setTimeout(async () => {
-    document.querySelector('[data-testid="health"]').textContent = await describeServer();
-  });
+  // When the page is idle, after the first QR (a timer fired before the login's answer was
+  // read): the footer can wait.
+  const idle = window.requestIdleCallback ?? ((work) => setTimeout(work, 200));
+  idle(
+    async () => {
+      document.querySelector('[data-testid="health"]').textContent = await describeServer();
+    },
+    { timeout: 1000 },
+  );
 }
 
 /** The ways in and the element, in the frame of sign-in.html. */

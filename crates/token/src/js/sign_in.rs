@@ -361,6 +361,10 @@ impl Session {
         *session.stop.borrow_mut() = Some(stop);
         let session = Rc::clone(session);
         wasm_bindgen_futures::spawn_local(async move {
+            // One turn of the event loop first: the page draws the new code (its `startLogin`
+            // or `renew` continues in this same microtask checkpoint) before the long-poll's
+            // request is built and sent.
+            gloo_timers::future::TimeoutFuture::new(0).await;
             let following = std::pin::pin!(async {
                 if !fresh || session.replace().await {
                     Session::follow(Rc::clone(&session)).await;
