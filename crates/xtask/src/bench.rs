@@ -318,8 +318,7 @@ struct Sizes {
 }
 
 fn sizes() -> Result<Sizes> {
-    build::npm()?;
-    let entries = build::entry_sizes()?;
+    let entries = build::npm()?;
     let dir = target_dir().join("bench");
     std::fs::create_dir_all(&dir)?;
     let bundle = dir.join("node-qrcode.min.js");
@@ -618,7 +617,7 @@ fn write_report(
          - Native: `cargo bench -p qrauth-bench --bench primitives` (Criterion, `crates/bench/benches/primitives.rs`).\n\
          - Browser: `web/bench/browser.mjs` in headless Chromium (playwright-core) against `qrauth serve --release` serving the app and `web/bench/`; node-qrcode and qrcode-generator bundled by esbuild into the same page. QR: 30 rounds of 10 renders each, taken in turns. Crypto: a real `SoftwareToken` activated against the server; WebCrypto does the same primitives with no storage.\n\
          - Page weights: in a fresh Chromium context, every response of the first load but the API's (HTML, start-up script, JS, wasm, CSS, icon), each body `gzip -9` (Node's zlib level 9), summed once the page shows its QR or the token's home; `browser.json` lists the files.\n\
-         - npm sizes: `gzip -9` of the browser build's wasm and of its JS bundled and minified by esbuild (as a page's bundler ships it, and as node-qrcode is weighed), `web/pkg/web/qrauth_token*` (whole token) and `web/pkg/qr/qrauth_token_qr*` (`qrauth-token/qr`), `web/pkg/sign-in/qrauth_token_sign_in*` (`qrauth-token/sign-in`), and those with `web/elements/elements.js` (`qrauth-token/elements`), measured by `build::entry_sizes`, which also writes them into web/README.md; node-qrcode's `lib/browser.js` bundled and minified by esbuild.\n\
+         - npm sizes: `gzip -9` of the browser build's wasm and of its JS bundled and minified by esbuild (as a page's bundler ships it, and as node-qrcode is weighed), `web/pkg/web/qrauth_token*` (whole token) and `web/pkg/qr/qrauth_token_qr*` (`qrauth-token/qr`), `web/pkg/sign-in/qrauth_token_sign_in*` (`qrauth-token/sign-in`), and those with `web/elements/elements.js` (`qrauth-token/elements`), measured by `cargo xtask npm` (`build::entry_sizes`), which also writes them into web/README.md; node-qrcode's `lib/browser.js` bundled and minified by esbuild.\n\
          - Polls: `wrk -t1 -c32 -d10s` on `GET /api/v1/logins/{id}` with the poll secret, then on `GET /api/v1/live`; wrk and the server share the 2 cores. PostgreSQL: a throwaway cluster in `target/` on the same machine (fsync off), two instances on it, wrk on one.\n\
          - Long-polls: `crates/bench/src/bin/long-polls.rs` makes 10 000 logins and holds `?wait=30` on each at once; RSS from `/proc/<pid>/status` while they wait.\n\
          - Cross-instance wake-up: `crates/bench/src/bin/cross-wake.rs` signs in 200 times by QR with a real token: the login made and long-polled on one instance, scanned and approved (a signed request) on the other; from the approval's answer to the long-poll's. The peer is the same on one SQLite server, whose wake-up is in-process.\n\

@@ -13,7 +13,7 @@ use crate::{Failure, Result, root};
 ///   `web/pkg/qr-node`. Its own wasm, so that a page that draws codes loads no token code;
 /// - `qrauth-token/sign-in`, those and the sign-in session `startLogin` (feature `js-sign-in`):
 ///   `web/pkg/sign-in`, `web/pkg/sign-in-node`.
-pub fn npm() -> Result {
+pub fn npm() -> Result<EntrySizes> {
     let pkg = root().join("web/pkg");
     let entries = [
         ("js", "qrauth_token", "web", "node"),
@@ -38,11 +38,12 @@ pub fn npm() -> Result {
             "{ \"type\": \"commonjs\" }\n",
         )?;
     }
-    write_readme_sizes()?;
+    let sizes = entry_sizes()?;
+    write_readme_sizes(&sizes)?;
     println!(
         "npm: built web/pkg (qrauth-token, qrauth-token/qr and qrauth-token/sign-in, each for web and node); sizes written into web/README.md"
     );
-    Ok(())
+    Ok(sizes)
 }
 
 /// One build of qrauth-token's wasm with `feature` (an entry of the npm package, or the token
@@ -120,7 +121,7 @@ impl EntrySize {
 }
 
 /// Measures the entries built in `web/pkg`.
-pub fn entry_sizes() -> Result<EntrySizes> {
+fn entry_sizes() -> Result<EntrySizes> {
     let web = root().join("web");
     let bundles = target_dir().join("entry-sizes");
     std::fs::create_dir_all(&bundles)?;
@@ -166,7 +167,7 @@ const SIZES_END: &str = "<!-- end of entry sizes -->";
 
 /// The README's table of entries, with the sizes just measured, so that it never says what an
 /// older build weighed.
-fn write_readme_sizes() -> Result {
+fn write_readme_sizes(sizes: &EntrySizes) -> Result {
     let readme = root().join("web/README.md");
     let text = std::fs::read_to_string(&readme)?;
     let (Some(start), Some(end)) = (text.find(SIZES_START), text.find(SIZES_END)) else {
@@ -174,7 +175,6 @@ fn write_readme_sizes() -> Result {
             "web/README.md has no {SIZES_START} … {SIZES_END} around its table of entries"
         )));
     };
-    let sizes = entry_sizes()?;
     let kb = |bytes: u64| (bytes as f64 / 1000.0).round();
     let row = |entry: &str, has: &str, size: EntrySize| {
         format!(
@@ -359,19 +359,9 @@ fn wasm_fetched_by_start(html: &str, start: &str) -> Result<String> {
 
 /// The classic script `file` minified by esbuild, as a page inlines it.
 fn minified_script(file: &Path) -> Result<String> {
-    let out = command(root().join("web/node_modules/.bin/esbuild"))
-        .arg(file)
-        .args(["--minify", "--log-level=warning"])
-        .output()?;
-    if !out.status.success() {
-        return Err(Failure(format!(
-            "esbuild --minify {} failed: {}",
-            file.display(),
-            String::from_utf8_lossy(&out.stderr)
-        )));
-    }
-    String::from_utf8(out.stdout)
-        .map_err(|_| Failure("esbuild wrote text that is not UTF-8".into()))
+    let out = target_dir().join("start-up.min.js");
+    run_esbuild(file, &out, &["--minify"])?;
+    Ok(std::fs::read_to_string(out)?)
 }
 
 /// Moves what is in `from` into `to`, merging folders both have (trunk writes wasm-bindgen's
@@ -506,16 +496,20 @@ fn tags<'a>(html: &'a str, start: &'a str) -> impl Iterator<Item = std::ops::Ran
 
 /// A minified browser bundle of the ES module `entry` and what it imports.
 pub fn esbuild(entry: &Path, out: &Path) -> Result {
+    run_esbuild(
+        entry,
+        out,
+        &["--bundle", "--minify", "--format=esm", "--platform=browser"],
+    )
+}
+
+/// esbuild from the project's npm packages, `entry` to `out` with `options`.
+fn run_esbuild(entry: &Path, out: &Path, options: &[&str]) -> Result {
     status(
         command(root().join("web/node_modules/.bin/esbuild"))
             .arg(entry)
-            .args([
-                "--bundle",
-                "--minify",
-                "--format=esm",
-                "--platform=browser",
-                "--log-level=warning",
-            ])
+            .args(options)
+            .arg("--log-level=warning")
             .arg(format!("--outfile={}", out.display())),
         "esbuild",
     )

@@ -70,7 +70,7 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("soak") => soak::run(&args[1..]),
         Some("screenshots") => screenshots::run(),
-        Some("npm") => setup::run().and_then(|()| build::npm()),
+        Some("npm") => setup::run().and_then(|()| build::npm().map(drop)),
         Some("dist") => setup::run().and_then(|()| build::dist(&root().join("dist"))),
         Some("help" | "--help" | "-h") => {
             print!("{USAGE}");
