@@ -25,7 +25,7 @@ test('each browser build called before init() says so with `init_required`, then
 test('the light entry has the page helpers and none of the token', () => {
   assert.deepEqual(
     Object.keys(light).filter((name) => typeof light[name] === 'function' && name !== 'initSync').sort(),
-    ['CodeBinding', 'bindCodeInput', 'formatCodeInput', 'normalizeCode', 'renderQrCanvas', 'renderQrSvg'],
+    ['bindCodeInput', 'formatCodeInput', 'normalizeCode', 'renderQrCanvas', 'renderQrSvg'],
   );
   assert.equal(light.SoftwareToken, undefined);
   assert.equal(light.parseOfflinePayload, undefined);
@@ -66,4 +66,97 @@ test('the browser build of the light entry initializes from its wasm bytes', asy
   await web.default({ module_or_path: wasm });
   assert.equal(web.normalizeCode('1234 5678 9012 3456').canonical, '12345678-90123456');
   assert.equal(web.renderQrSvg('hello'), light.renderQrSvg('hello'));
+});
+
+/** What `bindCodeInput` uses of an `<input>`: its value, caret, attributes and input events. */
+class CodeField extends EventTarget {
+  value = '';
+  selectionStart = 0;
+  attributes = new Map([['placeholder', 'Your code']]);
+  hasAttribute(name) {
+    return this.attributes.has(name);
+  }
+  setAttribute(name, value) {
+    this.attributes.set(name, value);
+  }
+  setSelectionRange(start) {
+    this.selectionStart = start;
+  }
+  type(value, caret = value.length) {
+    this.value = value;
+    this.selectionStart = caret;
+    this.dispatchEvent(new Event('input'));
+  }
+}
+
+test('bindCodeInput formats a field as the person types and tells the page, in every entry', () => {
+  for (const entry of [light, full]) {
+    const field = new CodeField();
+    const heard = [];
+    const completed = [];
+    const binding = entry.bindCodeInput(field, {
+      onInput: (state) => heard.push(state),
+      onComplete: (code) => completed.push(code),
+    });
+    assert.equal(field.attributes.get('inputmode'), 'numeric');
+    assert.equal(field.attributes.get('autocomplete'), 'one-time-code');
+    assert.equal(field.attributes.get('placeholder'), 'Your code', "the page's own attributes stay");
+
+    field.type('12x345', 3);
+    assert.equal(field.value, '1234-5');
+    assert.equal(field.selectionStart, 2, 'the caret stays after the same digit');
+    assert.deepEqual(heard.at(-1), {
+      value: '1234-5',
+      missing: 11,
+      complete: false,
+      code: null,
+      status: '“x” is not a digit and was left out.',
+    });
+    assert.equal(binding.code, null);
+
+    field.type('1234 5678 9012 3456');
+    field.type('1234-5678-9012-34567');
+    assert.deepEqual(completed, ['12345678-90123456'], 'onComplete once, when the 16th digit arrives');
+    assert.equal(binding.code, '12345678-90123456');
+    assert.equal(binding.status, 'All 16 digits are there.');
+
+    binding.unbind();
+    field.type('1 2');
+    assert.equal(field.value, '1 2', 'an unbound field is left as typed');
+  }
+});
+
+test('a listener that throws does not break the field', () => {
+  const field = new CodeField();
+  const reported = [];
+  const reportError = globalThis.reportError;
+  globalThis.reportError = (error) => reported.push(error.message);
+  try {
+    light.bindCodeInput(field, {
+      onInput: () => {
+        throw new Error('the page broke');
+      },
+    });
+    field.type('12345');
+    assert.equal(field.value, '1234-5');
+    assert.deepEqual(reported, ['the page broke']);
+  } finally {
+    globalThis.reportError = reportError;
+  }
+});
+
+test('bindCodeInput refuses options it does not know, and binds nothing', () => {
+  const refused = (options, pattern) => {
+    const field = new CodeField();
+    assert.throws(
+      () => light.bindCodeInput(field, options),
+      (e) => e instanceof Error && e.code === 'invalid_options' && pattern.test(e.message),
+      String(options),
+    );
+    field.type('12345');
+    assert.equal(field.value, '12345', 'the field is not bound');
+  };
+  refused('fast', /must be an object/);
+  refused({ oninput: () => {} }, /Unknown bindCodeInput option “oninput”: the options are onInput, onComplete\./);
+  refused({ onComplete: 'send' }, /`onComplete` must be a function/);
 });

@@ -75,13 +75,21 @@ test('formatCodeInput groups digits as they are typed and keeps the caret after 
     ['1234-5x', 6, '1234-5', 6, 11],
   ];
   for (const [value, caret, expected, expectedCaret, missing] of cases) {
-    assert.deepEqual(
-      formatCodeInput(value, caret),
-      { value: expected, caret: expectedCaret, missing, complete: missing === 0 },
-      JSON.stringify(value),
-    );
+    const { code, status, ...field } = formatCodeInput(value, caret);
+    assert.deepEqual(field, { value: expected, caret: expectedCaret, missing, complete: missing === 0 }, JSON.stringify(value));
+    assert.equal(code, missing === 0 ? expected.replaceAll('-', '').replace(/^(\d{8})/, '$1-') : null, JSON.stringify(value));
+    assert.equal(typeof status, 'string');
   }
   assert.equal(formatCodeInput('12345').caret, 6, 'the caret defaults to the end');
+  // The caret is the field's selectionStart, in UTF-16 units: after the emoji is 4 units in.
+  assert.deepEqual(formatCodeInput('12🔐34', 4), {
+    value: '1234',
+    caret: 2,
+    missing: 12,
+    complete: false,
+    code: null,
+    status: '“🔐” is not a digit and was left out.',
+  });
 });
 
 test('SoftwareToken says why it cannot keep a token where there is no IndexedDB', async () => {

@@ -2,7 +2,8 @@
 //! person scans or types, its signature by the application's master key, and the fingerprint
 //! both sides show so a person can see that they hold the same keys.
 
-use std::fmt;
+use alloc::{format, string::String, vec::Vec};
+use core::fmt;
 
 use sha2::{Digest, Sha256};
 
@@ -58,7 +59,7 @@ impl fmt::Display for ActivationCodeError {
     }
 }
 
-impl std::error::Error for ActivationCodeError {}
+impl core::error::Error for ActivationCodeError {}
 
 /// CRC-16/ARC: polynomial 0x8005 reflected, initial value 0, no final XOR.
 fn crc16_arc(bytes: &[u8]) -> u16 {
@@ -195,7 +196,7 @@ impl fmt::Display for ActivationQrError {
     }
 }
 
-impl std::error::Error for ActivationQrError {}
+impl core::error::Error for ActivationQrError {}
 
 /// Reads the text of an activation QR and checks its signature with the application's master
 /// public key. A code alone (typed, no `#`) is refused here: use [`ActivationCode::parse`].

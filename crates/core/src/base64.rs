@@ -1,6 +1,7 @@
 //! Standard Base64 (RFC 4648 alphabet `+/`, `=` padding), as PowerAuth writes keys, nonces
 //! and signatures. Decoding is strict: no other alphabet, no missing padding, no stray bits.
 
+use alloc::{string::String, vec::Vec};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 

@@ -13,8 +13,9 @@
 //! way. Digits may be ASCII, full-width (typed with an East Asian input method) or Arabic-Indic
 //! (typed on an Arabic keyboard); all are read as the same decimal value.
 
-use std::fmt;
-use std::str::FromStr;
+use alloc::{borrow::ToOwned, string::String, vec::Vec};
+use core::fmt;
+use core::str::FromStr;
 
 use crate::text::join;
 
@@ -176,9 +177,11 @@ impl CodeError {
     }
 }
 
-impl fmt::Display for CodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&match *self {
+impl CodeError {
+    /// What is wrong, in words for the person who typed it (also the `Display` text, which the
+    /// light npm entry does not use: `core::fmt` would come with it).
+    pub fn message(&self) -> String {
+        match *self {
             CodeError::Empty => "Enter the code your token shows.".to_owned(),
             CodeError::ForeignCharacter {
                 character,
@@ -215,11 +218,17 @@ impl fmt::Display for CodeError {
                 expected.into(),
                 ".".into(),
             ]),
-        })
+        }
     }
 }
 
-impl std::error::Error for CodeError {}
+impl fmt::Display for CodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl core::error::Error for CodeError {}
 
 /// What a person has typed so far, read as an offline code: everything a code field needs to
 /// react to each keystroke.
@@ -374,7 +383,7 @@ fn group(digits: &str, size: usize) -> String {
             out.push('-');
         }
         // Only ASCII digits are ever stored, so every chunk is valid UTF-8.
-        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        out.push_str(core::str::from_utf8(chunk).unwrap_or_default());
     }
     out
 }
@@ -382,6 +391,7 @@ fn group(digits: &str, size: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::{format, string::ToString, vec};
     use proptest::prelude::*;
 
     #[test]

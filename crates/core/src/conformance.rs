@@ -1,8 +1,9 @@
 //! Runs PowerAuth's official vector files (`{"description", "data": [{"input", "output"}]}`)
 //! through this library: `qrauth conformance` and the tests use the same code.
 
-use std::fmt;
-use std::str::FromStr;
+use alloc::{format, string::String, string::ToString, vec::Vec};
+use core::fmt;
+use core::str::FromStr;
 
 use serde_json::Value;
 

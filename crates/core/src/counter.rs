@@ -1,5 +1,6 @@
 //! The hash-based counter `CTR_DATA` (spec §6.6, §9).
 
+use alloc::string::String;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -57,8 +58,8 @@ impl PartialEq for CtrData {
     }
 }
 
-impl std::fmt::Debug for CtrData {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for CtrData {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "CtrData({})", self.to_base64())
     }
 }

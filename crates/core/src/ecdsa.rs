@@ -1,6 +1,7 @@
 //! ECDSA P-256 with SHA-256, signatures in ASN.1 DER (spec §2.6).
 
-use std::fmt;
+use alloc::vec::Vec;
+use core::fmt;
 
 use p256::ecdsa::signature::{Signer, Verifier};
 use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
@@ -29,7 +30,7 @@ impl fmt::Display for SignatureError {
     }
 }
 
-impl std::error::Error for SignatureError {}
+impl core::error::Error for SignatureError {}
 
 /// Signs `message` (hashed with SHA-256 here) and returns the DER signature.
 ///

@@ -2,7 +2,8 @@
 //! master secret by ECDH, the index-based AES KDF, KDF_INTERNAL, and the PIN protection of the
 //! knowledge key.
 
-use std::fmt;
+use alloc::{string::String, vec::Vec};
+use core::fmt;
 
 use aes::Aes128;
 use aes::cipher::{BlockDecrypt, BlockEncrypt, KeyInit};
@@ -45,7 +46,7 @@ impl fmt::Display for KeyError {
     }
 }
 
-impl std::error::Error for KeyError {}
+impl core::error::Error for KeyError {}
 
 /// A 16-byte symmetric key: the master secret, a factor key, the transport key.
 ///

@@ -4,6 +4,15 @@
 //! the browser token share one implementation of everything that must agree byte for byte with
 //! PowerAuth 3.x (`docs/protocol.md`). Randomness comes from the caller: core has no random
 //! source of its own.
+//!
+//! It needs no `std`, only `alloc`: the npm package's light entry (QR codes and typed codes)
+//! builds without `std`, which leaves its panic and formatting machinery out of that wasm.
+
+#![no_std]
+
+extern crate alloc;
+#[cfg(test)]
+extern crate std;
 
 pub mod activation;
 pub mod base64;

@@ -5,6 +5,7 @@
 //! PENDING -> SCANNED -> APPROVED -> COMPLETED
 //! PENDING | SCANNED -> DENIED | EXPIRED | CANCELED      (final)
 //! ```
+use alloc::{borrow::ToOwned, format, string::String};
 
 /// Where a login session stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -4,7 +4,8 @@
 //! Parsing scans left to right, so an escaped backslash before a separator (`\\*`) ends the
 //! field, unlike Wultra's parsers, which join it with the next one.
 
-use std::fmt;
+use alloc::{borrow::ToOwned, format, string::String, string::ToString, vec::Vec};
+use core::fmt;
 
 /// Most fields a payload may carry; PowerAuth's parsers accept six, its docs allow five.
 pub const MAX_FIELDS: usize = 6;
@@ -66,7 +67,7 @@ impl fmt::Display for OperationDataError {
     }
 }
 
-impl std::error::Error for OperationDataError {}
+impl core::error::Error for OperationDataError {}
 
 /// A decimal number exactly as written: `units × 10^-scale`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,7 +4,8 @@
 //! The signed bytes are sliced from the scanned text, never rebuilt from parsed fields, and
 //! display-side unescaping never feeds back into signing.
 
-use std::fmt;
+use alloc::{borrow::ToOwned, format, string::String, string::ToString, vec::Vec};
+use core::fmt;
 
 use crate::base64;
 use crate::ecdsa::{self, SignatureError};
@@ -135,7 +136,7 @@ impl fmt::Display for PayloadError {
     }
 }
 
-impl std::error::Error for PayloadError {}
+impl core::error::Error for PayloadError {}
 
 impl From<OperationDataError> for PayloadError {
     fn from(e: OperationDataError) -> Self {

@@ -2,7 +2,8 @@
 //! decimal codes offline (spec §6) and as Base64 online (protocol 3.1), and the server's
 //! look-ahead verification (spec §7).
 
-use std::fmt;
+use alloc::{borrow::ToOwned, format, string::String, vec, vec::Vec};
+use core::fmt;
 
 use subtle::ConstantTimeEq;
 
@@ -125,7 +126,7 @@ impl fmt::Display for InvalidComponentLength {
     }
 }
 
-impl std::error::Error for InvalidComponentLength {}
+impl core::error::Error for InvalidComponentLength {}
 
 /// The HMAC chain (spec §6.4): component `i` is `HMAC(DK_i, message)` where `DK_i` starts as
 /// `HMAC(K[i], ctr)` and is re-keyed by `HMAC(K[j + 1], ctr)` for every `j < i`.

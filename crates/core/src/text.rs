@@ -4,6 +4,7 @@
 //! light npm entry (`qrauth-token/qr`), whose wasm is meant to weigh a few tens of kilobytes,
 //! that was a tenth of it. The messages that the page helpers give people (codes typed wrong,
 //! QR options refused) are built with [`join`].
+use alloc::string::String;
 
 /// One part of a message.
 #[derive(Clone, Copy, Debug)]
@@ -68,6 +69,7 @@ pub fn push_decimal(out: &mut String, number: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::ToString;
 
     #[test]
     fn joins_words_and_numbers() {

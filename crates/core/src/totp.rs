@@ -1,5 +1,6 @@
 //! RFC 6238 TOTP, for the proximity line of offline payloads (spec §4.6).
 
+use alloc::{format, string::String, vec::Vec};
 use hmac::{Hmac, Mac};
 use sha2::{Sha256, Sha512};
 

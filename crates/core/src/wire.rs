@@ -7,6 +7,7 @@
 //! are milliseconds since the Unix epoch (`…At`) or from now (`…InMs`, for countdowns on a
 //! monotonic clock).
 
+use alloc::string::String;
 use serde::{Deserialize, Serialize};
 
 pub use crate::activation::ActivationStatus;

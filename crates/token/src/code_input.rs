@@ -2,11 +2,14 @@
 //! page (the qrauth app's, `bindCodeInput` and `<qrauth-code-input>` of the npm package) shows
 //! typed codes and the server's verdicts on them the same way.
 
+use alloc::string::String;
 use qrauth_core::code::CodeFormat;
 use qrauth_core::text::join;
+#[cfg(feature = "std")]
 use qrauth_core::wire::Verdict;
 use qrauth_core::{CodeEntry, CodeError, ShownCharacter};
 
+#[cfg(feature = "std")]
 use crate::TokenError;
 
 /// What a code field should show after an edit: the digits in groups of four with dashes, and
@@ -56,21 +59,46 @@ impl CodeInput {
     }
 }
 
+/// A code field after an edit, as every page shows it: what the field now holds and where its
+/// caret goes, the code to send once all digits are there, and the status line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldEdit {
+    /// The digits grouped, the caret (in characters, which are ASCII here, so also in the
+    /// UTF-16 units a field's `selectionStart` counts), what is missing.
+    pub input: CodeInput,
+    /// The canonical code, `12345678-90123456`, once complete.
+    pub code: Option<String>,
+    /// The status line about what was typed, which names a character it left out.
+    pub status: String,
+}
+
+impl FieldEdit {
+    /// The field holding `typed` with its caret at `selection_start` UTF-16 units, as a
+    /// browser counts it (the end when `None`).
+    pub fn of(typed: &str, selection_start: Option<u32>) -> Self {
+        let caret = selection_start.map(|units| caret_in_characters(typed, units));
+        let input = CodeInput::format(typed, caret);
+        let code = CodeEntry::read(&input.value)
+            .code()
+            .ok()
+            .map(|c| c.canonical());
+        FieldEdit {
+            input,
+            code,
+            status: entry_status(typed),
+        }
+    }
+}
+
 /// Reformats a code field in place after the person edited it, the caret kept where they type;
 /// returns what it now holds, and the status line of what was typed (which names a character it
 /// left out).
 pub fn reformat_field(field: &web_sys::HtmlInputElement) -> (CodeInput, String) {
-    let typed = field.value();
-    let caret = field
-        .selection_start()
-        .ok()
-        .flatten()
-        .map(|units| caret_in_characters(&typed, units));
-    let formatted = CodeInput::format(&typed, caret);
-    field.set_value(&formatted.value);
-    let at = u32::try_from(formatted.caret).unwrap_or(u32::MAX);
+    let edit = FieldEdit::of(&field.value(), field.selection_start().ok().flatten());
+    field.set_value(&edit.input.value);
+    let at = u32::try_from(edit.input.caret).unwrap_or(u32::MAX);
     let _ = field.set_selection_range(at, at);
-    (formatted, entry_status(&typed))
+    (edit.input, edit.status)
 }
 
 /// The caret of a field's `selectionStart` (which counts UTF-16 units) in characters, as
@@ -105,6 +133,7 @@ pub fn entry_status(typed: &str) -> String {
 }
 
 /// What the server said about a code that was not accepted.
+#[cfg(feature = "std")]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CodeVerdict {
     /// The code was wrong; this many attempts are left before the token is blocked.
@@ -122,6 +151,7 @@ pub enum CodeVerdict {
     Failed(String),
 }
 
+#[cfg(feature = "std")]
 impl CodeVerdict {
     /// What a verification answer means for the person who typed the code: the answer when the
     /// code was right, the verdict otherwise. A refused sign-in (`login`) says only that the
@@ -222,6 +252,21 @@ mod tests {
         assert_eq!(caret_in_characters("12🔐34", 2), 2);
         assert_eq!(caret_in_characters("12🔐34", 4), 3);
         assert_eq!(caret_in_characters("12🔐34", 99), 5);
+    }
+
+    #[test]
+    fn an_edit_gives_the_field_its_caret_code_and_status() {
+        // The caret after the emoji is 4 UTF-16 units in, 3 characters: before the "3".
+        let edit = FieldEdit::of("12🔐34", Some(4));
+        assert_eq!(edit.input.value, "1234");
+        assert_eq!(edit.input.caret, 2);
+        assert_eq!(edit.code, None);
+        assert_eq!(edit.status, "“🔐” is not a digit and was left out.");
+
+        let edit = FieldEdit::of("1234 5678 9012 3456", None);
+        assert_eq!(edit.input.value, "1234-5678-9012-3456");
+        assert_eq!(edit.code.as_deref(), Some("12345678-90123456"));
+        assert_eq!(edit.status, "All 16 digits are there.");
     }
 
     #[test]

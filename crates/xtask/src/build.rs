@@ -78,18 +78,49 @@ fn entry(pkg: &Path, feature: &str, name: &str, targets: &[(&str, &str)]) -> Res
                 .arg(&wasm),
             &format!("wasm-bindgen --target {target} ({name})"),
         )?;
+        let module = out.join(format!("{name}.js"));
         if target == "web" {
-            guard_before_init(&out.join(format!("{name}.js")))?;
+            guard_before_init(&module)?;
         }
-        let module = out.join(format!("{name}_bg.wasm"));
+        if feature != "js-scan" {
+            append_bind_code_input(&module, target)?;
+        }
+        let wasm = out.join(format!("{name}_bg.wasm"));
         status(
             command("wasm-opt")
                 .args(["-Oz", "--strip-debug", "--strip-producers", "-o"])
-                .arg(&module)
-                .arg(&module),
+                .arg(&wasm)
+                .arg(&wasm),
             "wasm-opt -Oz",
         )?;
     }
+    Ok(())
+}
+
+/// Adds `bindCodeInput` (`web/bind-code-input.js`) to an entry's module, exported as its
+/// wasm-bindgen exports are: the field's rules are the entry's `formatCodeInput`, and the
+/// listener and its callbacks cost less in JavaScript than as wasm closures.
+fn append_bind_code_input(module: &Path, target: &str) -> Result {
+    let binding = std::fs::read_to_string(root().join("web/bind-code-input.js"))?;
+    let mut text = std::fs::read_to_string(module)?;
+    let uses_own = |export: &str| match target {
+        "web" => text.contains(&format!("export function {export}(")),
+        _ => text.contains(&format!("exports.{export} = {export};")),
+    };
+    if !uses_own("formatCodeInput") || !uses_own("normalizeCode") {
+        return Err(Failure(format!(
+            "{}: wasm-bindgen's module no longer declares formatCodeInput and normalizeCode as \
+             this build expects; update append_bind_code_input",
+            module.display()
+        )));
+    }
+    text.push('\n');
+    text.push_str(&binding);
+    text.push_str(match target {
+        "web" => "export { bindCodeInput };\n",
+        _ => "exports.bindCodeInput = bindCodeInput;\n",
+    });
+    std::fs::write(module, text)?;
     Ok(())
 }
 

@@ -19,6 +19,8 @@ mod sign_in;
 mod token;
 
 #[cfg(feature = "js-page")]
+use alloc::string::String;
+#[cfg(feature = "js-page")]
 use js_sys::{Object, Reflect};
 #[cfg(feature = "js-page")]
 use qrauth_core::text::join;
@@ -181,7 +183,7 @@ pub(super) fn whole_number_option(
     option_value(options, name)
         .map(|v| {
             v.as_f64()
-                .filter(|n| n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(n))
+                .filter(|&n| (0.0..=f64::from(u32::MAX)).contains(&n) && f64::from(n as u32) == n)
                 .map(|n| n as u32)
                 .ok_or_else(|| {
                     error(

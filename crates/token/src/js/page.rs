@@ -1,15 +1,17 @@
 //! `qrauth-token/qr`: QR codes and typed offline codes for pages.
 //!
 //! Options and answers go through `js_sys` by hand, not serde: serde's readers and their error
-//! messages (which format floats) were two thirds of this entry's wasm.
+//! messages (which format floats) were two thirds of this entry's wasm. Built on its own, this
+//! entry has no `std` (see the crate's docs), and its errors' words come from `message()`, not
+//! `Display`, so that no `core::fmt` is linked either. `bindCodeInput` is JavaScript
+//! (`web/bind-code-input.js`, appended to each entry's module by `cargo xtask npm`) over
+//! [`format_code_input`]: its types are declared here.
 
-use js_sys::Reflect;
-use wasm_bindgen::JsCast;
+use alloc::string::String;
 use wasm_bindgen::prelude::*;
 
 use super::{Fields, error, option_object, or_null, text_option, whole_number_option};
-use crate::CodeInput;
-use crate::code_input::{entry_status, reformat_field};
+use crate::code_input::FieldEdit;
 use crate::qr::{self, ErrorCorrection, QrMatrix, QrOptions};
 use qrauth_core::CodeEntry;
 
@@ -35,12 +37,16 @@ export interface CodeCheck {
 export interface CodeInput {
   /** The digits in groups of four with dashes, `1234-5678-9`: put it back into the field. */
   value: string;
-  /** Where the caret goes in `value`. */
+  /** Where the caret goes in `value` (`setSelectionRange(caret, caret)`). */
   caret: number;
   /** Digits still missing of 16. */
   missing: number;
   /** True when all 16 digits are there. */
   complete: boolean;
+  /** The code to send, `12345678-90123456`, or null until complete. */
+  code: string | null;
+  /** The status line: `7 digits missing.`, `“x” is not a digit and was left out.`, ... */
+  status: string;
 }
 
 /** How `renderQrSvg` draws a code. Every field is optional. */
@@ -71,7 +77,7 @@ pub fn normalize_code(input: &str) -> JsValue {
         Ok(_) => JsValue::NULL,
         Err(e) => Fields::new()
             .with("code", e.kind())
-            .with("message", e.to_string())
+            .with("message", e.message())
             .into_js(),
     };
     Fields::new()
@@ -117,10 +123,12 @@ pub fn render_qr_canvas(
     #[wasm_bindgen(unchecked_optional_param_type = "QrOptions")] options: Option<JsValue>,
 ) -> Result<(), JsValue> {
     let options = qr_options(options)?;
-    let ratio = Reflect::get(&js_sys::global(), &"devicePixelRatio".into())
-        .ok()
-        .and_then(|r| r.as_f64())
-        .unwrap_or(1.0);
+    // The canvas's own window rather than `js_sys::global()`, whose lookup of the global object
+    // the light entry would otherwise carry for this one number.
+    let ratio = canvas
+        .owner_document()
+        .and_then(|document| document.default_view())
+        .map_or(1.0, |window| window.device_pixel_ratio());
     QrMatrix::encode(text, options.error_correction)
         .and_then(|matrix| matrix.draw_on_canvas(canvas, &options, ratio))
         .map_err(qr_error)
@@ -150,21 +158,25 @@ fn qr_options(options: Option<JsValue>) -> Result<QrOptions, JsValue> {
 }
 
 /// Formats a code field as the person types: the digits in groups of four with dashes,
-/// nothing else, at most 16 digits. Give it the field's value and caret position; put the
-/// returned `value` and `caret` back into the field.
+/// nothing else, at most 16 digits. Give it the field's value and caret position
+/// (`selectionStart`, in UTF-16 units); put the returned `value` and `caret` back into the
+/// field. It also gives the code to send once complete and the status line to show: all that
+/// `bindCodeInput` does with a field, for pages that hold the field's value themselves.
 #[wasm_bindgen(js_name = formatCodeInput, unchecked_return_type = "CodeInput")]
 pub fn format_code_input(value: &str, caret: Option<u32>) -> JsValue {
-    let input = CodeInput::format(value, caret.map(|c| c as usize));
+    let edit = FieldEdit::of(value, caret);
     Fields::new()
-        .with("value", input.value)
-        .with("caret", u32::try_from(input.caret).unwrap_or(0))
-        .with("missing", input.missing as u32)
-        .with("complete", input.complete)
+        .with("value", edit.input.value)
+        .with("caret", u32::try_from(edit.input.caret).unwrap_or(0))
+        .with("missing", edit.input.missing as u32)
+        .with("complete", edit.input.complete)
+        .with("code", or_null(edit.code))
+        .with("status", edit.status)
         .into_js()
 }
 
 pub(super) fn qr_error(e: qr::QrError) -> JsValue {
-    error(e.kind(), &e.to_string())
+    error(e.kind(), &e.message())
 }
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -190,109 +202,24 @@ export interface CodeField {
   /** The status line: `7 digits missing.`, `“x” is not a digit and was left out.`, ... */
   status: string;
 }
+
+/** A code field bound by `bindCodeInput`. */
+export interface CodeBinding {
+  /** The code to send, `12345678-90123456`, or null while digits are missing. */
+  readonly code: string | null;
+  /** The status line for what the field holds now. */
+  readonly status: string;
+  /** Stops formatting the field and lets it go. */
+  unbind(): void;
+}
+
+/**
+ * Makes `input` the 16-digit code field: the digits grouped by four as the person types or
+ * pastes, the caret kept where they type, anything else left out and said so; `onInput` hears
+ * each edit (with the status line to show), `onComplete` the normalized code once all 16
+ * digits are there. Sets what phones and password managers need (`inputmode="numeric"`,
+ * `autocomplete="one-time-code"`, ...) where the page did not. Throws `invalid_options` for
+ * options that are not an object of these two functions.
+ */
+export function bindCodeInput(input: HTMLInputElement, options?: BindCodeInputOptions): CodeBinding;
 "##;
-
-/// A code field bound by [`bind_code_input`]: what it holds, and `unbind()`.
-#[wasm_bindgen]
-pub struct CodeBinding {
-    input: web_sys::HtmlInputElement,
-    on_input: Closure<dyn FnMut()>,
-}
-
-/// Makes `input` the 16-digit code field: the digits grouped by four as the person types or
-/// pastes, the caret kept where they type, anything else left out and said so; `onInput` hears
-/// each edit (with the status line to show), `onComplete` the normalized code once all 16
-/// digits are there. Sets what phones and password managers need (`inputmode="numeric"`,
-/// `autocomplete="one-time-code"`, ...) where the page did not.
-#[wasm_bindgen(js_name = bindCodeInput)]
-pub fn bind_code_input(
-    input: web_sys::HtmlInputElement,
-    #[wasm_bindgen(unchecked_optional_param_type = "BindCodeInputOptions")] options: Option<
-        JsValue,
-    >,
-) -> Result<CodeBinding, JsValue> {
-    let given = option_object(
-        options.unwrap_or(JsValue::UNDEFINED),
-        &["onInput", "onComplete"],
-        "bindCodeInput",
-    )?;
-    let listener = |name: &str| -> Result<Option<js_sys::Function>, JsValue> {
-        let Some(given) = &given else { return Ok(None) };
-        super::option_value(given, name)
-            .map(|f| {
-                f.dyn_into::<js_sys::Function>().map_err(|_| {
-                    error(
-                        "invalid_options",
-                        &super::invalid_option("bindCodeInput", name, "a function"),
-                    )
-                })
-            })
-            .transpose()
-    };
-    let (on_input, on_complete) = (listener("onInput")?, listener("onComplete")?);
-    for (name, value) in [
-        ("inputmode", "numeric"),
-        ("autocomplete", "one-time-code"),
-        ("autocapitalize", "off"),
-        ("spellcheck", "false"),
-        ("placeholder", "1234-5678-9012-3456"),
-    ] {
-        if !input.has_attribute(name) {
-            let _ = input.set_attribute(name, value);
-        }
-    }
-    let field = input.clone();
-    let mut was_complete = CodeInput::format(&input.value(), None).complete;
-    let edited = Closure::<dyn FnMut()>::new(move || {
-        let (formatted, status) = reformat_field(&field);
-        let code = CodeEntry::read(&formatted.value)
-            .code()
-            .ok()
-            .map(|c| c.canonical());
-        if let Some(listener) = &on_input {
-            let state = Fields::new()
-                .with("value", formatted.value.clone())
-                .with("missing", formatted.missing as u32)
-                .with("complete", formatted.complete)
-                .with("code", or_null(code.clone()))
-                .with("status", status)
-                .into_js();
-            // A listener that throws must not break the field.
-            let _ = listener.call1(&JsValue::NULL, &state);
-        }
-        if let (Some(listener), Some(code), false) = (&on_complete, &code, was_complete) {
-            let _ = listener.call1(&JsValue::NULL, &code.into());
-        }
-        was_complete = formatted.complete;
-    });
-    input.add_event_listener_with_callback("input", edited.as_ref().unchecked_ref())?;
-    Ok(CodeBinding {
-        input,
-        on_input: edited,
-    })
-}
-
-#[wasm_bindgen]
-impl CodeBinding {
-    /// The code to send, `12345678-90123456`, or null while digits are missing.
-    #[wasm_bindgen(getter)]
-    pub fn code(&self) -> Option<String> {
-        CodeEntry::read(&self.input.value())
-            .code()
-            .ok()
-            .map(|c| c.canonical())
-    }
-
-    /// The status line for what the field holds now.
-    #[wasm_bindgen(getter)]
-    pub fn status(&self) -> String {
-        entry_status(&self.input.value())
-    }
-
-    /// Stops formatting the field and lets it go.
-    pub fn unbind(self) {
-        let _ = self
-            .input
-            .remove_event_listener_with_callback("input", self.on_input.as_ref().unchecked_ref());
-    }
-}

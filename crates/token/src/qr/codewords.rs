@@ -6,6 +6,7 @@
 //! compress, made in 255 steps.
 
 use super::ErrorCorrection;
+use alloc::{vec, vec::Vec};
 
 /// The largest version.
 pub(super) const MAX_VERSION: usize = 40;

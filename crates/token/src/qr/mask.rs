@@ -3,7 +3,8 @@
 //! few word operations per line. Done module by module (as the `qrcode` crate does, cloning its
 //! canvas per mask), this was most of the time it took to encode a login QR.
 
-use std::ops::{BitAnd, BitOr, BitXor, Not};
+use alloc::{vec, vec::Vec};
+use core::ops::{BitAnd, BitOr, BitXor, Not};
 
 use super::ErrorCorrection;
 use super::symbol::Symbol;
@@ -147,7 +148,7 @@ impl Modules {
     /// repeat every [`MASK_PERIOD`] lines either way.
     fn masked(&self, inverts: impl Fn(usize, usize) -> bool, into: &mut Vec<Line>) {
         let width = self.dark.len();
-        let pattern: [Line; MASK_PERIOD] = std::array::from_fn(|i| {
+        let pattern: [Line; MASK_PERIOD] = core::array::from_fn(|i| {
             let mut line = Line::default();
             (0..width).for_each(|j| line.put(j, inverts(i, j)));
             line
@@ -230,7 +231,7 @@ impl Unmasked {
             let score = penalty(&rows, &columns, n);
             if score < best_score {
                 best_score = score;
-                std::mem::swap(&mut best, &mut rows);
+                core::mem::swap(&mut best, &mut rows);
             }
         }
         modules(&best, n)

@@ -6,7 +6,8 @@
 //! reader. No ECI header is written: readers take byte mode as UTF-8, and some old ones choke on
 //! ECI.
 
-use std::fmt;
+use alloc::{borrow::ToOwned, string::String, vec::Vec};
+use core::fmt;
 
 use qrauth_core::text::{join, push_decimal};
 
@@ -114,9 +115,11 @@ impl QrError {
     }
 }
 
-impl fmt::Display for QrError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&match self {
+impl QrError {
+    /// What is wrong, in words for people (also the `Display` text, which the light npm entry
+    /// does not use: `core::fmt` would come with it).
+    pub fn message(&self) -> String {
+        match self {
             QrError::TooLong { bytes, max } => join(&[
                 "The text is ".into(),
                 (*bytes).into(),
@@ -149,11 +152,17 @@ impl fmt::Display for QrError {
                 ".".into(),
             ]),
             QrError::NoCanvas => "The canvas gives no 2D context to draw on.".to_owned(),
-        })
+        }
     }
 }
 
-impl std::error::Error for QrError {}
+impl fmt::Display for QrError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl core::error::Error for QrError {}
 
 /// The modules of an encoded QR code, without quiet zone.
 #[derive(Clone, Debug)]
@@ -256,7 +265,8 @@ impl QrMatrix {
         } else {
             1.0
         };
-        let device = (f64::from(css) * ratio).round().max(1.0) as u32;
+        // `f64::round` is `std`'s; the light entry has none.
+        let device = js_sys::Math::round(f64::from(css) * ratio).max(1.0) as u32;
         let modules = (self.width + 2 * margin) as u32;
         let module = (device / modules).max(1);
         let offset = f64::from(device.saturating_sub(module * modules) / 2)
@@ -297,7 +307,7 @@ impl QrMatrix {
             .enumerate()
             .flat_map(|(y, row)| {
                 let mut x = 0;
-                std::iter::from_fn(move || {
+                core::iter::from_fn(move || {
                     x += row[x..].iter().position(|&m| m == 1)?;
                     let start = x;
                     x += row[x..]
@@ -322,7 +332,7 @@ fn css_width(canvas: &web_sys::HtmlCanvasElement) -> u32 {
         // JavaScript's parseFloat: Rust's float parser would add its tables to the wasm.
         .and_then(|w| w.strip_suffix("px").map(js_sys::Number::parse_float))
         .filter(|w| w.is_finite())
-        .map_or(0, |w| w.round() as u32);
+        .map_or(0, |w| js_sys::Math::round(w) as u32);
     [laid_out, styled, canvas.width()]
         .into_iter()
         .find(|&w| w > 0)

@@ -3,6 +3,7 @@
 //! that wind up and down from the bottom right.
 
 use super::codewords::{alignment_centres, width};
+use alloc::{vec, vec::Vec};
 
 /// The modules of one symbol, row by row.
 pub(super) struct Symbol {
@@ -161,6 +162,7 @@ fn version_information(version: usize) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::String;
 
     #[test]
     fn version_information_is_that_of_annex_d() {
