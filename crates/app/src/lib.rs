@@ -41,18 +41,15 @@ pub fn AccountApp() -> impl IntoView {
 }
 
 /// The token page, `/token`: the only bundle with what only the token needs (camera and
-/// picture decoding, keys, IndexedDB, the PIN).
+/// picture decoding, keys, IndexedDB, the PIN). It has no router: the server sends this bundle
+/// for `/token` alone, and nothing on the page moves within it (its links load documents), so
+/// `leptos_router` would be 43 KB gzipped of this wasm for nothing.
 #[component]
 pub fn TokenApp() -> impl IntoView {
-    remember_document_path();
     view! {
-        <Router>
-            <Frame>
-                <Routes fallback=LoadDocument>
-                    <Route path=path!("/token") view=token::TokenPage/>
-                </Routes>
-            </Frame>
-        </Router>
+        <Frame>
+            <token::TokenPage/>
+        </Frame>
     }
 }
 
