@@ -65,9 +65,10 @@ pub use qrauth_core::{AuthCode, CodeEntry, CodeError};
 #[cfg(feature = "std")]
 pub use review::{DisplayField, DisplayFlags, OfflineOperation};
 
-/// Without `std`, a panic is a trap and nothing more: the light entry has no panic hook that
-/// could show its message, and the machinery to format one is most of what `std` would add.
-#[cfg(all(not(feature = "std"), target_arch = "wasm32"))]
+/// The light entry's wasm, built without `std`: a panic is a trap and nothing more. It has no
+/// panic hook that could show a message, and the machinery to format one is most of what `std`
+/// would add. (Its allocator is in `js`.)
+#[cfg(all(not(feature = "std"), feature = "js-page", target_arch = "wasm32"))]
 #[panic_handler]
 fn trap(_: &core::panic::PanicInfo) -> ! {
     core::arch::wasm32::unreachable()
