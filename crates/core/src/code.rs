@@ -175,9 +175,7 @@ impl CodeError {
             CodeError::TooManyDigits { .. } => "too_many_digits",
         }
     }
-}
 
-impl CodeError {
     /// What is wrong, in words for the person who typed it (also the `Display` text, which the
     /// light npm entry does not use: `core::fmt` would come with it).
     pub fn message(&self) -> String {

@@ -113,9 +113,7 @@ impl QrError {
             QrError::NoCanvas => "qr_no_canvas",
         }
     }
-}
 
-impl QrError {
     /// What is wrong, in words for people (also the `Display` text, which the light npm entry
     /// does not use: `core::fmt` would come with it).
     pub fn message(&self) -> String {
