@@ -103,11 +103,11 @@ fn entry(pkg: &Path, feature: &str, name: &str, targets: &[(&str, &str)]) -> Res
 fn append_bind_code_input(module: &Path, target: &str) -> Result {
     let binding = std::fs::read_to_string(root().join("web/bind-code-input.js"))?;
     let mut text = std::fs::read_to_string(module)?;
-    let uses_own = |export: &str| match target {
+    let declares = |export: &str| match target {
         "web" => text.contains(&format!("export function {export}(")),
         _ => text.contains(&format!("exports.{export} = {export};")),
     };
-    if !uses_own("formatCodeInput") || !uses_own("normalizeCode") {
+    if !declares("formatCodeInput") || !declares("normalizeCode") {
         return Err(Failure(format!(
             "{}: wasm-bindgen's module no longer declares formatCodeInput and normalizeCode as \
              this build expects; update append_bind_code_input",
