@@ -11,8 +11,10 @@ import {
   account,
   baseUrl,
   clockFace,
+  frameStepOf,
   launchBrowser,
   loginLifetime,
+  loginLinkOf,
   openPage,
   test,
 } from './support.mjs';
@@ -40,12 +42,22 @@ test('the sign-in QR opens the token, and the page follows the login as the phon
   const health = await (await fetch(new URL('/api/v1/health', baseUrl))).json();
   await signIn.health.filter({ hasText: `Server ok · qrauth ${health.version}` }).waitFor();
 
-  // What a phone camera reads is the same-device link, in byte mode, even in dark mode.
-  const link = await signIn.openToken.getAttribute('href');
-  assert.match(link, new RegExp(`^${baseUrl}/token#scan=[A-Za-z0-9_-]+$`));
+  // What a phone camera reads is the same-device link, in byte mode, even in dark mode: the
+  // frame of the second, the login's link with the step and its MAC.
+  const before = await signIn.openToken.getAttribute('href');
   const decoded = await signIn.scanQr();
-  assert.equal(decoded.text, link);
+  const link = await signIn.openToken.getAttribute('href');
+  assert.match(link, new RegExp(`^${baseUrl}/token#scan=[A-Za-z0-9_-]+\\.\\d+\\.[A-Za-z0-9_-]{11}$`));
+  assert.ok([before, link].includes(decoded.text), `${decoded.text}: the QR is the link of its second`);
   assert.deepEqual([...new Set(decoded.modes)], ['byte']);
+
+  // The QR changes every second in place: the next frame of the same login, nothing moves.
+  const box = await signIn.qr.boundingBox();
+  await page.waitForTimeout(1_100);
+  const next = await signIn.scanQr();
+  assert.equal(loginLinkOf(next.text), loginLinkOf(link));
+  assert.ok(frameStepOf(next.text) > frameStepOf(decoded.text), `${next.text} after ${decoded.text}`);
+  assert.deepEqual(await signIn.qr.boundingBox(), box, 'no layout shift');
   const svg = signIn.qr.locator('svg');
   assert.equal(await svg.getAttribute('role'), 'img');
   assert.match(await svg.getAttribute('aria-label'), /^QR code to sign in/);
@@ -69,7 +81,7 @@ test('the sign-in QR opens the token, and the page follows the login as the phon
   assert.equal(await signIn.status.textContent(), 'The sign-in was denied on the phone.');
   await signIn.startAgain.click();
   await signIn.waitForState('waiting');
-  assert.notEqual(await signIn.openToken.getAttribute('href'), link, 'a new login, a new code');
+  assert.notEqual(loginLinkOf(await signIn.openToken.getAttribute('href')), loginLinkOf(link), 'a new login, a new code');
 
   assert.deepEqual(problems, [], 'no errors, failed requests or CSP violations');
   await close();

@@ -139,6 +139,12 @@ async function keepEvidence(testName) {
 }
 
 /** `1:05`, as the countdowns show time left. */
+/** A frame of the animated sign-in QR without its step and MAC: the login's own link. */
+export const loginLinkOf = (frame) => frame.replace(/\.\d+\.[\w-]{11}$/, '');
+
+/** The step of a frame of the animated sign-in QR (seconds since the login was made). */
+export const frameStepOf = (frame) => Number(frame.match(/\.(\d+)\.[\w-]{11}$/)?.[1]);
+
 export const clockFace = (seconds) => `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
 
 /** A login's state as its page polls it: with the poll secret, without waiting. */

@@ -19,6 +19,7 @@ import {
   fetchAsPage,
   launchBrowser,
   loginLifetime,
+  loginLinkOf,
   openPage,
   pngToY4m,
   pollLogin,
@@ -203,7 +204,7 @@ test('a sign-in code left to expire is renewed by the page; the late scan is ref
   const second = await signIn.nextLogin((loginLifetime + 10) * 1000);
   assert.notEqual(second.loginId, first.loginId);
   await signIn.waitForState('waiting');
-  assert.equal(await signIn.openToken.getAttribute('href'), second.qrText);
+  assert.equal(loginLinkOf(await signIn.openToken.getAttribute('href')), loginLinkOf(second.qrText));
   const counting = [loginLifetime, loginLifetime - 1, loginLifetime - 2].map((s) => `Expires in ${clockFace(s)}`);
   assert.ok(counting.includes(await signIn.countdown.textContent()), 'the countdown starts again');
 
@@ -223,6 +224,31 @@ test('a sign-in code left to expire is renewed by the page; the late scan is ref
   await token.approveWithPin(PIN);
   await new AccountPage(computer.page).identity.filter({ hasText: `Signed in as ${tokenAccount.user}` }).waitFor();
   assert.ok(Date.now() - approvedAt < 3000, 'the page signs in within three seconds of the approval');
+  assert.deepEqual(computer.problems, []);
+  await computer.close();
+});
+
+test('a screenshot of the sign-in QR taken 10 s earlier is refused and says why; the QR on the screen works', async () => {
+  const computer = await openPage(browser, { name: 'computer' });
+  const signIn = new SignInPage(computer.page);
+  const login = await signIn.openLogin();
+  const screenshot = await signIn.qr.screenshot();
+  await computer.page.waitForTimeout(10_000);
+
+  // What a victim sent "scan to verify your account" would scan: refused, the login untouched.
+  assert.equal(await token.scanPicture(screenshot), '');
+  await token.loginProblem
+    .filter({ hasText: 'This code is from a picture or a screenshot: scan the code on the screen itself.' })
+    .waitFor();
+  assert.equal((await pollLogin(login)).state, 'PENDING', 'the refused scan changed nothing');
+  assert.equal(await signIn.status.getAttribute('data-state'), 'waiting');
+  await token.backHome();
+
+  assert.equal(await token.scanPicture(await signIn.qr.screenshot()), '');
+  await token.loginRequest.waitFor();
+  await signIn.waitForState('scanned', 3000);
+  await phone.page.getByTestId('deny').click();
+  await signIn.waitForState('denied', 3000);
   assert.deepEqual(computer.problems, []);
   await computer.close();
 });
@@ -290,10 +316,11 @@ test('the camera reads a sign-in QR from a live picture and goes to that login',
   await signIn.open();
   await signIn.waitForState('waiting');
 
-  // Chromium's fake camera plays this file: the sign-in page's QR held in front of the lens.
+  // Chromium's fake camera plays this file: the sign-in page's QR held in front of the lens,
+  // written when the camera opens, since a frame of the QR is good for a few seconds only.
   const dir = mkdtempSync(join(tmpdir(), 'qrauth-camera-'));
   const video = join(dir, 'qr.y4m');
-  writeFileSync(video, pngToY4m(await signIn.qr.screenshot()));
+  writeFileSync(video, pngToY4m(blankPng(200, 200)));
   const withCamera = await launchBrowser([
     '--use-fake-device-for-media-stream',
     '--use-fake-ui-for-media-stream',
@@ -314,6 +341,7 @@ test('the camera reads a sign-in QR from a live picture and goes to that login',
     const cameraToken = new TokenPage(cameraPhone.page);
     await cameraToken.open();
     await cameraPhone.page.getByTestId('token-scan').click();
+    writeFileSync(video, pngToY4m(await signIn.qr.screenshot()));
     await cameraPhone.page.getByTestId('scan-camera').click();
     await cameraPhone.page.getByTestId('camera-view').waitFor();
     await cameraToken.loginRequest.waitFor({ timeout: 10000 });

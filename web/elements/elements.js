@@ -158,6 +158,15 @@ class ExpiringQr {
     tick();
   }
 
+  /**
+   * The next frame of an animated QR (`frame` events): the picture alone is swapped, at the
+   * same size, so nothing moves; the countdown goes on.
+   */
+  redraw(text) {
+    this.picture.querySelector('svg')?.remove();
+    this.picture.insertAdjacentHTML('afterbegin', renderQrSvg(text, { label: this.label }));
+  }
+
   /** The code has ended for good (a denied login): dimmed, no countdown. */
   ended(yes) {
     this.picture.classList.toggle('ended', yes);
@@ -322,6 +331,13 @@ export class QrauthSignIn extends HTMLElement {
     };
     draw();
     login.on('renewed', draw);
+    // The QR changes every second, so that a photo of it is worth nothing a few seconds later.
+    // Not motion: the modules change in place, with no transition, so reduced motion changes
+    // nothing here (docs/security.md).
+    login.on('frame', (text) => {
+      code.redraw(text);
+      link.href = text;
+    });
     login.on('state', async (state) => {
       say(describeLogin(state));
       this.#emit('qrauth-state', { state });

@@ -33,6 +33,9 @@ async function reaches(login, state) {
   }
 }
 
+/** A frame of a sign-in QR without its step and MAC: the login's link. */
+const linkOf = (frame) => frame.replace(/\.\d+\.[\w-]{11}$/, '');
+
 /** A token of `user`, activated through the account page's API. */
 async function activatedToken() {
   const offer = await (await signedIn())('/activations');
@@ -65,6 +68,23 @@ test('a page signs in: the QR, SCANNED when the phone scans, APPROVED, then comp
   assert.equal(done.idToken.split('.').length, 3, 'a JWT');
   assert.deepEqual(states, ['SCANNED', 'APPROVED', 'COMPLETED']);
   await assert.rejects(login.renew(), (e) => e.code === 'login_ended');
+});
+
+test('the QR changes every second: each `frame` is the next step of the same login, and the one on screen attaches', async () => {
+  const { token } = await activatedToken();
+  const login = await startLogin({ server });
+  const first = login.qrText;
+  const frames = [await next(login, 'frame', 3_000), await next(login, 'frame', 3_000)];
+  const step = (frame) => Number(frame.match(/\.(\d+)\.[\w-]{11}$/)[1]);
+  assert.ok(step(first) <= 1, first);
+  assert.equal(step(frames[1]), step(frames[0]) + 1, `${frames}`);
+  for (const frame of frames) assert.equal(linkOf(frame), linkOf(first), 'the same login');
+  assert.notEqual(frames[0], frames[1]);
+  assert.equal(login.qrText, frames[1], 'qrText is the frame on screen');
+  const request = await token.attachLogin(login.qrText);
+  assert.equal(request.loginId, login.loginId);
+  await reaches(login, 'SCANNED');
+  await login.cancel();
 });
 
 test('an AbortSignal ends the login and cancels it on the server; aborted before, startLogin makes none', async () => {
@@ -121,7 +141,7 @@ test('options and events are checked by name, and nothing is made when they are 
   await refused({ server, created: { status: 201 } }, /`created` must be the Promise that `fetch` returned/);
   await refused('fast', /must be an object/);
   const login = await startLogin({ server });
-  assert.throws(() => login.on('approved', () => {}), (e) => e.code === 'invalid_options' && /the events are state, error, renewed, expired/.test(e.message));
+  assert.throws(() => login.on('approved', () => {}), (e) => e.code === 'invalid_options' && /the events are state, error, frame, renewed, expired/.test(e.message));
   await login.cancel();
 });
 
@@ -135,7 +155,7 @@ async function fakeServer(poll, { answerLoginAfterMs = 0, onLoginAsked = () => {
       await new Promise((resolve) => setTimeout(resolve, answerLoginAfterMs));
       response.writeHead(201, { 'content-type': 'application/json' });
       response.end(JSON.stringify({
-        loginId: 'l1', pollSecret: 's', qrText: 'https://x/token#scan=abc', state: 'PENDING',
+        loginId: 'l1', pollSecret: 's', qrText: 'https://x/token#scan=abc.0.AAAAAAAAAAA', qrSecret: 'A'.repeat(43), state: 'PENDING',
         expiresAt: Date.now() + 60_000, expiresInMs: 60_000, pollIntervalMs: 100, longPollMaxSeconds: 0,
       }));
       return;
@@ -216,7 +236,7 @@ test('a login the page asked for before the wasm loaded (`created`) is the first
   const made = await asked.clone().json();
   const login = await startLogin({ server, created: Promise.resolve(asked) });
   assert.equal(login.loginId, made.loginId);
-  assert.equal(login.qrText, made.qrText);
+  assert.equal(linkOf(login.qrText), linkOf(made.qrText));
   assert.equal(login.state, 'PENDING');
   await login.cancel();
   assert.equal(login.state, 'CANCELED');

@@ -76,6 +76,11 @@ enum Command {
         /// Seconds a login QR waits for a phone's approval (default 120).
         #[arg(long, value_name = "SECONDS", value_parser = lifetime_seconds)]
         login_lifetime: Option<Duration>,
+        /// Seconds a frame of the animated sign-in QR may be old when a token scans it (default
+        /// 5; 1 to 60). The QR changes every second; an older frame is a photo or a screenshot
+        /// of it, and is refused.
+        #[arg(long, value_name = "SECONDS", value_parser = frame_window_seconds)]
+        qr_frame_window: Option<Duration>,
         /// Seconds an offline operation (payment, offline sign-in) can be approved (default 300).
         #[arg(long, value_name = "SECONDS", value_parser = lifetime_seconds)]
         operation_lifetime: Option<Duration>,
@@ -337,6 +342,7 @@ fn main() -> ExitCode {
             max_connections_per_address,
             trusted_proxies,
             login_lifetime,
+            qr_frame_window,
             operation_lifetime,
             activation_code_lifetime,
             stop_on_stdin_close,
@@ -362,6 +368,7 @@ fn main() -> ExitCode {
                         max_connections_per_address,
                         trusted_proxies,
                         login_lifetime: login_lifetime.unwrap_or(defaults.login_lifetime),
+                        qr_frame_window: qr_frame_window.unwrap_or(defaults.qr_frame_window),
                         operation_lifetime: operation_lifetime
                             .unwrap_or(defaults.operation_lifetime),
                         activation_code_lifetime: activation_code_lifetime
@@ -449,6 +456,13 @@ fn lifetime_seconds(text: &str) -> Result<Duration, String> {
             RANGE.end()
         )),
         Err(_) => Err("a lifetime is a whole number of seconds, such as 120".into()),
+    }
+}
+
+fn frame_window_seconds(text: &str) -> Result<Duration, String> {
+    match text.parse::<u64>() {
+        Ok(seconds @ 1..=60) => Ok(Duration::from_secs(seconds)),
+        _ => Err("a frame window is a whole number of seconds from 1 to 60, such as 5".into()),
     }
 }
 

@@ -14,3 +14,13 @@ pub fn encode(bytes: &[u8]) -> String {
 pub fn decode(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
     STANDARD.decode(text)
 }
+
+/// Encodes bytes as URL-safe Base64 without padding (`-_`): what travels in a QR link.
+pub fn encode_url(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Decodes URL-safe Base64 without padding; fails on anything else.
+pub fn decode_url(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text)
+}

@@ -21,6 +21,7 @@ pub mod code;
 pub mod conformance;
 pub mod counter;
 pub mod ecdsa;
+pub mod frame;
 pub mod keys;
 pub mod login;
 pub mod operation;

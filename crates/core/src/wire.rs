@@ -225,8 +225,13 @@ pub struct LoginCreated {
     pub login_id: String,
     /// The page's proof of ownership; only this page has it.
     pub poll_secret: String,
-    /// What the QR shows: a link that opens the token.
+    /// What the QR shows first: a link that opens the token, with the frame of step 0
+    /// (`<link>.0.<mac>`, see `qrauth_core::frame`). The QR changes every second; a frame is
+    /// accepted for a few seconds only.
     pub qr_text: String,
+    /// The secret that makes the next frames (URL-safe Base64 of 32 bytes); only this page has
+    /// it.
+    pub qr_secret: String,
     /// `PENDING`.
     pub state: LoginState,
     /// When it expires.

@@ -61,6 +61,9 @@ impl KeySource {
 #[derive(Clone)]
 pub struct Vault {
     cipher: std::sync::Arc<Aes256Gcm>,
+    /// The key of the animated login QR codes' secrets (`qrauth_core::frame`), derived from the
+    /// storage key, so that every server sharing a database makes the same frames.
+    frame_key: std::sync::Arc<Zeroizing<[u8; 32]>>,
 }
 
 fn decode_key(text: &str, origin: &str) -> Result<Zeroizing<Vec<u8>>, StorageError> {
@@ -118,22 +121,32 @@ impl Vault {
                 }
             }
         };
-        let cipher = Aes256Gcm::new_from_slice(&key)
+        Vault::with_key(&key)
+    }
+
+    fn with_key(key: &[u8]) -> Result<Self, StorageError> {
+        use hmac::{Hmac, Mac};
+        let cipher = Aes256Gcm::new_from_slice(key)
             .map_err(|_| StorageError::from_message("storage key length".into()))?;
+        let mut derive = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key)
+            .map_err(|_| StorageError::from_message("storage key length".into()))?;
+        derive.update(b"qrauth login QR frames");
         Ok(Vault {
             cipher: std::sync::Arc::new(cipher),
+            frame_key: std::sync::Arc::new(Zeroizing::new(derive.finalize().into_bytes().into())),
         })
+    }
+
+    /// The secret of login `login_id`'s QR frames.
+    pub(crate) fn frame_secret(&self, login_id: &str) -> qrauth_core::frame::FrameSecret {
+        qrauth_core::frame::FrameSecret::of_login(&self.frame_key, login_id)
     }
 
     /// A vault with a random key that dies with it.
     #[cfg(test)]
     pub(crate) fn ephemeral() -> Result<Self, StorageError> {
         let key = Zeroizing::new(crate::secrets::random::<32>()?);
-        let cipher = Aes256Gcm::new_from_slice(key.as_slice())
-            .map_err(|_| StorageError::from_message("storage key length".into()))?;
-        Ok(Vault {
-            cipher: std::sync::Arc::new(cipher),
-        })
+        Vault::with_key(key.as_slice())
     }
 
     /// Encrypts `plaintext` for the row named by `binding`: a random 96-bit nonce, then the

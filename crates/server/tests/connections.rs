@@ -94,7 +94,7 @@ async fn one_connection_carries_many_requests_and_a_long_poll_among_them() {
 
     // Two requests written at once (pipelined) get their answers in order, and a body given by
     // Content-Length is read whole: the scan code in it is looked up.
-    let body = r#"{"scanCode":"not-a-login-here"}"#;
+    let body = r#"{"scanCode":"not-a-login-here.0.AAAAAAAAAAA"}"#;
     stream
         .write_all(
             format!(
@@ -138,7 +138,7 @@ async fn chunked_bodies_http_1_0_head_and_expect_are_served_as_before() {
     // A body sent in chunks is read, and the connection goes on serving.
     let mut stream = TcpStream::connect(host).await.unwrap();
     let mut buffered = Vec::new();
-    let body = r#"{"scanCode":"not-a-login-here"}"#;
+    let body = r#"{"scanCode":"not-a-login-here.0.AAAAAAAAAAA"}"#;
     stream
         .write_all(
             format!(

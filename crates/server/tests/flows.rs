@@ -8,6 +8,7 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
+use qrauth_core::frame::LoginQr;
 use qrauth_core::keys::{PrivateKey, PublicKey};
 use qrauth_core::signature::{AUTHORIZATION_HEADER, LOGIN_APPROVE_URI_ID};
 use qrauth_core::{OfflinePayload, base64};
@@ -551,6 +552,111 @@ async fn a_hundred_concurrent_wrong_codes_count_as_five_and_block_the_activation
     server.stop().await;
 }
 
+/// The frame of `login`'s animated QR at `step`, as its page draws it.
+fn frame(login: &Value, step: u64) -> String {
+    LoginQr::new(
+        login["qrText"].as_str().unwrap(),
+        login["qrSecret"].as_str().unwrap(),
+    )
+    .unwrap()
+    .frame(step)
+}
+
+#[tokio::test]
+async fn only_a_live_frame_of_the_sign_in_qr_attaches_and_a_picture_of_it_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = database(dir.path()).await;
+    let policy = Policy {
+        qr_frame_window: Duration::from_secs(1),
+        ..generous()
+    };
+    let server = Running::with_config(config(&database, policy)).await;
+    let cookie = sign_in(&server, "alice").await;
+    let mut token = Token::activate(&server, &cookie).await;
+    let made = std::time::Instant::now();
+    let login = server.request("POST", "/api/v1/logins").await.json();
+    let other = server.request("POST", "/api/v1/logins").await.json();
+    let id = login["loginId"].as_str().unwrap().to_owned();
+    let auth = bearer(&login["pollSecret"]);
+    let refused = |reply: &Reply| {
+        (
+            reply.status,
+            error_code(reply),
+            reply.json()["error"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned(),
+        )
+    };
+
+    // A photo taken at step 0, scanned at step 2 with a 1 s window: refused with the words the
+    // person must read, and the login still waits.
+    let photo = frame(&login, 0);
+    tokio::time::sleep(Duration::from_millis(2_200).saturating_sub(made.elapsed())).await;
+    assert_eq!(
+        refused(&try_attach(&server, &photo).await),
+        (
+            403,
+            "qr_frame_stale".into(),
+            "This code is from a picture or a screenshot: scan the code on the screen itself."
+                .into()
+        )
+    );
+    let live_step = made.elapsed().as_secs();
+    let (head, mac) = frame(&login, live_step)
+        .rsplit_once('.')
+        .map(|(h, m)| (h.to_owned(), m.to_owned()))
+        .unwrap();
+    let flipped = format!(
+        "{head}.{}{}",
+        if mac.starts_with('A') { 'B' } else { 'A' },
+        &mac[1..]
+    );
+    let other_frame = frame(&other, live_step);
+    let other_mac = other_frame.rsplit_once('.').unwrap().1;
+    let (login_link, _) = head.rsplit_once('.').unwrap();
+    for (scanned, status, code) in [
+        (
+            format!("{head}.{}", &mac[..mac.len() - 2]),
+            400,
+            "qr_frame_malformed",
+        ),
+        (login_link.to_owned(), 400, "qr_frame_missing"),
+        (flipped, 403, "qr_frame_forged"),
+        (format!("{head}.{other_mac}"), 403, "qr_frame_forged"),
+        (frame(&login, live_step + 3), 403, "qr_frame_future"),
+    ] {
+        let reply = try_attach(&server, &scanned).await;
+        assert_eq!(
+            (reply.status, error_code(&reply).as_str()),
+            (status, code),
+            "{scanned}"
+        );
+    }
+    let view = server
+        .request_with("GET", &format!("/api/v1/logins/{id}"), &auth)
+        .await
+        .json();
+    assert_eq!(view["state"], "PENDING", "nothing refused moved the login");
+
+    // The QR on the screen works, and the frame scanned then still approves once the person
+    // has taken longer than the window to read and approve; a forged one does not.
+    let live = frame(&login, made.elapsed().as_secs());
+    let (attached, scan, _) = attach(&server, &live).await;
+    assert_eq!(attached, id);
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    let forged_scan = format!("{}.AAAAAAAAAAA", scan.rsplit_once('.').unwrap().0);
+    let reply = approve(&server, &mut token, &id, &forged_scan).await;
+    assert_eq!(
+        (reply.status, error_code(&reply).as_str()),
+        (403, "qr_frame_forged")
+    );
+    let reply = approve(&server, &mut token, &id, &scan).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.json()["state"], "APPROVED");
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn a_restart_in_the_middle_of_a_login_and_an_approval_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -628,7 +734,8 @@ async fn bad_input_gets_its_own_status_and_code_and_changes_nothing() {
         ("GET", format!("/api/v1/logins/{id}"), String::new(), String::new(), 401, "poll_secret_required"),
         ("GET", format!("/api/v1/logins/{id}"), "Authorization: Bearer wrong\r\n".into(), String::new(), 403, "poll_secret_invalid"),
         ("GET", "/api/v1/logins/unknown".into(), auth.clone(), String::new(), 404, "login_not_found"),
-        ("POST", "/api/v1/token/logins/attach".into(), String::new(), json!({"scanCode": "guess"}).to_string(), 404, "scan_code_not_found"),
+        ("POST", "/api/v1/token/logins/attach".into(), String::new(), json!({"scanCode": "guess.0.AAAAAAAAAAA"}).to_string(), 404, "scan_code_not_found"),
+        ("POST", "/api/v1/token/logins/attach".into(), String::new(), json!({"scanCode": "guess"}).to_string(), 400, "qr_frame_missing"),
         ("POST", approve_path.clone(), String::new(), approve_body.clone(), 401, "signature_required"),
         ("POST", approve_path.clone(), "X-PowerAuth-Authorization: Basic abc\r\n".into(), approve_body.clone(), 400, "invalid_authorization"),
         ("POST", approve_path.clone(), forged, approve_body.clone(), 401, "signature_invalid"),

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use qrauth_core::LoginState;
+use qrauth_core::frame::{LoginQr, step_at};
 use qrauth_core::signature::{AUTHORIZATION_HEADER, LOGIN_APPROVE_URI_ID};
 use qrauth_core::wire::{
     CreateOperation, ErrorBody, LoginCompleted, LoginCreated, LoginDecision, LoginView,
@@ -294,6 +295,24 @@ fn wire_body(body: &impl Serialize) -> Value {
     serde_json::to_value(body).unwrap_or(Value::Null)
 }
 
+/// A login's animated QR as its page shows it: the frame of the moment.
+struct ShownQr {
+    qr: LoginQr,
+    since: Instant,
+}
+
+impl ShownQr {
+    /// The scan code in the frame on the screen now.
+    fn scan(&self) -> String {
+        let frame = self
+            .qr
+            .frame(step_at(self.since.elapsed().as_millis() as u64));
+        frame
+            .split_once("#scan=")
+            .map_or(frame.clone(), |(_, scan)| scan.to_owned())
+    }
+}
+
 fn scan_code(scan: &str) -> Value {
     wire_body(&ScanCode {
         scan_code: scan.to_owned(),
@@ -413,18 +432,19 @@ impl User {
         }
     }
 
-    /// A new login as the page makes it; returns (id, poll secret, scan code).
-    async fn new_login(&self) -> Result<(String, String, String), String> {
+    /// A new login as the page makes it; returns (id, poll secret, its animated QR).
+    async fn new_login(&self) -> Result<(String, String, ShownQr), String> {
         let created = self
             .call("POST", "/api/v1/logins", &[], Some(&json!({})))
             .await?;
         let created: LoginCreated = expect("create login", &created, 201)?;
-        let scan = created
-            .qr_text
-            .split_once("#scan=")
-            .map(|(_, s)| s.to_owned())
-            .ok_or(format!("QR text {:?}", created.qr_text))?;
-        Ok((created.login_id, created.poll_secret, scan))
+        let qr = LoginQr::new(&created.qr_text, &created.qr_secret)
+            .ok_or(format!("QR text {:?} is no animated QR", created.qr_text))?;
+        let shown = ShownQr {
+            qr,
+            since: Instant::now(),
+        };
+        Ok((created.login_id, created.poll_secret, shown))
     }
 
     /// The page's own request on login `id`, with its poll secret, repeated until answered.
@@ -445,21 +465,32 @@ impl User {
         Ok(view.state)
     }
 
-    /// The phone scans the page's QR: the login becomes SCANNED and shows who asks.
-    async fn attach(&self, scan: &str) -> Result<(), String> {
-        let reply = self
-            .call(
-                "POST",
-                "/api/v1/token/logins/attach",
-                &[],
-                Some(&scan_code(scan)),
-            )
-            .await?;
+    /// The phone scans the page's QR: the login becomes SCANNED and shows who asks. Returns
+    /// the scan code of the frame it scanned, which approving and denying repeat.
+    async fn attach(&self, qr: &ShownQr) -> Result<String, String> {
+        const ATTACH: &str = "/api/v1/token/logins/attach";
+        let started = Instant::now();
+        let mut backoff = Backoff::default();
+        // Each try scans the frame on the screen then, as a person trying again would: a frame
+        // kept over a server's restart would be refused as a picture of the QR.
+        let (scan, reply) = loop {
+            let scan = qr.scan();
+            if let Some(reply) = self
+                .once("POST", ATTACH, &[], Some(&scan_code(&scan)))
+                .await
+            {
+                break (scan, reply);
+            }
+            if started.elapsed() > RETRY_FOR {
+                return Err(format!("POST {ATTACH}: no answer for {RETRY_FOR:?}"));
+            }
+            backoff.pause().await;
+        };
         let requester: Requester = expect("attach", &reply, 200)?;
         if requester.state != LoginState::Scanned {
             return Err(format!("attach: state {}", requester.state.as_str()));
         }
-        Ok(())
+        Ok(scan)
     }
 
     /// The phone approves login `id` with `pin`, with a signature of its own (a repeated one
@@ -486,8 +517,8 @@ impl User {
     }
 
     async fn online_login(&mut self) -> Result<(), String> {
-        let (id, secret, scan) = self.new_login().await?;
-        self.attach(&scan).await?;
+        let (id, secret, qr) = self.new_login().await?;
+        let scan = self.attach(&qr).await?;
         if self.dice.chance(15) {
             if let Some(reply) = self.approve_once(&id, &scan, WRONG_PIN).await? {
                 expect::<ErrorBody>("approve with a wrong PIN", &reply, 401)?;
@@ -570,10 +601,11 @@ impl User {
     }
 
     async fn cancelled_login(&mut self) -> Result<(), String> {
-        let (id, secret, scan) = self.new_login().await?;
+        let (id, secret, qr) = self.new_login().await?;
         let scanned = self.dice.chance(50);
+        let mut scan = String::new();
         if scanned {
-            self.attach(&scan).await?;
+            scan = self.attach(&qr).await?;
         }
         let reply = self.page_call("DELETE", &id, &secret).await?;
         if reply.status != 200 && self.login_state(&id, &secret).await? != LoginState::Canceled {

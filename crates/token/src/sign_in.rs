@@ -6,6 +6,7 @@
 //! deserializer: the login's fields are few and their rules simple.
 
 use qrauth_core::LoginState;
+use qrauth_core::frame::{FRAME_MS, LoginQr, step_at};
 use qrauth_core::wire::{LoginCompleted, LoginCreated, LoginView};
 use wasm_bindgen::JsValue;
 
@@ -169,6 +170,43 @@ impl<'a> LoginApi<'a> {
     }
 }
 
+/// The animated QR of a login as its page shows it (`qrauth_core::frame`): a new frame every
+/// second, counted on the page's monotonic clock from the moment the server's answer arrived,
+/// so that the page's wall clock, right or wrong, plays no part.
+#[derive(Clone, Debug)]
+pub struct LoginFrames {
+    qr: LoginQr,
+    /// When the login arrived, on the monotonic clock.
+    since_ms: f64,
+}
+
+impl LoginFrames {
+    /// The frames of `login`, which arrived at `now_ms` on the monotonic clock.
+    pub fn new(login: &LoginCreated, now_ms: f64) -> Result<Self, TokenError> {
+        let qr = LoginQr::new(&login.qr_text, &login.qr_secret).ok_or_else(|| {
+            TokenError::BadAnswer("the login's qrText and qrSecret are not an animated QR".into())
+        })?;
+        Ok(LoginFrames {
+            qr,
+            since_ms: now_ms,
+        })
+    }
+
+    fn elapsed_ms(&self, now_ms: f64) -> u64 {
+        (now_ms - self.since_ms).max(0.0) as u64
+    }
+
+    /// What the QR shows at `now_ms`.
+    pub fn frame_at(&self, now_ms: f64) -> String {
+        self.qr.frame(step_at(self.elapsed_ms(now_ms)))
+    }
+
+    /// Milliseconds from `now_ms` until the next frame.
+    pub fn next_in_ms(&self, now_ms: f64) -> f64 {
+        (FRAME_MS - self.elapsed_ms(now_ms) % FRAME_MS) as f64
+    }
+}
+
 /// What a sign-in page says about an online login: the qrauth app's sign-in page and the npm
 /// package's `<qrauth-sign-in>` say the same words.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -282,6 +320,7 @@ pub fn read_created(answer: &JsValue) -> Result<LoginCreated, TokenError> {
         login_id: text(answer, "loginId")?,
         poll_secret: text(answer, "pollSecret")?,
         qr_text: text(answer, "qrText")?,
+        qr_secret: text(answer, "qrSecret")?,
         state: state(answer)?,
         expires_at: number(answer, "expiresAt")? as i64,
         expires_in_ms: number(answer, "expiresInMs")? as u64,

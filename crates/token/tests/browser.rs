@@ -300,7 +300,7 @@ async fn bad_input_gets_its_own_error_and_changes_nothing() {
         TokenError::ScanCode
     );
     let unknown = token
-        .attach_login("https://x.example/token#scan=AAAA")
+        .attach_login("https://x.example/token#scan=AAAA.0.AAAAAAAAAAA")
         .await;
     assert!(matches!(
         unknown,

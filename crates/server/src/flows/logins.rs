@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use qrauth_core::frame::{FrameError, LoginQr, ScannedFrame, step_at};
 use qrauth_core::signature::LOGIN_APPROVE_URI_ID;
 use qrauth_core::wire::{LoginCompleted, LoginCreated, LoginDecision, LoginView, Requester};
 use qrauth_core::{LoginRefusal, LoginState, LoginStep};
@@ -18,6 +19,7 @@ use super::attempts::{SignatureError, SignedRequest};
 use super::{Authority, ms_until};
 use crate::secrets::{random_secret, random_uuid, secret_hash};
 use crate::store::{LoginChange, LoginRow, NewLoginRow, StorageError, Tx, now_ms};
+use crate::vault::Vault;
 
 /// Time a page has to complete a login once it is approved.
 const COMPLETION_GRACE_MS: i64 = 60_000;
@@ -34,6 +36,9 @@ pub enum LoginError {
     /// The scan code is not a session waiting here.
     #[error("the scan code is not a login waiting here")]
     UnknownScanCode,
+    /// The scanned QR frame was refused: stale (a picture of the QR), forged, or no frame.
+    #[error("{0}")]
+    Frame(FrameError),
     /// The session's state does not allow the step.
     #[error("{0:?}")]
     Refused(LoginRefusal),
@@ -259,12 +264,22 @@ fn for_page(row: Option<LoginRow>, poll_secret: &str) -> Result<LoginRow, LoginE
     Ok(row)
 }
 
-/// Session `id` for a token, which proves itself with the scan code.
-fn token_login(tx: &mut dyn Tx, id: &str, scan_code: &str) -> Result<LoginRow, LoginError> {
+/// Session `id` for a token, which proves itself with the frame of the login's QR it scanned.
+/// The frame's age was checked when the token attached; approving takes the person longer.
+fn token_login(
+    tx: &mut dyn Tx,
+    vault: &Vault,
+    id: &str,
+    scanned: &str,
+) -> Result<LoginRow, LoginError> {
+    let frame = ScannedFrame::parse(scanned).map_err(LoginError::Frame)?;
     let row = load(tx, id)?.ok_or(LoginError::NotFound)?;
-    if !check_hash(&row.scan_code_hash, scan_code) {
+    if !check_hash(&row.scan_code_hash, frame.scan_code) {
         return Err(LoginError::UnknownScanCode);
     }
+    frame
+        .check_mac(&vault.frame_secret(id))
+        .map_err(LoginError::Frame)?;
     Ok(row)
 }
 
@@ -352,8 +367,14 @@ impl Authority {
                 )
             })
             .await?;
+        let qr_secret = self.vault.frame_secret(&id);
+        let qr = LoginQr::from_parts(
+            format!("{}/token#scan={scan_code}", requester.origin),
+            qr_secret.clone(),
+        );
         Ok(LoginCreated {
-            qr_text: format!("{}/token#scan={scan_code}", requester.origin),
+            qr_text: qr.frame(0),
+            qr_secret: qr_secret.to_text(),
             login_id: id,
             poll_secret,
             state: LoginState::Pending,
@@ -515,17 +536,31 @@ impl Authority {
         Ok(completion)
     }
 
-    /// A token scanned a login QR: the login becomes SCANNED (attaching again while it is
-    /// SCANNED answers the same) and the token learns who is asking.
-    pub(crate) async fn attach_login(&self, scan_code: &str) -> Result<Requester, LoginError> {
-        let hash = secret_hash(scan_code);
+    /// A token scanned a frame of a login QR: if the frame is the login's and recent, the
+    /// login becomes SCANNED (attaching again while it is SCANNED answers the same) and the
+    /// token learns who is asking.
+    pub(crate) async fn attach_login(&self, scanned: &str) -> Result<Requester, LoginError> {
+        // Refused before the database is asked when it is no frame at all.
+        ScannedFrame::parse(scanned).map_err(LoginError::Frame)?;
+        let scanned = scanned.to_owned();
+        let vault = self.vault.clone();
+        let window = self.policy.qr_frame_window.as_secs();
         let requester = self
             .storage
             .transaction(move |tx| -> Result<_, LoginError> {
+                let frame = ScannedFrame::parse(&scanned).map_err(LoginError::Frame)?;
                 let id = tx
-                    .login_by_scan_code(&hash)?
+                    .login_by_scan_code(&secret_hash(frame.scan_code))?
                     .ok_or(LoginError::UnknownScanCode)?;
                 let row = load(tx, &id)?.ok_or(LoginError::UnknownScanCode)?;
+                // An ended login says so, whatever the frame: the page shows a new code.
+                row.state
+                    .after(LoginStep::Attach)
+                    .map_err(LoginError::Refused)?;
+                let age_ms = u64::try_from(now_ms() - row.created_ms).unwrap_or(0);
+                frame
+                    .check(&vault.frame_secret(&id), step_at(age_ms), window)
+                    .map_err(LoginError::Frame)?;
                 let state = step(tx, &id, &row, LoginStep::Attach, &id)?;
                 Ok(Requester {
                     login_id: id,
@@ -553,11 +588,12 @@ impl Authority {
         body: Vec<u8>,
     ) -> Result<LoginDecision, LoginError> {
         let authority = self.clone();
+        let vault = self.vault.clone();
         let row_id = id.to_owned();
         let view = self
             .storage
             .transaction(move |tx| -> Result<_, LoginError> {
-                let row = token_login(tx, &row_id, &scan_code)?;
+                let row = token_login(tx, &vault, &row_id, &scan_code)?;
                 let next = row
                     .state
                     .after(LoginStep::Approve)
@@ -595,11 +631,12 @@ impl Authority {
         id: &str,
         scan_code: String,
     ) -> Result<LoginDecision, LoginError> {
+        let vault = self.vault.clone();
         let row_id = id.to_owned();
         let view = self
             .storage
             .transaction(move |tx| -> Result<_, LoginError> {
-                let row = token_login(tx, &row_id, &scan_code)?;
+                let row = token_login(tx, &vault, &row_id, &scan_code)?;
                 let state = step(tx, &row_id, &row, LoginStep::Deny, &row_id)?;
                 Ok(LoginDecision {
                     login_id: row_id.clone(),
@@ -675,11 +712,17 @@ mod tests {
             "a token that scans again is answered the same"
         );
         assert!(matches!(
-            authority.attach_login("no-such-code").await,
+            authority.attach_login("no-such-code.0.AAAAAAAAAAA").await,
             Err(LoginError::UnknownScanCode)
         ));
         assert!(matches!(
-            authority.deny_login(id, "another-code".into()).await,
+            authority.attach_login("no-frame").await,
+            Err(LoginError::Frame(FrameError::Missing))
+        ));
+        assert!(matches!(
+            authority
+                .deny_login(id, "another-code.0.AAAAAAAAAAA".into())
+                .await,
             Err(LoginError::UnknownScanCode)
         ));
         assert_eq!(poll(secret).await.unwrap().state, LoginState::Scanned);

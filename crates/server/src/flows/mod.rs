@@ -60,6 +60,9 @@ pub struct Policy {
     pub activation_code_lifetime: Duration,
     /// How long a QR login session waits for approval.
     pub login_lifetime: Duration,
+    /// How old a frame of an animated login QR may be when a token scans it (whole seconds):
+    /// older frames are pictures of the QR, not the QR.
+    pub qr_frame_window: Duration,
     /// How long an offline operation can be approved.
     pub operation_lifetime: Duration,
     /// Failed signatures before an activation is blocked (PowerAuth's default is 5).
@@ -98,6 +101,7 @@ impl Default for Policy {
         Policy {
             activation_code_lifetime: Duration::from_secs(120),
             login_lifetime: Duration::from_secs(120),
+            qr_frame_window: Duration::from_secs(qrauth_core::frame::DEFAULT_WINDOW_SECONDS),
             operation_lifetime: Duration::from_secs(300),
             max_failed_attempts: 5,
             lookahead: qrauth_core::signature::DEFAULT_LOOKAHEAD,

@@ -8,6 +8,8 @@ use qrauth_core::wire::{ErrorBody, ErrorDetail};
 use qrauth_core::{ActivationStatus, LoginRefusal};
 
 use crate::flows::attempts::SignatureError;
+use qrauth_core::frame::FrameError;
+
 use crate::flows::{ActivationError, LoginError, OperationError};
 use crate::store::{StorageError, StorageFault};
 
@@ -177,6 +179,16 @@ impl From<LoginError> for ApiError {
                 StatusCode::NOT_FOUND,
                 "scan_code_not_found",
                 "This QR code is not a login waiting here; scan the code on the page again.",
+            ),
+            LoginError::Frame(frame) => ApiError::new(
+                match frame {
+                    FrameError::Missing | FrameError::Malformed => StatusCode::BAD_REQUEST,
+                    FrameError::Forged | FrameError::Stale | FrameError::Future => {
+                        StatusCode::FORBIDDEN
+                    }
+                },
+                frame.code(),
+                frame.message(),
             ),
             LoginError::Refused(LoginRefusal::Expired) => expired(),
             LoginError::Refused(LoginRefusal::AlreadyCompleted) => ApiError::new(

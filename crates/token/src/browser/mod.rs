@@ -316,7 +316,9 @@ impl SoftwareToken {
     }
 }
 
-/// The scan code in a login link (`https://…/token#scan=<code>`), or the code itself.
+/// The scan code in a login link (`https://…/token#scan=<code>.<step>.<mac>`), or the code
+/// itself: the login's code with the frame of the animated QR that was scanned. Whether the
+/// frame is the login's and fresh is the server's to say (`qrauth_core::frame`).
 pub fn scan_code(link: &str) -> Result<String, TokenError> {
     let link = link.trim();
     let code = match link.split_once("#scan=") {
@@ -326,10 +328,10 @@ pub fn scan_code(link: &str) -> Result<String, TokenError> {
     };
     let code = code.split('&').next().unwrap_or_default();
     if code.is_empty()
-        || code.len() > 64
+        || code.len() > 96
         || !code
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
     {
         return Err(TokenError::ScanCode);
     }

@@ -24,8 +24,8 @@ use crate::clock::{Clock, PageVisibility};
 use crate::countdown;
 use crate::poll::{PollEvent, backoff_ms};
 use crate::sign_in::{
-    AUTOMATIC_RENEWALS, LoginApi, LoginProgress, PASSWORD_FIELDS_EMPTY, no_code_message,
-    password_problem,
+    AUTOMATIC_RENEWALS, LoginApi, LoginFrames, LoginProgress, PASSWORD_FIELDS_EMPTY,
+    no_code_message, password_problem,
 };
 
 /// The whole package declares `LoginState` already, from the Rust type.
@@ -99,6 +99,12 @@ export interface LoginEvents {
   state: LoginState;
   /** A failure. With `retryInMs` the login goes on and tries again then (the next answer comes as a `state` event, changed or not); without it the login has ended. */
   error: QrauthError;
+  /**
+   * The QR's next frame, every second while the login waits for a phone: draw it in place of
+   * the last one (and use it as the same-device link). A frame is accepted for a few seconds
+   * only, so a photo or a screenshot of the QR signs nobody in.
+   */
+  frame: string;
   /** The login expired and was replaced: draw the new `qrText`. */
   renewed: Login;
   /** The login expired and is not replaced any more; `renew()` starts a new one. */
@@ -123,7 +129,7 @@ export interface LoginCompleted {
 "##;
 
 /// The events a page can listen to.
-const EVENTS: [&str; 4] = ["state", "error", "renewed", "expired"];
+const EVENTS: [&str; 5] = ["state", "error", "frame", "renewed", "expired"];
 
 /// The option names of `startLogin`.
 const OPTION_NAMES: [&str; 4] = ["server", "signal", "renewals", "created"];
@@ -144,6 +150,8 @@ struct Session {
     /// Automatic renewals made in a row.
     renewed: Cell<u32>,
     login: RefCell<LoginCreated>,
+    /// The current login's animated QR.
+    frames: RefCell<LoginFrames>,
     /// When the current login expires, on the monotonic clock.
     deadline_ms: Cell<f64>,
     state: Cell<LoginState>,
@@ -204,11 +212,20 @@ async fn start(options: Option<JsValue>) -> Result<Login, JsValue> {
         return Err(aborted());
     }
     let requests = AbortController::new().map_err(|_| no_abort_controller())?;
+    let arrived = Clock::Browser.now_ms();
+    let frames = match LoginFrames::new(&login, arrived) {
+        Ok(frames) => frames,
+        Err(e) => {
+            let _ = LoginApi::new(&server).cancel(&login).await;
+            return Err(to_js(&e));
+        }
+    };
     let session = Rc::new(Session {
         server,
         bound,
         renewed: Cell::new(0),
-        deadline_ms: Cell::new(Clock::Browser.now_ms() + login.expires_in_ms as f64),
+        frames: RefCell::new(frames),
+        deadline_ms: Cell::new(arrived + login.expires_in_ms as f64),
         state: Cell::new(login.state),
         reconnecting: Cell::new(false),
         login: RefCell::new(login),
@@ -240,10 +257,14 @@ impl Login {
         self.session.login.borrow().login_id.clone()
     }
 
-    /// What the QR shows: the link that opens the token, which also works as a same-device link.
+    /// What the QR shows now: the link that opens the token, with the current frame; it also
+    /// works as a same-device link. It changes every second (the `frame` event).
     #[wasm_bindgen(getter, js_name = qrText)]
     pub fn qr_text(&self) -> String {
-        self.session.login.borrow().qr_text.clone()
+        self.session
+            .frames
+            .borrow()
+            .frame_at(Clock::Browser.now_ms())
     }
 
     /// Milliseconds until the code expires, counted on the monotonic clock from the server's
@@ -261,7 +282,7 @@ impl Login {
         self.session.state.get().as_str().to_owned()
     }
 
-    /// Calls `listener` on each `event`: `state`, `error`, `renewed` or `expired`.
+    /// Calls `listener` on each `event`: `state`, `error`, `frame`, `renewed` or `expired`.
     #[wasm_bindgen(skip_typescript)]
     pub fn on(&self, event: &str, listener: Function) -> Result<(), JsValue> {
         let event = event_name(event)?;
@@ -367,11 +388,26 @@ impl Session {
             gloo_timers::future::TimeoutFuture::new(0).await;
             let following = std::pin::pin!(async {
                 if !fresh || session.replace().await {
-                    Session::follow(Rc::clone(&session)).await;
+                    let followed = std::pin::pin!(Session::follow(Rc::clone(&session)));
+                    let animated = std::pin::pin!(Session::animate(&session));
+                    let _ = select(followed, animated).await;
                 }
             });
             let _ = select(following, stopped).await;
         });
+    }
+
+    /// Announces each new frame of the QR while the login waits for a phone, until the
+    /// following ends. Late timers (a hidden tab's) draw the frame of their time, not a missed one.
+    async fn animate(session: &Rc<Session>) {
+        loop {
+            let next_in = session.frames.borrow().next_in_ms(Clock::Browser.now_ms());
+            Clock::Browser.sleep(next_in).await;
+            if session.state.get().is_open() {
+                let frame = session.frames.borrow().frame_at(Clock::Browser.now_ms());
+                session.emit("frame", &frame.into());
+            }
+        }
     }
 
     async fn follow(session: Rc<Session>) {
@@ -421,10 +457,15 @@ impl Session {
         let api = LoginApi::new(&self.server).abort_with(&signal);
         let mut failures = 0;
         loop {
-            match api.create().await {
-                Ok(login) => {
-                    self.deadline_ms
-                        .set(Clock::Browser.now_ms() + login.expires_in_ms as f64);
+            let created = api.create().await.and_then(|login| {
+                let frames = LoginFrames::new(&login, Clock::Browser.now_ms())?;
+                Ok((login, frames))
+            });
+            match created {
+                Ok((login, frames)) => {
+                    let arrived = Clock::Browser.now_ms();
+                    self.deadline_ms.set(arrived + login.expires_in_ms as f64);
+                    *self.frames.borrow_mut() = frames;
                     self.state.set(login.state);
                     self.reconnecting.set(false);
                     *self.login.borrow_mut() = login;
