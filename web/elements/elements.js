@@ -66,6 +66,7 @@ const CSS = `
 .overlay { position: absolute; inset: 0; display: grid; place-items: center; }
 .overlay[hidden], [hidden] { display: none; }
 .countdown, .hint, .same-device { color: var(--_muted); }
+.number { font-size: 2.5em; font-weight: 700; font-variant-numeric: tabular-nums; letter-spacing: 0.1em; margin: 0.25em 0; }
 .status[data-state="denied"], .status[data-state="failed"], .error { color: var(--_error); }
 button.primary {
   font: inherit; padding: 0.5em 1em; border: 0; border-radius: var(--_radius);
@@ -298,12 +299,14 @@ export class QrauthSignIn extends HTMLElement {
   async #phone() {
     const code = new ExpiringQr("QR code to sign in: scan it with your phone's camera");
     const status = h('p', { class: 'status', part: 'status', role: 'status', 'data-testid': 'login-status' }, 'Getting a code…');
+    // Number matching: once a phone scans, the two digits to type there (the status says them too).
+    const number = h('p', { class: 'number', part: 'number', hidden: true, 'aria-hidden': 'true', 'data-testid': 'login-number' });
     const again = h('button', { type: 'button', class: 'primary', part: 'button start-again', hidden: true, 'data-testid': 'start-again' }, 'Start again');
     const link = h('a', { part: 'same-device-link', 'data-testid': 'open-token' }, 'Open the token on this device');
     const sameDevice = h('p', { class: 'same-device', part: 'same-device', hidden: true }, 'Already on your phone? ', link);
     const useCode = h('button', { type: 'button', class: 'link', part: 'use-code' }, 'Use a code instead');
     const body = h('div', { part: 'scan', hidden: true }, ...code.nodes);
-    const signal = this.#view(body, status, again, sameDevice, h('p', { class: 'hint', part: 'hint' }, "Can't scan? ", useCode));
+    const signal = this.#view(body, number, status, again, sameDevice, h('p', { class: 'hint', part: 'hint' }, "Can't scan? ", useCode));
     signal.addEventListener('abort', () => code.stop());
     useCode.addEventListener('click', () => this.#choose('code'));
 
@@ -327,7 +330,7 @@ export class QrauthSignIn extends HTMLElement {
       link.href = login.qrText;
       body.hidden = false;
       sameDevice.hidden = false;
-      say(describeLogin(login.state));
+      say(describeLogin(login.state, null, login));
     };
     draw();
     login.on('renewed', draw);
@@ -339,7 +342,9 @@ export class QrauthSignIn extends HTMLElement {
       link.href = text;
     });
     login.on('state', async (state) => {
-      say(describeLogin(state));
+      say(describeLogin(state, null, login));
+      number.textContent = login.number ?? '';
+      number.hidden = !login.number;
       this.#emit('qrauth-state', { state });
       if (state === 'DENIED') this.#emit('qrauth-denied', { loginId: login.loginId });
       if (state !== 'APPROVED') return;

@@ -58,13 +58,27 @@ async function visit(path = '/') {
 
 const status = (page) => page.locator('qrauth-sign-in [part~="status"]').first();
 
-/** The link in the sign-in QR, read from the QR itself (and the same-device link says the same). */
+/** A frame of a sign-in QR without its step and MAC: the login's link. */
+const loginLinkOf = (frame) => frame.replace(/\.\d+\.[\w-]{11}$/, '');
+
+/**
+ * The link in the sign-in QR, read from the QR itself, as a camera reads the frame on screen
+ * (the same-device link is the same login's).
+ */
 async function qrLink(page) {
   const svg = page.locator('qrauth-sign-in [part~="qr"] svg');
   await svg.waitFor();
-  const link = await page.locator('qrauth-sign-in [part~="same-device-link"]').getAttribute('href');
-  assert.equal(decodePng(await svg.screenshot()).text, link);
+  const link = decodePng(await svg.screenshot()).text;
+  const sameDevice = await page.locator('qrauth-sign-in [part~="same-device-link"]').getAttribute('href');
+  assert.equal(loginLinkOf(sameDevice), loginLinkOf(link));
   return link;
+}
+
+/** The two digits the element shows once a phone scanned (number matching). */
+async function shownNumber(page) {
+  const number = page.locator('qrauth-sign-in [part~="number"]');
+  await number.waitFor();
+  return number.textContent();
 }
 
 test('the plain HTML page signs a person in by QR: scanned, approved on the token, then the signed-in page', async () => {
@@ -80,8 +94,10 @@ test('the plain HTML page signs a person in by QR: scanned, approved on the toke
     request = await token.attachLogin(link).catch((e) => (tries < 3 ? null : Promise.reject(e)));
   }
   await page.locator('qrauth-sign-in [data-state="scanned"]').waitFor();
-  assert.equal(await status(page).textContent(), 'Check your phone: approve the sign-in there.');
-  await token.approveLogin(activationId, request, '2580');
+  const number = await shownNumber(page);
+  assert.match(number, /^\d\d$/);
+  assert.equal(await status(page).textContent(), `Check your phone: type ${number} there, then approve.`);
+  await token.approveLogin(activationId, request, '2580', number);
   await page.waitForURL(`${origin}/signed-in.html`);
   const session = await page.evaluate(async () => (await fetch('/api/v1/session')).json());
   assert.equal(session.user, elements.user);
@@ -215,7 +231,7 @@ test('on another origin that the server allows, `server` points the element at i
     assert.ok(link.startsWith(`${api}/token#scan=`), `${link} points at the server`);
     request = await token.attachLogin(link).catch((e) => (tries < 3 ? null : Promise.reject(e)));
   }
-  await token.approveLogin(activationId, request, '2580');
+  await token.approveLogin(activationId, request, '2580', await shownNumber(page));
   const detail = await (await page.waitForFunction(() => window.signedIn)).jsonValue();
   assert.equal(detail.method, 'qr');
   assert.equal(detail.user, elements.user);

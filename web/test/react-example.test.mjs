@@ -68,8 +68,10 @@ test('the React sign-in page shows the QR and its countdown, and signs in once a
     assert.ok(link.startsWith(`${site.origin}/token#scan=`), link);
     request = await token.attachLogin(link).catch((e) => (tries < 3 ? null : Promise.reject(e)));
   }
-  await page.getByRole('status').filter({ hasText: 'Check your phone: approve the sign-in there.' }).waitFor();
-  await token.approveLogin(activationId, request, '1357');
+  const scanned = page.getByRole('status').filter({ hasText: /^Check your phone: type \d\d there, then approve\.$/ });
+  await scanned.waitFor();
+  const number = (await scanned.textContent()).match(/\d\d/)[0];
+  await token.approveLogin(activationId, request, '1357', number);
   await page.getByRole('status').filter({ hasText: `Signed in as ${person.user}.` }).waitFor();
   assert.equal(wasm.length, 1, `the sign-in page loads only the sign-in entry's wasm: ${wasm}`);
   assert.match(wasm[0], /qrauth_token_sign_in_bg/);
@@ -94,6 +96,9 @@ test("the React token page activates, then approves another page's sign-in opene
     await page.getByText(/^Sign in to .+ from .+\(.+\)\?$/).or(status.filter({ hasText: /expired/i })).waitFor();
     assert.ok(!page.url().includes('#scan='), 'the link is taken out of the address');
     if (await page.getByRole('button', { name: 'Approve' }).isVisible()) {
+      // The number the other page shows once scanned, as its login tells it.
+      for (let waited = 0; login.state === 'PENDING' && waited < 5_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+      await page.getByLabel('Number on the sign-in page').fill(login.number ?? '');
       await page.getByLabel('PIN', { exact: true }).fill('2468');
       await page.getByRole('button', { name: 'Approve' }).click();
       await status.filter({ hasText: /Approved: the page signs you in\.|expired/i }).waitFor();

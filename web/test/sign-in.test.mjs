@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 
-import { describeServer, renderQrSvg, signInWithPassword, startLogin } from 'qrauth-token/sign-in';
+import { describeLogin, describeServer, renderQrSvg, signInWithPassword, startLogin } from 'qrauth-token/sign-in';
 import * as light from 'qrauth-token/qr';
 import { SoftwareToken } from 'qrauth-token';
 
@@ -58,7 +58,10 @@ test('a page signs in: the QR, SCANNED when the phone scans, APPROVED, then comp
   const request = await token.attachLogin(login.qrText);
   await reaches(login, 'SCANNED');
   await assert.rejects(login.complete(), (e) => e.code === 'login_not_approved');
-  await token.approveLogin(activationId, request, '2580');
+  assert.match(login.number, /^\d\d$/, 'number matching: the page shows two digits once scanned');
+  assert.equal(describeLogin('SCANNED', null, login).message, `Check your phone: type ${login.number} there, then approve.`);
+  await assert.rejects(token.approveLogin(activationId, request, '2580', '1'), (e) => e.code === 'number_invalid');
+  await token.approveLogin(activationId, request, '2580', login.number);
   await reaches(login, 'APPROVED');
 
   const done = await login.complete();

@@ -81,6 +81,10 @@ enum Command {
         /// of it, and is refused.
         #[arg(long, value_name = "SECONDS", value_parser = frame_window_seconds)]
         qr_frame_window: Option<Duration>,
+        /// Number matching for QR sign-in: once a phone scans, the page shows two digits that
+        /// the person types on the token before Approve; a wrong number denies the login.
+        #[arg(long, value_name = "on|off", default_value = "on", value_parser = on_off)]
+        number_matching: bool,
         /// Seconds an offline operation (payment, offline sign-in) can be approved (default 300).
         #[arg(long, value_name = "SECONDS", value_parser = lifetime_seconds)]
         operation_lifetime: Option<Duration>,
@@ -343,6 +347,7 @@ fn main() -> ExitCode {
             trusted_proxies,
             login_lifetime,
             qr_frame_window,
+            number_matching,
             operation_lifetime,
             activation_code_lifetime,
             stop_on_stdin_close,
@@ -369,6 +374,7 @@ fn main() -> ExitCode {
                         trusted_proxies,
                         login_lifetime: login_lifetime.unwrap_or(defaults.login_lifetime),
                         qr_frame_window: qr_frame_window.unwrap_or(defaults.qr_frame_window),
+                        number_matching,
                         operation_lifetime: operation_lifetime
                             .unwrap_or(defaults.operation_lifetime),
                         activation_code_lifetime: activation_code_lifetime
@@ -456,6 +462,14 @@ fn lifetime_seconds(text: &str) -> Result<Duration, String> {
             RANGE.end()
         )),
         Err(_) => Err("a lifetime is a whole number of seconds, such as 120".into()),
+    }
+}
+
+fn on_off(text: &str) -> Result<bool, String> {
+    match text {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err("say on or off".into()),
     }
 }
 

@@ -82,6 +82,18 @@ impl FrameSecret {
     }
 }
 
+/// The two digits (10 to 99) that the page shows once a token scanned its login, and that the
+/// person types on the token before Approve (number matching): derived from the login's secret,
+/// so the server keeps nothing more and the token, which never has the secret, cannot know them.
+pub fn matching_number(secret: &FrameSecret) -> String {
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(&secret.0).unwrap_or_else(|_| unreachable!());
+    mac.update(b"number matching");
+    let bytes = mac.finalize().into_bytes();
+    let value = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    format!("{}", 10 + value % 90)
+}
+
 /// The step a page shows `elapsed_ms` after the login was made.
 pub fn step_at(elapsed_ms: u64) -> u64 {
     elapsed_ms / FRAME_MS
@@ -283,6 +295,23 @@ mod tests {
             None
         );
         assert_eq!(LoginQr::new(&server.frame(0), "short"), None);
+    }
+
+    #[test]
+    fn the_matching_number_is_two_digits_of_the_login_and_differs_between_logins() {
+        let numbers: alloc::collections::BTreeSet<String> =
+            (0..=255).map(|b| matching_number(&secret(b))).collect();
+        assert!(
+            numbers
+                .iter()
+                .all(|n| n.len() == 2 && ("10".."100").contains(&n.as_str()))
+        );
+        assert!(
+            numbers.len() > 50,
+            "{} distinct numbers of 256 logins",
+            numbers.len()
+        );
+        assert_eq!(matching_number(&secret(9)), matching_number(&secret(9)));
     }
 
     #[test]

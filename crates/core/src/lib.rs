@@ -36,7 +36,7 @@ pub use activation::{ActivationCode, ActivationStatus, FailedAttempts, fingerpri
 pub use code::{AuthCode, CodeEntry, CodeError, ShownCharacter};
 pub use counter::CtrData;
 pub use keys::{DerivedKeys, KeyError, PinProtectedKey, PrivateKey, PublicKey, SecretKey};
-pub use login::{LoginRefusal, LoginState, LoginStep};
+pub use login::{Denial, LoginRefusal, LoginState, LoginStep};
 pub use operation::{Field, OperationData};
 pub use payload::{Flags, KeyType, OfflinePayload};
 pub use signature::{FactorKeys, FactorType, SignatureFormat, SignatureMatch};

@@ -109,6 +109,38 @@ impl LoginState {
     }
 }
 
+/// Why a login ended `DENIED`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify))]
+pub enum Denial {
+    /// The person chose Deny on the token.
+    OnToken,
+    /// The number typed on the token was not the one the page showed (number matching).
+    WrongNumber,
+}
+
+impl Denial {
+    /// The name the API uses, `wrong_number`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OnToken => "on_token",
+            Self::WrongNumber => "wrong_number",
+        }
+    }
+
+    /// The denial named `name` (as [`Self::as_str`] writes it).
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::OnToken, Self::WrongNumber]
+            .into_iter()
+            .find(|denial| denial.as_str() == name)
+    }
+}
+
 /// What someone asks of a login session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LoginStep {

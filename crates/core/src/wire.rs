@@ -11,7 +11,7 @@ use alloc::string::String;
 use serde::{Deserialize, Serialize};
 
 pub use crate::activation::ActivationStatus;
-pub use crate::login::LoginState;
+pub use crate::login::{Denial, LoginState};
 
 /// Every error: `{"error": {"code": "...", "message": "..."}}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -257,6 +257,13 @@ pub struct LoginView {
     pub expires_at: i64,
     /// The same as a duration; 0 once past.
     pub expires_in_ms: u64,
+    /// While `SCANNED`, with number matching on: the two digits to show, which the person types
+    /// on the token before Approve.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+    /// Once `DENIED`: why (`on_token`, `wrong_number`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub denial: Option<Denial>,
 }
 
 /// The query of `GET /logins/{id}`.
@@ -296,6 +303,19 @@ pub struct ScanCode {
     pub scan_code: String,
 }
 
+/// `POST /token/logins/{id}/approve`: the scanned frame and, with number matching, the number
+/// the person typed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(tsify::Tsify), tsify(missing_as_null))]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LoginApproval {
+    /// The `#scan=` part of the QR link the token attached with.
+    pub scan_code: String,
+    /// The two digits the page shows, as the person typed them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+}
+
 /// `POST /token/logins/attach`: who is asking, as the token shows it before Approve and Deny.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(tsify::Tsify), tsify(missing_as_null))]
@@ -317,6 +337,8 @@ pub struct Requester {
     pub expires_at: i64,
     /// The same as a duration.
     pub expires_in_ms: u64,
+    /// Approve needs the two digits the page shows (number matching): ask the person for them.
+    pub number_matching: bool,
 }
 
 /// `POST /token/logins/{id}/approve` and `/deny`: what the token sees after.
@@ -504,13 +526,18 @@ mod tests {
             state: LoginState::Scanned,
             expires_at: 5,
             expires_in_ms: 0,
+            number: Some("47".into()),
+            denial: None,
         };
         let text = serde_json::to_string(&view).unwrap_or_default();
         assert_eq!(
             text,
-            r#"{"loginId":"l","state":"SCANNED","expiresAt":5,"expiresInMs":0}"#
+            r#"{"loginId":"l","state":"SCANNED","expiresAt":5,"expiresInMs":0,"number":"47"}"#
         );
         assert_eq!(serde_json::from_str::<LoginView>(&text).ok(), Some(view));
+        let denied = r#"{"loginId":"l","state":"DENIED","expiresAt":5,"expiresInMs":0,"denial":"wrong_number"}"#;
+        let read = serde_json::from_str::<LoginView>(denied).ok();
+        assert_eq!(read.and_then(|v| v.denial), Some(Denial::WrongNumber));
         let payment: Result<CreateOperation, _> = serde_json::from_str(
             r#"{"type":"payment","amount":"1","currency":"EUR","iban":"X","extra":1}"#,
         );

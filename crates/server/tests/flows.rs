@@ -37,9 +37,12 @@ fn config(database: &Database, policy: Policy) -> ServerConfig {
     config
 }
 
+/// No rate limits to speak of, and approvals without number matching: these tests are about
+/// other rules; `number_matching_*` tests it, and the token, soak and browser tests run with it.
 fn generous() -> Policy {
     Policy {
         creations_per_minute: 10_000,
+        number_matching: false,
         ..Policy::default()
     }
 }
@@ -654,6 +657,126 @@ async fn only_a_live_frame_of_the_sign_in_qr_attaches_and_a_picture_of_it_is_ref
     let reply = approve(&server, &mut token, &id, &scan).await;
     assert_eq!(reply.status, 200, "{}", reply.text());
     assert_eq!(reply.json()["state"], "APPROVED");
+    server.stop().await;
+}
+
+/// Approves `login` with the number `typed` (number matching).
+async fn approve_with_number(
+    server: &Running,
+    token: &mut Token,
+    login: &str,
+    scan: &str,
+    typed: Option<&str>,
+) -> Reply {
+    let body = json!({"scanCode": scan, "number": typed}).to_string();
+    let header = token.sign(LOGIN_APPROVE_URI_ID, body.as_bytes(), true);
+    server
+        .json(
+            "POST",
+            &format!("/api/v1/token/logins/{login}/approve"),
+            &header,
+            &body,
+        )
+        .await
+}
+
+#[tokio::test]
+async fn number_matching_shows_the_page_two_digits_and_a_wrong_one_denies_on_both_sides() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = database(dir.path()).await;
+    let policy = Policy {
+        number_matching: true,
+        ..generous()
+    };
+    let server = Running::with_config(config(&database, policy)).await;
+    let cookie = sign_in(&server, "alice").await;
+    let mut token = Token::activate(&server, &cookie).await;
+    let view_of = |login: &Value| {
+        let (id, auth) = (
+            login["loginId"].as_str().unwrap().to_owned(),
+            bearer(&login["pollSecret"]),
+        );
+        let server = &server;
+        async move {
+            server
+                .request_with("GET", &format!("/api/v1/logins/{id}"), &auth)
+                .await
+                .json()
+        }
+    };
+
+    // The page sees no number until a phone scans; the token is told to ask for it.
+    let login = server.request("POST", "/api/v1/logins").await.json();
+    assert_eq!(view_of(&login).await.get("number"), None);
+    let (id, scan, asking) = attach(&server, login["qrText"].as_str().unwrap()).await;
+    assert_eq!(asking["numberMatching"], true);
+    let shown = view_of(&login).await["number"].as_str().unwrap().to_owned();
+    assert!(
+        shown.len() == 2 && shown.bytes().all(|b| b.is_ascii_digit()),
+        "{shown}"
+    );
+
+    // No number: refused, nothing moves; the right one with a wrong PIN: the PIN is refused.
+    let reply = approve_with_number(&server, &mut token, &id, &scan, None).await;
+    assert_eq!(
+        (reply.status, error_code(&reply).as_str()),
+        (400, "number_required")
+    );
+    assert_eq!(view_of(&login).await["state"], "SCANNED");
+    let body = json!({"scanCode": scan, "number": shown}).to_string();
+    let wrong_pin = token.sign(LOGIN_APPROVE_URI_ID, body.as_bytes(), false);
+    let reply = server
+        .json(
+            "POST",
+            &format!("/api/v1/token/logins/{id}/approve"),
+            &wrong_pin,
+            &body,
+        )
+        .await;
+    assert_eq!(
+        (reply.status, error_code(&reply).as_str()),
+        (401, "signature_invalid")
+    );
+    let reply = approve_with_number(&server, &mut token, &id, &scan, Some(&shown)).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+
+    // A wrong number denies the login at once, and its page is told why.
+    let login = server.request("POST", "/api/v1/logins").await.json();
+    let (id, scan, _) = attach(&server, login["qrText"].as_str().unwrap()).await;
+    let shown = view_of(&login).await["number"].as_str().unwrap().to_owned();
+    let wrong = if shown == "42" { "43" } else { "42" };
+    let reply = approve_with_number(&server, &mut token, &id, &scan, Some(wrong)).await;
+    assert_eq!(
+        (reply.status, error_code(&reply).as_str()),
+        (403, "number_mismatch")
+    );
+    let view = view_of(&login).await;
+    assert_eq!(
+        (view["state"].as_str(), view["denial"].as_str()),
+        (Some("DENIED"), Some("wrong_number"))
+    );
+    assert_eq!(view.get("number"), None, "no number once denied");
+    let reply = approve_with_number(&server, &mut token, &id, &scan, Some(&shown)).await;
+    assert_eq!(
+        (reply.status, error_code(&reply).as_str()),
+        (409, "login_state_conflict"),
+        "no second guess"
+    );
+
+    // Denied on the token: said so too.
+    let login = server.request("POST", "/api/v1/logins").await.json();
+    let (id, scan, _) = attach(&server, login["qrText"].as_str().unwrap()).await;
+    let body = json!({"scanCode": scan}).to_string();
+    let denied = server
+        .json(
+            "POST",
+            &format!("/api/v1/token/logins/{id}/deny"),
+            "",
+            &body,
+        )
+        .await;
+    assert_eq!(denied.status, 200, "{}", denied.text());
+    assert_eq!(view_of(&login).await["denial"], "on_token");
     server.stop().await;
 }
 

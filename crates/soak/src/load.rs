@@ -11,8 +11,9 @@ use qrauth_core::LoginState;
 use qrauth_core::frame::{LoginQr, step_at};
 use qrauth_core::signature::{AUTHORIZATION_HEADER, LOGIN_APPROVE_URI_ID};
 use qrauth_core::wire::{
-    CreateOperation, ErrorBody, LoginCompleted, LoginCreated, LoginDecision, LoginView,
-    NewOperation, OperationState, OperationView, Requester, ScanCode, Verdict, VerifyRequest,
+    CreateOperation, ErrorBody, LoginApproval, LoginCompleted, LoginCreated, LoginDecision,
+    LoginView, NewOperation, OperationState, OperationView, Requester, ScanCode, Verdict,
+    VerifyRequest,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -459,6 +460,16 @@ impl User {
         .await
     }
 
+    /// The number the page shows while the login is SCANNED (number matching).
+    async fn shown_number(&self, id: &str, secret: &str) -> Result<String, String> {
+        let reply = self.page_call("GET", id, secret).await?;
+        let view: LoginView = expect("poll", &reply, 200)?;
+        view.number.ok_or(format!(
+            "login {id} is {} and shows no number",
+            view.state.as_str()
+        ))
+    }
+
     async fn login_state(&self, id: &str, secret: &str) -> Result<LoginState, String> {
         let reply = self.page_call("GET", id, secret).await?;
         let view: LoginView = expect("poll", &reply, 200)?;
@@ -499,9 +510,13 @@ impl User {
         &mut self,
         id: &str,
         scan: &str,
+        number: Option<&str>,
         pin: &str,
     ) -> Result<Option<Reply>, String> {
-        let body = scan_code(scan);
+        let body = wire_body(&LoginApproval {
+            scan_code: scan.to_owned(),
+            number: number.map(str::to_owned),
+        });
         let value = self
             .token
             .sign(LOGIN_APPROVE_URI_ID, body.to_string().as_bytes(), pin)?;
@@ -519,8 +534,13 @@ impl User {
     async fn online_login(&mut self) -> Result<(), String> {
         let (id, secret, qr) = self.new_login().await?;
         let scan = self.attach(&qr).await?;
+        // Number matching: the person types the two digits the page shows once scanned.
+        let number = self.shown_number(&id, &secret).await?;
         if self.dice.chance(15) {
-            if let Some(reply) = self.approve_once(&id, &scan, WRONG_PIN).await? {
+            if let Some(reply) = self
+                .approve_once(&id, &scan, Some(&number), WRONG_PIN)
+                .await?
+            {
                 expect::<ErrorBody>("approve with a wrong PIN", &reply, 401)?;
                 self.counted_failure(&reply);
                 self.finished("wrong PIN refused (login)");
@@ -552,7 +572,7 @@ impl User {
         // (from the server's memory) while the database that approvals need is down.
         let mut backoff = Backoff::default();
         loop {
-            if let Some(reply) = self.approve_once(&id, &scan, PIN).await? {
+            if let Some(reply) = self.approve_once(&id, &scan, Some(&number), PIN).await? {
                 expect::<LoginDecision>("approve", &reply, 200)?;
                 self.remaining = Some(5);
                 break;
@@ -603,7 +623,7 @@ impl User {
     async fn cancelled_login(&mut self) -> Result<(), String> {
         let (id, secret, qr) = self.new_login().await?;
         let scanned = self.dice.chance(50);
-        let mut scan = String::new();
+        let mut scan = qr.scan();
         if scanned {
             scan = self.attach(&qr).await?;
         }
@@ -614,7 +634,7 @@ impl User {
         // The phone is too late: a cancelled login cannot be approved.
         let started = Instant::now();
         let late = loop {
-            if let Some(reply) = self.approve_once(&id, &scan, PIN).await? {
+            if let Some(reply) = self.approve_once(&id, &scan, None, PIN).await? {
                 break reply;
             }
             if started.elapsed() > RETRY_FOR {

@@ -35,6 +35,9 @@ pub enum TokenError {
     NoActivation,
     /// A login link or scan code is not one.
     ScanCode,
+    /// The login asks for the two digits its page shows (number matching), and what was typed
+    /// is not two digits.
+    MatchingNumber,
     /// The server refused, with its own code and message.
     Server {
         /// HTTP status.
@@ -100,6 +103,7 @@ impl TokenError {
             Self::UnknownActivation(_) => "activation_not_on_device",
             Self::NoActivation => "no_activation",
             Self::ScanCode => "invalid_scan_code",
+            Self::MatchingNumber => "number_invalid",
             Self::Server { code, .. } => code,
             Self::Network(_) => "network",
             Self::BadAnswer(_) => "server_answer_invalid",
@@ -135,6 +139,9 @@ impl fmt::Display for TokenError {
             ),
             Self::ScanCode => {
                 f.write_str("This is not a sign-in link: it has no scan code (…/token#scan=…).")
+            }
+            Self::MatchingNumber => {
+                f.write_str("Type the two digits the sign-in page shows, then approve.")
             }
             Self::Server { message, .. } => f.write_str(message),
             Self::Network(e) => write!(f, "The server could not be reached: {e}."),

@@ -5,13 +5,13 @@
 //! Answers are read by hand rather than with serde, so that a sign-in page's wasm carries no
 //! deserializer: the login's fields are few and their rules simple.
 
-use qrauth_core::LoginState;
 use qrauth_core::frame::{FRAME_MS, LoginQr, step_at};
 use qrauth_core::wire::{LoginCompleted, LoginCreated, LoginView};
+use qrauth_core::{Denial, LoginState};
 use wasm_bindgen::JsValue;
 
 use crate::TokenError;
-use crate::browser::http::field::{text, whole_number as number};
+use crate::browser::http::field::{optional_text, text, whole_number as number};
 use crate::browser::http::{self, Call, text_object};
 use crate::clock::{Clock, PageVisibility};
 use crate::poll::{PollEvent, PollPlan, poll_until_final};
@@ -112,6 +112,8 @@ impl<'a> LoginApi<'a> {
                 state: LoginState::Expired,
                 expires_at: login.expires_at,
                 expires_in_ms: 0,
+                number: None,
+                denial: None,
             }),
             Err(e) => Err(e),
         }
@@ -213,12 +215,14 @@ impl LoginFrames {
 pub enum LoginProgress {
     /// Nobody has scanned the code yet.
     Waiting,
-    /// A phone scanned it.
-    Scanned,
+    /// A phone scanned it; with number matching, the number the person types there.
+    Scanned(Option<String>),
     /// Approved on the phone; the page completes the login.
     SigningIn,
     /// Denied on the phone.
     Denied,
+    /// Denied because the number typed on the phone was not the one the page showed.
+    WrongNumber,
     /// The code expired.
     Expired,
     /// The login was cancelled.
@@ -230,11 +234,21 @@ pub enum LoginProgress {
 }
 
 impl LoginProgress {
+    /// What the page says about a login in `state`, with the news of the same answer: the
+    /// number to type on the phone, why it was denied.
+    pub fn of_news(state: LoginState, number: Option<String>, denial: Option<Denial>) -> Self {
+        match (state, number, denial) {
+            (LoginState::Scanned, Some(number), _) => LoginProgress::Scanned(Some(number)),
+            (LoginState::Denied, _, Some(Denial::WrongNumber)) => LoginProgress::WrongNumber,
+            (state, _, _) => Self::of(state),
+        }
+    }
+
     /// What the page says while the login is in `state`.
     pub fn of(state: LoginState) -> Self {
         match state {
             LoginState::Pending => LoginProgress::Waiting,
-            LoginState::Scanned => LoginProgress::Scanned,
+            LoginState::Scanned => LoginProgress::Scanned(None),
             LoginState::Approved | LoginState::Completed => LoginProgress::SigningIn,
             LoginState::Denied => LoginProgress::Denied,
             LoginState::Expired => LoginProgress::Expired,
@@ -246,9 +260,15 @@ impl LoginProgress {
     pub fn message(&self) -> String {
         match self {
             LoginProgress::Waiting => "Scan the code with your phone's camera.".into(),
-            LoginProgress::Scanned => "Check your phone: approve the sign-in there.".into(),
+            LoginProgress::Scanned(None) => "Check your phone: approve the sign-in there.".into(),
+            LoginProgress::Scanned(Some(number)) => {
+                format!("Check your phone: type {number} there, then approve.")
+            }
             LoginProgress::SigningIn => "Approved. Signing you in…".into(),
             LoginProgress::Denied => "The sign-in was denied on the phone.".into(),
+            LoginProgress::WrongNumber => "The number typed on the phone was not the one shown \
+                                           here, so the sign-in was refused."
+                .into(),
             LoginProgress::Expired => "The code has expired.".into(),
             LoginProgress::Canceled => "The sign-in was cancelled.".into(),
             LoginProgress::Reconnecting => {
@@ -262,9 +282,9 @@ impl LoginProgress {
     pub fn name(&self) -> &'static str {
         match self {
             LoginProgress::Waiting => "waiting",
-            LoginProgress::Scanned => "scanned",
+            LoginProgress::Scanned(_) => "scanned",
             LoginProgress::SigningIn => "signing-in",
-            LoginProgress::Denied => "denied",
+            LoginProgress::Denied | LoginProgress::WrongNumber => "denied",
             LoginProgress::Expired => "expired",
             LoginProgress::Canceled => "canceled",
             LoginProgress::Reconnecting => "reconnecting",
@@ -276,7 +296,10 @@ impl LoginProgress {
     pub fn ended(&self) -> bool {
         matches!(
             self,
-            LoginProgress::Denied | LoginProgress::Canceled | LoginProgress::Failed(_)
+            LoginProgress::Denied
+                | LoginProgress::WrongNumber
+                | LoginProgress::Canceled
+                | LoginProgress::Failed(_)
         )
     }
 }
@@ -330,11 +353,19 @@ pub fn read_created(answer: &JsValue) -> Result<LoginCreated, TokenError> {
 }
 
 fn read_view(answer: &JsValue) -> Result<LoginView, TokenError> {
+    let denial = match optional_text(answer, "denial")? {
+        Some(name) => Some(Denial::from_name(&name).ok_or_else(|| {
+            TokenError::BadAnswer(format!("the answer's “denial” “{name}” is unknown"))
+        })?),
+        None => None,
+    };
     Ok(LoginView {
         login_id: text(answer, "loginId")?,
         state: state(answer)?,
         expires_at: number(answer, "expiresAt")? as i64,
         expires_in_ms: number(answer, "expiresInMs")? as u64,
+        number: optional_text(answer, "number")?,
+        denial,
     })
 }
 

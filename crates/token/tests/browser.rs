@@ -28,10 +28,33 @@ fn server() -> &'static str {
 
 /// A request as the account page makes it: with the session cookie.
 async fn page(method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    page_with(method, path, body, None).await
+}
+
+/// The sign-in page's view of `login` (with its poll secret), as it polls it.
+async fn login_view(login: &Value) -> Value {
+    let path = format!("/logins/{}", login["loginId"].as_str().unwrap());
+    let secret = login["pollSecret"].as_str().unwrap();
+    let (status, view) = page_with("GET", &path, None, Some(secret)).await;
+    assert_eq!(status, 200, "{view}");
+    view
+}
+
+async fn page_with(
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+    bearer: Option<&str>,
+) -> (u16, Value) {
     let init = RequestInit::new();
     init.set_method(method);
     init.set_credentials(RequestCredentials::Include);
     let headers = web_sys::Headers::new().unwrap();
+    if let Some(secret) = bearer {
+        headers
+            .set("Authorization", &format!("Bearer {secret}"))
+            .unwrap();
+    }
     if let Some(body) = &body {
         headers.set("Content-Type", "application/json").unwrap();
         init.set_body(&body.to_string().into());
@@ -245,12 +268,28 @@ async fn an_online_login_is_attached_approved_with_the_pin_and_confirms_the_coun
         "{}",
         request.requester.browser
     );
+    // Number matching: the page shows two digits once scanned, and Approve needs them.
+    assert!(request.requester.number_matching);
+    let shown = login_view(&login).await["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for typed in [None, Some(""), Some("4"), Some("4a"), Some("123")] {
+        let refused = token
+            .approve_login(&id, &request, PIN, typed)
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), "number_invalid", "{typed:?}");
+    }
     let wrong = token
-        .approve_login(&id, &request, "0000")
+        .approve_login(&id, &request, "0000", Some(&shown))
         .await
         .unwrap_err();
     assert_eq!(wrong.code(), "signature_invalid");
-    let decision = token.approve_login(&id, &request, PIN).await.unwrap();
+    let decision = token
+        .approve_login(&id, &request, PIN, Some(&shown))
+        .await
+        .unwrap();
     assert_eq!(decision.state.as_str(), "APPROVED");
     // The server accepted a signature two steps past the offline code: it has seen them all.
     assert_eq!(
@@ -270,6 +309,34 @@ async fn an_online_login_is_attached_approved_with_the_pin_and_confirms_the_coun
         token.deny_login(&request).await.unwrap().state.as_str(),
         "DENIED"
     );
+    assert_eq!(login_view(&other).await["denial"], "on_token");
+
+    // A number that is not the page's denies the login, and the page learns why.
+    let (_, third) = page("POST", "/logins", None).await;
+    let request = token
+        .attach_login(third["qrText"].as_str().unwrap())
+        .await
+        .unwrap();
+    let shown = login_view(&third).await["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let wrong_number = if shown == "10" { "11" } else { "10" };
+    let refused = token
+        .approve_login(&id, &request, PIN, Some(wrong_number))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "number_mismatch");
+    let view = login_view(&third).await;
+    assert_eq!(
+        (view["state"].as_str(), view["denial"].as_str()),
+        (Some("DENIED"), Some("wrong_number"))
+    );
+    let late = token
+        .approve_login(&id, &request, PIN, Some(&shown))
+        .await
+        .unwrap_err();
+    assert_eq!(late.code(), "login_state_conflict", "no second guess");
 }
 
 #[wasm_bindgen_test]

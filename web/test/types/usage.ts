@@ -56,7 +56,8 @@ export async function token(activationCode: string, payload: string, link: strin
   const code: OfflineCode = await token.computeOfflineCode(activation.activationId, payload, pin);
   const warning: string | null = code.warning;
   const login: LoginRequest = await token.attachLogin(link);
-  const decision = await token.approveLogin(activation.activationId, login, pin);
+  const number: string | undefined = login.numberMatching ? '47' : undefined;
+  const decision = await token.approveLogin(activation.activationId, login, pin, number);
   const state: 'APPROVED' | 'DENIED' = decision.state;
   const status = await token.refresh(activation.activationId);
   const removed: boolean = (await token.remove(activation.activationId)).removedOnServer;
@@ -84,7 +85,13 @@ export async function signInPage(box: HTMLElement, status: HTMLElement, leave: A
     box.innerHTML = renderSignInQr(current.qrText, { label: 'QR code to sign in' });
   };
   draw(login);
+  login.on('frame', (frame: string) => (box.innerHTML = renderSignInQr(frame, { label: 'QR code to sign in' })));
   login.on('renewed', draw);
+  login.on('state', () => {
+    const shown: string | null = login.number;
+    const denial: 'on_token' | 'wrong_number' | null = login.denial;
+    console.log(shown, denial);
+  });
   login.on('error', (e) => {
     status.textContent = e.retryInMs === undefined ? e.message : `${e.message} Retrying in ${Math.ceil(e.retryInMs / 1000)} s.`;
   });

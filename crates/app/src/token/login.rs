@@ -65,6 +65,8 @@ fn LoginDecision(request: LoginRequest, activations: Vec<StoredActivation>) -> i
             .unwrap_or_default(),
     );
     let pin = RwSignal::new(String::new());
+    let number = RwSignal::new(String::new());
+    let number_matching = request.requester.number_matching;
     let (busy, set_busy) = signal(false);
     let (problem, set_problem) = signal(None::<String>);
     let has_activation = !activations.is_empty();
@@ -86,21 +88,34 @@ fn LoginDecision(request: LoginRequest, activations: Vec<StoredActivation>) -> i
     let approving = request.clone();
     let approve = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let (request, id, pin) = (
+        let (request, id, pin, number) = (
             approving.clone(),
             chosen.get_untracked(),
             pin.get_untracked(),
+            number.get_untracked(),
         );
         set_busy.set(true);
         set_problem.set(None);
         spawn_local(async move {
-            let decided =
-                async { open_token().await?.approve_login(&id, &request, &pin).await }.await;
+            let decided = async {
+                open_token()
+                    .await?
+                    .approve_login(&id, &request, &pin, Some(&number))
+                    .await
+            }
+            .await;
             set_busy.set(false);
             match decided {
                 Ok(_) => screen.set(Screen::home_with(
                     "Sign-in approved: the page that showed the code signs you in.",
                 )),
+                // The server denied the login: nothing is left to decide here.
+                Err(TokenError::Server { code, .. }) if code == "number_mismatch" => {
+                    screen.set(Screen::home_with(
+                        "Sign-in refused: the number you typed is not the one on the sign-in \
+                         page. If it was you, start again on the page.",
+                    ))
+                }
                 Err(e) => set_problem.set(Some(decision_problem(&e))),
             }
         });
@@ -135,6 +150,21 @@ fn LoginDecision(request: LoginRequest, activations: Vec<StoredActivation>) -> i
             </dl>
             <form class="stack" on:submit=approve>
                 {choices}
+                {(number_matching && has_activation).then(|| view! {
+                    <label for="login-number">"Number on the sign-in page"</label>
+                    <input
+                        id="login-number"
+                        inputmode="numeric"
+                        autocomplete="off"
+                        maxlength="2"
+                        aria-describedby="login-number-hint"
+                        data-testid="login-number"
+                        bind:value=number
+                    />
+                    <p id="login-number-hint" class="hint">
+                        "Type the two digits the page you are signing in to shows now."
+                    </p>
+                })}
                 {has_activation.then(|| view! {
                     <label for="login-pin">"PIN"</label>
                     <PinInput id="login-pin" test_id="pin" value=pin/>

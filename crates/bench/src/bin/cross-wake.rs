@@ -99,16 +99,26 @@ async fn run() -> Result<Value, String> {
         );
         let qr_text = login["qrText"].as_str().ok_or("no qrText")?;
         let scan = qr_text.split_once("#scan=").ok_or("no #scan= in the QR")?.1;
-        let body = json!({"scanCode": scan});
         call(
             &phone,
             "POST",
             "/api/v1/token/logins/attach",
             &[],
-            Some(&body),
+            Some(&json!({"scanCode": scan})),
             200,
         )
         .await?;
+        // Number matching: the person types the two digits the page shows once scanned.
+        let (view, _) = call(
+            &page,
+            "GET",
+            &format!("/api/v1/logins/{id}"),
+            &[("Authorization", &bearer)],
+            None,
+            200,
+        )
+        .await?;
+        let body = json!({"scanCode": scan, "number": view["number"]});
 
         let waiting = {
             let path = format!("/api/v1/logins/{id}?wait=30&state=SCANNED");

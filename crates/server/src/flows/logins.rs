@@ -8,10 +8,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use qrauth_core::frame::{FrameError, LoginQr, ScannedFrame, step_at};
+use qrauth_core::frame::{FrameError, LoginQr, ScannedFrame, matching_number, step_at};
 use qrauth_core::signature::LOGIN_APPROVE_URI_ID;
-use qrauth_core::wire::{LoginCompleted, LoginCreated, LoginDecision, LoginView, Requester};
-use qrauth_core::{LoginRefusal, LoginState, LoginStep};
+use qrauth_core::wire::{
+    LoginApproval, LoginCompleted, LoginCreated, LoginDecision, LoginView, Requester,
+};
+use qrauth_core::{Denial, LoginRefusal, LoginState, LoginStep};
 use subtle::ConstantTimeEq;
 use tokio::sync::watch;
 
@@ -39,6 +41,12 @@ pub enum LoginError {
     /// The scanned QR frame was refused: stale (a picture of the QR), forged, or no frame.
     #[error("{0}")]
     Frame(FrameError),
+    /// Number matching is on and the approval carries no number.
+    #[error("type the two digits the sign-in page shows")]
+    NumberRequired,
+    /// The number typed on the token is not the page's: the login is now DENIED.
+    #[error("the number typed is not the one the page shows")]
+    WrongNumber,
     /// The session's state does not allow the step.
     #[error("{0:?}")]
     Refused(LoginRefusal),
@@ -88,6 +96,7 @@ struct SeenLogins {
 struct Seen {
     poll_secret_hash: Vec<u8>,
     state: LoginState,
+    denial: Option<Denial>,
     expires_ms: i64,
     read_at: std::time::Instant,
 }
@@ -165,6 +174,7 @@ impl LoginWatch {
             Seen {
                 poll_secret_hash: row.poll_secret_hash.clone(),
                 state: row.state,
+                denial: row.denial,
                 expires_ms: row.expires_ms,
                 read_at: std::time::Instant::now(),
             },
@@ -300,12 +310,31 @@ fn step(
     Ok(next)
 }
 
+/// DENIED for `denial` by core's state machine, with its audit event (with `detail`).
+fn deny(
+    tx: &mut dyn Tx,
+    id: &str,
+    row: &LoginRow,
+    denial: Denial,
+    detail: &str,
+) -> Result<LoginState, LoginError> {
+    let next = row
+        .state
+        .after(LoginStep::Deny)
+        .map_err(LoginError::Refused)?;
+    tx.deny_login(id, denial, now_ms())?;
+    tx.record(audit_event(next), detail)?;
+    Ok(next)
+}
+
 fn page_view(id: &str, expires_ms: i64, state: LoginState, now: i64) -> LoginView {
     LoginView {
         login_id: id.to_owned(),
         state,
         expires_at: expires_ms,
         expires_in_ms: ms_until(expires_ms, now),
+        number: None,
+        denial: None,
     }
 }
 
@@ -393,7 +422,9 @@ impl Authority {
             }
             let now = now_ms();
             if seen.state.at(seen.expires_ms, now) == seen.state {
-                return Ok(page_view(id, seen.expires_ms, seen.state, now));
+                return Ok(
+                    self.with_news(page_view(id, seen.expires_ms, seen.state, now), seen.denial)
+                );
             }
         }
         let since = self.login_watch.generation();
@@ -409,15 +440,33 @@ impl Authority {
             .await?;
         if let Some(row) = read {
             self.login_watch.remember(id, since, &row, lifetime);
-            return Ok(page_view(id, row.expires_ms, row.state, now_ms()));
+            let view = page_view(id, row.expires_ms, row.state, now_ms());
+            return Ok(self.with_news(view, row.denial));
         }
         let (id, secret) = (id.to_owned(), poll_secret.to_owned());
-        self.storage
+        let (view, denial) = self
+            .storage
             .transaction(move |tx| -> Result<_, LoginError> {
                 let row = page_login(tx, &id, &secret)?;
-                Ok(page_view(&id, row.expires_ms, row.state, now_ms()))
+                Ok((
+                    page_view(&id, row.expires_ms, row.state, now_ms()),
+                    row.denial,
+                ))
             })
-            .await
+            .await?;
+        Ok(self.with_news(view, denial))
+    }
+
+    /// `view` with what the page shows beside the state: the number to type on the token
+    /// while SCANNED (with number matching), and why a denied login was denied.
+    fn with_news(&self, view: LoginView, denial: Option<Denial>) -> LoginView {
+        let number = (view.state == LoginState::Scanned && self.policy.number_matching)
+            .then(|| matching_number(&self.vault.frame_secret(&view.login_id)));
+        LoginView {
+            number,
+            denial: denial.filter(|_| view.state == LoginState::Denied),
+            ..view
+        }
     }
 
     /// The state of login `id` now, or as soon as it differs from `known` within `wait` (at
@@ -545,6 +594,7 @@ impl Authority {
         let scanned = scanned.to_owned();
         let vault = self.vault.clone();
         let window = self.policy.qr_frame_window.as_secs();
+        let number_matching = self.policy.number_matching;
         let requester = self
             .storage
             .transaction(move |tx| -> Result<_, LoginError> {
@@ -565,6 +615,7 @@ impl Authority {
                 Ok(Requester {
                     login_id: id,
                     state,
+                    number_matching,
                     service: row.service,
                     browser: qrauth_core::login::describe_browser(&row.agent),
                     address: row.address,
@@ -579,25 +630,40 @@ impl Authority {
     }
 
     /// The person approved on the token: the login becomes APPROVED for the signing
-    /// activation's user, once the signature of `body` checks out.
+    /// activation's user, once the signature of `body` checks out. With number matching, a
+    /// number that is not the page's denies the login (whoever approves without looking at the
+    /// screen gets no second guess), and none at all changes nothing.
     pub(crate) async fn approve_login(
         &self,
         id: &str,
-        scan_code: String,
+        approval: LoginApproval,
         signed: SignedRequest,
         body: Vec<u8>,
     ) -> Result<LoginDecision, LoginError> {
         let authority = self.clone();
         let vault = self.vault.clone();
+        let number_matching = self.policy.number_matching;
         let row_id = id.to_owned();
-        let view = self
+        let decided = self
             .storage
             .transaction(move |tx| -> Result<_, LoginError> {
-                let row = token_login(tx, &vault, &row_id, &scan_code)?;
+                let row = token_login(tx, &vault, &row_id, &approval.scan_code)?;
                 let next = row
                     .state
                     .after(LoginStep::Approve)
                     .map_err(LoginError::Refused)?;
+                if number_matching {
+                    let shown = matching_number(&vault.frame_secret(&row_id));
+                    let typed = approval
+                        .number
+                        .as_deref()
+                        .ok_or(LoginError::NumberRequired)?;
+                    if !bool::from(typed.as_bytes().ct_eq(shown.as_bytes())) {
+                        let detail = format!("{row_id}: the number typed on the token was wrong");
+                        deny(tx, &row_id, &row, Denial::WrongNumber, &detail)?;
+                        return Err(LoginError::WrongNumber);
+                    }
+                }
                 let signer =
                     authority.check_signed_request(tx, &signed, LOGIN_APPROVE_URI_ID, &body)?;
                 let now = now_ms();
@@ -619,9 +685,12 @@ impl Authority {
                     state: next,
                 })
             })
-            .await?;
-        self.login_watch.notify(id);
-        Ok(view)
+            .await;
+        // A wrong number was written down as a denial, which the page is waiting to hear.
+        if matches!(decided, Ok(_) | Err(LoginError::WrongNumber)) {
+            self.login_watch.notify(id);
+        }
+        decided
     }
 
     /// The person refused on the token. Needs no signature: whoever holds the scan code may
@@ -637,7 +706,7 @@ impl Authority {
             .storage
             .transaction(move |tx| -> Result<_, LoginError> {
                 let row = token_login(tx, &vault, &row_id, &scan_code)?;
-                let state = step(tx, &row_id, &row, LoginStep::Deny, &row_id)?;
+                let state = deny(tx, &row_id, &row, Denial::OnToken, &row_id)?;
                 Ok(LoginDecision {
                     login_id: row_id.clone(),
                     state,

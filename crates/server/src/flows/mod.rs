@@ -63,6 +63,9 @@ pub struct Policy {
     /// How old a frame of an animated login QR may be when a token scans it (whole seconds):
     /// older frames are pictures of the QR, not the QR.
     pub qr_frame_window: Duration,
+    /// Whether approving a QR sign-in needs the two digits its page shows once scanned
+    /// (number matching), so that nobody approves without looking at the screen.
+    pub number_matching: bool,
     /// How long an offline operation can be approved.
     pub operation_lifetime: Duration,
     /// Failed signatures before an activation is blocked (PowerAuth's default is 5).
@@ -102,6 +105,7 @@ impl Default for Policy {
             activation_code_lifetime: Duration::from_secs(120),
             login_lifetime: Duration::from_secs(120),
             qr_frame_window: Duration::from_secs(qrauth_core::frame::DEFAULT_WINDOW_SECONDS),
+            number_matching: true,
             operation_lifetime: Duration::from_secs(300),
             max_failed_attempts: 5,
             lookahead: qrauth_core::signature::DEFAULT_LOOKAHEAD,

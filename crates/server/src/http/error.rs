@@ -190,6 +190,17 @@ impl From<LoginError> for ApiError {
                 frame.code(),
                 frame.message(),
             ),
+            LoginError::NumberRequired => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "number_required",
+                "Type the two digits the sign-in page shows, then approve.",
+            ),
+            LoginError::WrongNumber => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "number_mismatch",
+                "The number typed is not the one the sign-in page shows, so the sign-in was \
+                 refused. If it was you, start again on the page.",
+            ),
             LoginError::Refused(LoginRefusal::Expired) => expired(),
             LoginError::Refused(LoginRefusal::AlreadyCompleted) => ApiError::new(
                 StatusCode::CONFLICT,

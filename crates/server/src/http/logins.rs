@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use qrauth_core::FactorType;
-use qrauth_core::wire::{LoginDecision, LoginView, PollQuery, Requester, ScanCode};
+use qrauth_core::wire::{LoginApproval, LoginDecision, LoginView, PollQuery, Requester, ScanCode};
 
 use super::extract::{
     ApiJson, ApiPath, ApiQuery, ClientAddress, PollSecret, SignedJson, origin, signed_request,
@@ -96,14 +96,14 @@ async fn attach(
     Ok(Json(state.authority.attach_login(&body.scan_code).await?))
 }
 
-/// `POST /api/v1/token/logins/{id}/approve {"scanCode"}`, signed with possession and knowledge
-/// (or biometry): the login becomes APPROVED for the activation's user.
+/// `POST /api/v1/token/logins/{id}/approve {"scanCode", "number"}`, signed with possession and
+/// knowledge (or biometry): the login becomes APPROVED for the activation's user.
 async fn approve(
     State(state): State<AppState>,
     ClientAddress(client): ClientAddress,
     ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
-    body: SignedJson<ScanCode>,
+    body: SignedJson<LoginApproval>,
 ) -> Result<Json<LoginDecision>, ApiError> {
     state.check_creation_limit(client).await?;
     let signed = signed_request(
@@ -116,7 +116,7 @@ async fn approve(
     Ok(Json(
         state
             .authority
-            .approve_login(&id, body.value.scan_code, signed, body.raw.to_vec())
+            .approve_login(&id, body.value, signed, body.raw.to_vec())
             .await?,
     ))
 }

@@ -1,7 +1,7 @@
 //! `login_sessions`: online QR logins. `state` holds [`LoginState::as_str`]; a session whose
 //! time is up reads as EXPIRED ([`LoginState::at`]), and the sweep writes the same rule down.
 
-use qrauth_core::{FactorType, LoginState};
+use qrauth_core::{Denial, FactorType, LoginState};
 
 use super::StorageError;
 
@@ -29,6 +29,8 @@ pub(crate) struct LoginRow {
     pub(crate) expires_ms: i64,
     /// Who approved, once approved: user id, activation id and the factors proved.
     pub(crate) approver: Option<(i64, String, FactorType)>,
+    /// Why it was denied, once denied.
+    pub(crate) denial: Option<Denial>,
 }
 
 /// Online login sessions.
@@ -50,6 +52,9 @@ pub(crate) trait LoginTable {
         state: LoginState,
         now_ms: i64,
     ) -> Result<(), StorageError>;
+
+    /// DENIED, for `denial`.
+    fn deny_login(&mut self, id: &str, denial: Denial, now_ms: i64) -> Result<(), StorageError>;
 
     /// APPROVED by `approver`, to be completed by `expires_ms`.
     fn approve_login(

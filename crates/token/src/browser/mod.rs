@@ -8,7 +8,8 @@ use qrauth_core::activation::verify_activation_qr;
 use qrauth_core::keys::PrivateKey;
 use qrauth_core::signature::{ACTIVATION_REMOVE_URI_ID, LOGIN_APPROVE_URI_ID};
 use qrauth_core::wire::{
-    ApplicationInfo, CommitRequest, Committed, LoginDecision, Requester, ScanCode, TokenStanding,
+    ApplicationInfo, CommitRequest, Committed, LoginApproval, LoginDecision, Requester, ScanCode,
+    TokenStanding,
 };
 use qrauth_core::{ActivationCode, AuthCode, OfflinePayload, PublicKey};
 use serde::{Deserialize, Serialize};
@@ -263,16 +264,29 @@ impl SoftwareToken {
         })
     }
 
-    /// Approves `login` with activation `id` and `pin`, signed (possession and knowledge). A
-    /// wrong PIN is refused by the server and counts as a failed attempt there.
+    /// Approves `login` with activation `id` and `pin`, signed (possession and knowledge), and,
+    /// when the login asks for it (`number_matching`), the two digits its page shows. A wrong
+    /// PIN is refused by the server and counts as a failed attempt there; a wrong number denies
+    /// the login (`number_mismatch`).
     pub async fn approve_login(
         &self,
         id: &str,
         login: &LoginRequest,
         pin: &str,
+        number: Option<&str>,
     ) -> Result<LoginDecision, TokenError> {
-        let body = json_text(&ScanCode {
+        let number = if login.requester.number_matching {
+            let typed = number.map(str::trim).unwrap_or_default();
+            if typed.len() != 2 || !typed.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(TokenError::MatchingNumber);
+            }
+            Some(typed.to_owned())
+        } else {
+            None
+        };
+        let body = json_text(&LoginApproval {
             scan_code: login.scan_code.clone(),
+            number,
         })?;
         let nonce = random::<16>()?;
         let (used, _) = self.store.update(id, StoredActivation::advanced).await?;

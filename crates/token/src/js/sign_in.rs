@@ -10,8 +10,8 @@ use std::rc::Rc;
 use futures::channel::oneshot;
 use futures::future::select;
 use js_sys::{Function, Object};
-use qrauth_core::LoginState;
 use qrauth_core::wire::LoginCreated;
+use qrauth_core::{Denial, LoginState};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{AbortController, AbortSignal};
@@ -76,7 +76,7 @@ export type QrauthErrorCode =
   | "code_incomplete" | "code_not_right" | "code_wrong" | "token_blocked" | "no_token"
   | "qr_too_long" | "qr_invalid_colour" | "qr_invalid_margin" | "qr_invalid_size" | "qr_invalid_error_correction" | "qr_no_canvas"
   | "payload_signature_invalid" | "invalid_activation_code" | "activation_qr_invalid" | "pin_length" | "pin_mismatch"
-  | "activation_not_on_device" | "invalid_scan_code" | "storage_unavailable" | "storage_full" | "storage_failed"
+  | "activation_not_on_device" | "invalid_scan_code" | "number_invalid" | "storage_unavailable" | "storage_full" | "storage_failed"
   | "rate_limited" | "operation_expired" | "operation_already_approved" | "login_expired" | "activation_blocked"
   | (string & {});
 
@@ -155,6 +155,10 @@ struct Session {
     /// When the current login expires, on the monotonic clock.
     deadline_ms: Cell<f64>,
     state: Cell<LoginState>,
+    /// With the state, from the same answer: the number to show while SCANNED (number
+    /// matching), and why a DENIED login was denied.
+    number: RefCell<Option<String>>,
+    denial: Cell<Option<Denial>>,
     /// The latest news was a failure the login goes on after: the next answer is told as a
     /// `state` event even when the state did not change, so the page stops saying so.
     reconnecting: Cell<bool>,
@@ -227,6 +231,8 @@ async fn start(options: Option<JsValue>) -> Result<Login, JsValue> {
         frames: RefCell::new(frames),
         deadline_ms: Cell::new(arrived + login.expires_in_ms as f64),
         state: Cell::new(login.state),
+        number: RefCell::new(None),
+        denial: Cell::new(None),
         reconnecting: Cell::new(false),
         login: RefCell::new(login),
         requests: RefCell::new(requests),
@@ -280,6 +286,30 @@ impl Login {
     #[wasm_bindgen(getter, unchecked_return_type = "LoginState")]
     pub fn state(&self) -> String {
         self.session.state.get().as_str().to_owned()
+    }
+
+    /// While `SCANNED` with number matching on: the two digits to show, which the person types
+    /// on the token before Approve; otherwise `null`.
+    #[wasm_bindgen(getter, unchecked_return_type = "string | null")]
+    pub fn number(&self) -> JsValue {
+        self.session
+            .number
+            .borrow()
+            .as_deref()
+            .map_or(JsValue::NULL, JsValue::from)
+    }
+
+    /// Once `DENIED`: why, `on_token` (the person chose Deny) or `wrong_number` (the number
+    /// typed on the token was not this page's); otherwise `null`.
+    #[wasm_bindgen(
+        getter,
+        unchecked_return_type = "\"on_token\" | \"wrong_number\" | null"
+    )]
+    pub fn denial(&self) -> JsValue {
+        self.session
+            .denial
+            .get()
+            .map_or(JsValue::NULL, |d| d.as_str().into())
     }
 
     /// Calls `listener` on each `event`: `state`, `error`, `frame`, `renewed` or `expired`.
@@ -418,7 +448,11 @@ impl Session {
             let followed = LoginApi::new(&session.server)
                 .abort_with(&requests)
                 .follow(&login, &Clock::Browser, &visibility, |event| match event {
-                    PollEvent::Answer(view) => session.set_state(view.state),
+                    PollEvent::Answer(view) => {
+                        *session.number.borrow_mut() = view.number;
+                        session.denial.set(view.denial);
+                        session.set_state(view.state)
+                    }
                     PollEvent::Reconnecting {
                         retry_in_ms, error, ..
                     } => session.retrying(&error, retry_in_ms),
@@ -648,23 +682,38 @@ export interface Countdown {
 
 /// What a sign-in page says about a login in `state` (a `LoginState`, or `"RECONNECTING"` while
 /// an `error` event with `retryInMs` is the latest news); with `failure`, the message of an
-/// error that ended it. The words of the qrauth app's sign-in page.
+/// error that ended it; with `login` (the `Login`, or any `{ number, denial }`), the number to
+/// type on the phone and why it was denied. The words of the qrauth app's sign-in page.
 #[wasm_bindgen(js_name = describeLogin, unchecked_return_type = "LoginProgress")]
 pub fn describe_login(
     #[wasm_bindgen(unchecked_param_type = "LoginState | \"RECONNECTING\"")] state: &str,
-    failure: Option<String>,
+    #[wasm_bindgen(unchecked_optional_param_type = "string | null")] failure: Option<String>,
+    #[wasm_bindgen(
+        unchecked_optional_param_type = "{ number?: string | null; denial?: string | null }"
+    )]
+    login: Option<JsValue>,
 ) -> Result<JsValue, JsValue> {
+    let field = |name: &str| {
+        login
+            .as_ref()
+            .and_then(|l| crate::browser::http::string_field(l, name))
+    };
     let progress = match (failure, state) {
         (Some(why), _) => LoginProgress::Failed(why),
         (None, "RECONNECTING") => LoginProgress::Reconnecting,
-        (None, name) => LoginState::from_name(name)
-            .map(LoginProgress::of)
-            .ok_or_else(|| {
+        (None, name) => {
+            let state = LoginState::from_name(name).ok_or_else(|| {
                 error(
                     "login_state_unknown",
                     &format!("“{name}” is not a login state."),
                 )
-            })?,
+            })?;
+            LoginProgress::of_news(
+                state,
+                field("number"),
+                field("denial").and_then(|d| Denial::from_name(&d)),
+            )
+        }
     };
     Ok(Fields::new()
         .with("name", progress.name())

@@ -245,18 +245,23 @@ impl JsSoftwareToken {
         promise(async move { token.attach_login(&link).await })
     }
 
-    /// Approves a login with an activation and its PIN.
+    /// Approves a login with an activation and its PIN, and the two digits the sign-in page
+    /// shows when the login asks for them (`request.numberMatching`): a wrong number denies the
+    /// login (`number_mismatch`); one that is not two digits is refused here (`number_invalid`).
     #[wasm_bindgen(js_name = approveLogin, unchecked_return_type = "Promise<LoginDecision>")]
     pub fn approve_login(
         &self,
         #[wasm_bindgen(js_name = "activationId")] activation_id: String,
         #[wasm_bindgen(unchecked_param_type = "LoginRequest")] login: JsValue,
         pin: String,
+        number: Option<String>,
     ) -> Result<js_sys::Promise, JsValue> {
         let login = login_request(login)?;
         let token = self.token.clone();
         Ok(promise(async move {
-            token.approve_login(&activation_id, &login, &pin).await
+            token
+                .approve_login(&activation_id, &login, &pin, number.as_deref())
+                .await
         }))
     }
 

@@ -8,6 +8,7 @@ const loaded = init();
 export function SignIn() {
   const [login, setLogin] = useState<Login>();
   const [qr, setQr] = useState('');
+  const [link, setLink] = useState('');
   const [status, setStatus] = useState('Getting a code…');
   const [left, setLeft] = useState('');
   const [expired, setExpired] = useState(false);
@@ -25,20 +26,27 @@ export function SignIn() {
     loaded
       .then(() => startLogin({ signal: leave.signal }))
       .then((started) => {
+        // The QR changes every second (a picture of it is refused a few seconds later).
+        const frame = (text: string) => {
+          setQr(renderQrSvg(text, { label: "QR code to sign in: scan it with your phone's camera" }));
+          setLink(text);
+        };
         const draw = () => {
-          setQr(renderQrSvg(started.qrText, { label: "QR code to sign in: scan it with your phone's camera" }));
-          setStatus(describeLogin(started.state).message);
+          frame(started.qrText);
+          setStatus(describeLogin(started.state, null, started).message);
           setExpired(false);
           clearTimeout(timer);
           tick(started);
         };
         draw();
+        started.on('frame', frame);
         started.on('renewed', draw);
         started.on('expired', () => setExpired(true));
         started.on('error', (e) =>
           setStatus(e.retryInMs === undefined ? describeLogin(started.state, e.message).message : describeLogin('RECONNECTING').message));
         started.on('state', async (state) => {
-          setStatus(describeLogin(state).message);
+          // With number matching, SCANNED says the two digits to type on the phone.
+          setStatus(describeLogin(state, null, started).message);
           if (state === 'APPROVED') setUser((await started.complete()).user);
         });
         setLogin(started);
@@ -58,7 +66,7 @@ export function SignIn() {
       <p role="timer">{left}</p>
       <p role="status">{status}</p>
       {expired && <button onClick={() => login?.renew()}>Get a new code</button>}
-      {login && <a href={login.qrText}>Open the token on this device</a>}
+      {login && <a href={link}>Open the token on this device</a>}
     </section>
   );
 }

@@ -39,9 +39,10 @@ export default function Token() {
 
   const approve = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
-    const pin = String(new FormData(event.currentTarget).get('pin'));
+    const form = new FormData(event.currentTarget);
+    const [pin, number] = [String(form.get('pin')), form.get('number')?.toString()];
     try {
-      const decision = await (await opened).approveLogin(activationId!, request!, pin);
+      const decision = await (await opened).approveLogin(activationId!, request!, pin, number);
       setMessage(decision.state === 'APPROVED' ? 'Approved: the page signs you in.' : 'Denied.');
       setRequest(undefined);
     } catch (e) {
@@ -66,6 +67,11 @@ export default function Token() {
           <p>
             Sign in to {request.service} from {request.browser} ({request.address})?
           </p>
+          {request.numberMatching && (
+            <label>
+              Number on the sign-in page <input name="number" inputMode="numeric" maxLength={2} autoComplete="off" />
+            </label>
+          )}
           <label>PIN <input name="pin" type="password" inputMode="numeric" /></label>
           <button>Approve</button>
         </form>

@@ -1,5 +1,5 @@
 use postgres::Row;
-use qrauth_core::{FactorType, LoginState};
+use qrauth_core::{Denial, FactorType, LoginState};
 
 use super::{LOGIN_CHANNEL, PgTx, get, named};
 use crate::store::{LoginRow, LoginTable, NewLoginRow, StorageError, sql_list};
@@ -29,6 +29,10 @@ fn login_row(r: &Row) -> Result<LoginRow, StorageError> {
         created_ms: get(r, 6, TABLE)?,
         expires_ms: get(r, 7, TABLE)?,
         approver,
+        denial: match get::<Option<&str>>(r, 11, TABLE)? {
+            Some(_) => Some(named(r, 11, TABLE, Denial::from_name)?),
+            None => None,
+        },
     })
 }
 
@@ -64,7 +68,7 @@ impl LoginTable for PgTx<'_> {
     fn login(&mut self, id: &str) -> Result<Option<LoginRow>, StorageError> {
         self.query_opt(
             "SELECT poll_secret_hash, scan_code_hash, state, service, requester_address,
-                requester_agent, created_ms, expires_ms, user_id, activation_id, factors
+                requester_agent, created_ms, expires_ms, user_id, activation_id, factors, denial
              FROM login_sessions WHERE id = $1",
             &[&id],
         )?
@@ -93,6 +97,14 @@ impl LoginTable for PgTx<'_> {
         self.execute(
             "UPDATE login_sessions SET state = $2, updated_ms = $3 WHERE id = $1",
             &[&id, &state.as_str(), &now_ms],
+        )?;
+        self.announce(id)
+    }
+
+    fn deny_login(&mut self, id: &str, denial: Denial, now_ms: i64) -> Result<(), StorageError> {
+        self.execute(
+            "UPDATE login_sessions SET state = $2, denial = $3, updated_ms = $4 WHERE id = $1",
+            &[&id, &LoginState::Denied.as_str(), &denial.as_str(), &now_ms],
         )?;
         self.announce(id)
     }

@@ -122,6 +122,8 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (limit_name, client)
     );
     CREATE INDEX rate_limits_by_use ON rate_limits(last_ms);",
+    // 3: why a login was denied (`on_token`, `wrong_number`), for its page to say.
+    "ALTER TABLE login_sessions ADD COLUMN denial TEXT;",
 ];
 
 /// The channel a login's change is announced on; the payload is the login's id.

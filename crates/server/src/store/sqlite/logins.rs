@@ -1,4 +1,4 @@
-use qrauth_core::{FactorType, LoginState};
+use qrauth_core::{Denial, FactorType, LoginState};
 use rusqlite::{OptionalExtension, params};
 
 use super::{SqliteTx, named};
@@ -33,7 +33,8 @@ impl LoginTable for SqliteTx<'_> {
             .0
             .prepare_cached(
                 "SELECT poll_secret_hash, scan_code_hash, state, service, requester_address,
-                    requester_agent, created_ms, expires_ms, user_id, activation_id, factors
+                    requester_agent, created_ms, expires_ms, user_id, activation_id, factors,
+                    denial
                  FROM login_sessions WHERE id = ?1",
             )?
             .query_row([id], |r| {
@@ -57,6 +58,10 @@ impl LoginTable for SqliteTx<'_> {
                     created_ms: r.get(6)?,
                     expires_ms: r.get(7)?,
                     approver,
+                    denial: match r.get::<_, Option<String>>(11)? {
+                        Some(_) => Some(named(r, 11, Denial::from_name)?),
+                        None => None,
+                    },
                 })
             })
             .optional()?)
@@ -85,6 +90,20 @@ impl LoginTable for SqliteTx<'_> {
         self.0
             .prepare_cached("UPDATE login_sessions SET state = ?2, updated_ms = ?3 WHERE id = ?1")?
             .execute(params![id, state.as_str(), now_ms])?;
+        Ok(())
+    }
+
+    fn deny_login(&mut self, id: &str, denial: Denial, now_ms: i64) -> Result<(), StorageError> {
+        self.0
+            .prepare_cached(
+                "UPDATE login_sessions SET state = ?2, denial = ?3, updated_ms = ?4 WHERE id = ?1",
+            )?
+            .execute(params![
+                id,
+                LoginState::Denied.as_str(),
+                denial.as_str(),
+                now_ms
+            ])?;
         Ok(())
     }
 

@@ -104,6 +104,8 @@ const MIGRATIONS: &[&str] = &[
         approved_ms INTEGER,
         factors TEXT
     );",
+    // 4: why a login was denied (`on_token`, `wrong_number`), for its page to say.
+    "ALTER TABLE login_sessions ADD COLUMN denial TEXT;",
 ];
 
 /// One SQLite file behind one connection.
