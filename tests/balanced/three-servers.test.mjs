@@ -71,8 +71,11 @@ test('the token activates and signs a page in by QR, whichever instance each req
   await token.loginRequest.waitFor();
   await signIn.waitForState('scanned', 3000);
   assert.equal(await phone.page.getByTestId('login-address').textContent(), '127.0.0.1');
+  // The number the page shows comes from the instance that answers its poll; the token's
+  // approval, checked on another, must match it.
+  const number = await signIn.shownNumber();
   const approvedAt = Date.now();
-  await token.approveWithPin(PIN);
+  await token.approveSignIn(number, PIN);
   await token.notice.filter({ hasText: 'Sign-in approved' }).waitFor();
   await new AccountPage(visitor.page)
     .identity.filter({ hasText: `Signed in as ${tokenAccount.user}` })

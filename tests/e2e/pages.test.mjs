@@ -73,7 +73,7 @@ test('the sign-in QR opens the token, and the page follows the login as the phon
   const scannedAt = Date.now();
   await signIn.waitForState('scanned');
   assert.ok(Date.now() - scannedAt < 3000, 'the page saw the scan within 3 s');
-  assert.equal(await signIn.status.textContent(), 'Check your phone: approve the sign-in there.');
+  assert.equal(await signIn.status.textContent(), `Check your phone: type ${await signIn.shownNumber()} there, then approve.`);
 
   // The phone denies: the page says so and offers to start again.
   assert.equal((await api(`/token/logins/${loginId}/deny`, { scanCode })).status, 200);

@@ -255,6 +255,13 @@ export class SignInPage extends AppPage {
     return login;
   }
 
+  /** The two digits the page shows once a phone scanned (number matching). */
+  async shownNumber() {
+    const number = this.page.getByTestId('login-number');
+    await number.waitFor();
+    return (await number.textContent()).trim();
+  }
+
   /** Waits until the login's status line is in `state` (waiting, scanned, denied...). */
   async waitForState(state, timeout = 5000) {
     await this.page.locator(`[data-testid="login-status"][data-state="${state}"]`).waitFor({ timeout });
@@ -397,6 +404,12 @@ export class TokenPage {
   async approveWithPin(pin) {
     await this.page.getByTestId('pin').fill(pin);
     await this.page.getByTestId('approve').click();
+  }
+
+  /** Approves a sign-in: the number the sign-in page shows (number matching), then the PIN. */
+  async approveSignIn(number, pin) {
+    await this.page.getByTestId('login-number').fill(number);
+    await this.approveWithPin(pin);
   }
 
   /** The 16 digits shown, as the groups the screen shows. */

@@ -181,12 +181,16 @@ test('a sign-in QR read by the token shows who asks; a wrong PIN is refused, the
   assert.equal(await phone.page.getByTestId('login-address').textContent(), '127.0.0.1');
   assert.notEqual((await phone.page.getByTestId('login-service').textContent()).trim(), '');
 
-  await token.approveWithPin('0000');
+  // Number matching: the page shows two digits, and says to type them on the phone.
+  const number = await signIn.shownNumber();
+  assert.match(number, /^\d\d$/);
+  assert.equal(await signIn.status.textContent(), `Check your phone: type ${number} there, then approve.`);
+  await token.approveSignIn(number, '0000');
   await token.loginProblem.filter({ hasText: 'Wrong PIN' }).waitFor();
   assert.equal(new URL(computer.page.url()).pathname, '/', 'a wrong PIN signs nobody in');
 
   const approvedAt = Date.now();
-  await token.approveWithPin(PIN);
+  await token.approveSignIn(number, PIN);
   await token.notice.filter({ hasText: 'Sign-in approved' }).waitFor();
   await new AccountPage(computer.page).identity.filter({ hasText: `Signed in as ${tokenAccount.user}` }).waitFor();
   assert.ok(Date.now() - approvedAt < 3000, 'the page signs in within three seconds of the approval');
@@ -220,8 +224,9 @@ test('a sign-in code left to expire is renewed by the page; the late scan is ref
 
   assert.equal(await token.scanPicture(await signIn.qr.screenshot()), '');
   await token.loginRequest.waitFor();
+  const number = await signIn.shownNumber();
   const approvedAt = Date.now();
-  await token.approveWithPin(PIN);
+  await token.approveSignIn(number, PIN);
   await new AccountPage(computer.page).identity.filter({ hasText: `Signed in as ${tokenAccount.user}` }).waitFor();
   assert.ok(Date.now() - approvedAt < 3000, 'the page signs in within three seconds of the approval');
   assert.deepEqual(computer.problems, []);
@@ -249,6 +254,35 @@ test('a screenshot of the sign-in QR taken 10 s earlier is refused and says why;
   await signIn.waitForState('scanned', 3000);
   await phone.page.getByTestId('deny').click();
   await signIn.waitForState('denied', 3000);
+  assert.deepEqual(computer.problems, []);
+  await computer.close();
+});
+
+test('a number typed wrong on the token denies the sign-in, and the token and the page both say why', async () => {
+  const computer = await openPage(browser, { name: 'computer' });
+  const signIn = new SignInPage(computer.page);
+  const login = await signIn.openLogin();
+  assert.equal(await token.scanPicture(await signIn.qr.screenshot()), '');
+  await token.loginRequest.waitFor();
+  const number = await signIn.shownNumber();
+
+  // Two digits are asked for before anything is sent.
+  await token.approveSignIn('4', PIN);
+  await token.loginProblem.filter({ hasText: 'Type the two digits the sign-in page shows, then approve.' }).waitFor();
+  assert.equal((await pollLogin(login)).state, 'SCANNED');
+
+  await token.approveSignIn(number === '42' ? '43' : '42', PIN);
+  await token.notice
+    .filter({ hasText: 'Sign-in refused: the number you typed is not the one on the sign-in page.' })
+    .waitFor();
+  await signIn.waitForState('denied', 3000);
+  assert.equal(
+    await signIn.status.textContent(),
+    'The number typed on the phone was not the one shown here, so the sign-in was refused.',
+  );
+  const denied = await pollLogin(login);
+  assert.deepEqual([denied.state, denied.denial], ['DENIED', 'wrong_number']);
+  assert.equal(new URL(computer.page.url()).pathname, '/', 'nobody was signed in');
   assert.deepEqual(computer.problems, []);
   await computer.close();
 });

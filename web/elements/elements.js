@@ -484,10 +484,15 @@ export class QrauthSignIn extends HTMLElement {
       status.textContent = '';
       body.hidden = false;
       code.show(login.qrText, login);
+      // With the server's proximity check the payload changes every step: redraw it in place.
+      unfollow?.();
+      unfollow = login.followPayload((text) => code.redraw(text));
       clearTimeout(expiry);
       expiry = setTimeout(expired, login.expiresInMs);
     };
     let expiry;
+    let unfollow;
+    signal.addEventListener('abort', () => unfollow?.());
     const expired = () => {
       if (renewed < this.renewals) {
         renewed += 1;

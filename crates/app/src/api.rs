@@ -15,6 +15,14 @@ pub type ApiError = qrauth_token::TokenError;
 /// Where the API is: the page's own origin.
 const SERVER: &str = "";
 
+/// Follows the proximity payload of operation `operation_id` (see
+/// [`OperationApi::follow_payload`]).
+pub async fn follow_payload(operation_id: &str, changes_in_ms: u64, show: impl Fn(String) -> bool) {
+    OperationApi::new(SERVER)
+        .follow_payload(operation_id, changes_in_ms, show)
+        .await
+}
+
 /// The person this browser is signed in as.
 pub async fn identity() -> Result<SignedIn, ApiError> {
     Call::new(SERVER, "GET", "/session")

@@ -97,7 +97,8 @@ pub fn ExpiringCode(
 #[component]
 pub fn ExpiringQr(
     /// What the QR holds.
-    text: String,
+    #[prop(into)]
+    text: Signal<String>,
     /// Its accessible name.
     #[prop(into)]
     label: String,

@@ -30,6 +30,20 @@ pub fn OfflineCodeEntry(
     approved: Callback<Verdict>,
 ) -> impl IntoView {
     let (verdict, set_verdict) = signal(None::<CodeVerdict>);
+    // With the proximity check the payload changes each step: the QR follows it while shown.
+    let payload = RwSignal::new(operation.payload.clone());
+    if let Some(changes_in_ms) = operation.payload_changes_in_ms {
+        let shown = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let left = std::sync::Arc::clone(&shown);
+        on_cleanup(move || left.store(false, std::sync::atomic::Ordering::Relaxed));
+        let id = operation.operation_id.clone();
+        spawn_local(async move {
+            api::follow_payload(&id, changes_in_ms, |next| {
+                shown.load(std::sync::atomic::Ordering::Relaxed) && payload.try_set(next).is_none()
+            })
+            .await;
+        });
+    }
     let (busy, set_busy) = signal(false);
     let operation_id = operation.operation_id.clone();
     let login = operation.kind == "login";
@@ -49,7 +63,7 @@ pub fn OfflineCodeEntry(
     view! {
         <div class="offline-code">
             <ExpiringQr
-                text=operation.payload
+                text=payload
                 label=qr_label
                 expires_in_ms=operation.expires_in_ms
                 renewals

@@ -7,9 +7,9 @@ use qrauth_token::{QrOptions, render_qr_svg};
 /// modules, scaled without blur, named `label` for screen readers.
 #[component]
 pub fn QrCode(
-    /// What the code holds, as UTF-8 bytes.
+    /// What the code holds, as UTF-8 bytes; drawn again in place when it changes.
     #[prop(into)]
-    text: String,
+    text: Signal<String>,
     /// The accessible name, such as "QR code to sign in with your phone".
     #[prop(into)]
     label: String,
@@ -18,7 +18,7 @@ pub fn QrCode(
         label: Some(label),
         ..QrOptions::default()
     };
-    match render_qr_svg(&text, &options) {
+    move || match render_qr_svg(&text.get(), &options) {
         Ok(svg) => view! { <div class="qr" data-testid="qr" inner_html=svg></div> }.into_any(),
         Err(e) => view! {
             <p class="error" role="alert" data-testid="qr-error">

@@ -288,6 +288,8 @@ impl ScriptedServer {
                             state,
                             expires_at: 0,
                             expires_in_ms: 60_000,
+                            number: None,
+                            denial: None,
                         })
                     }
                 },

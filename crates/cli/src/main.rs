@@ -85,6 +85,12 @@ enum Command {
         /// the person types on the token before Approve; a wrong number denies the login.
         #[arg(long, value_name = "on|off", default_value = "on", value_parser = on_off)]
         number_matching: bool,
+        /// The proximity check of offline operations (PowerAuth's, spec §4.6), with the TOTP's
+        /// step in seconds (1 to 300; PowerAuth's usual is 30): each payload carries the TOTP
+        /// of its step, the page shows a new QR each step, and a code is accepted only for the
+        /// current or the previous step. Off by default.
+        #[arg(long, value_name = "SECONDS", value_parser = proximity_step_seconds)]
+        offline_proximity: Option<Duration>,
         /// Seconds an offline operation (payment, offline sign-in) can be approved (default 300).
         #[arg(long, value_name = "SECONDS", value_parser = lifetime_seconds)]
         operation_lifetime: Option<Duration>,
@@ -348,6 +354,7 @@ fn main() -> ExitCode {
             login_lifetime,
             qr_frame_window,
             number_matching,
+            offline_proximity,
             operation_lifetime,
             activation_code_lifetime,
             stop_on_stdin_close,
@@ -375,6 +382,7 @@ fn main() -> ExitCode {
                         login_lifetime: login_lifetime.unwrap_or(defaults.login_lifetime),
                         qr_frame_window: qr_frame_window.unwrap_or(defaults.qr_frame_window),
                         number_matching,
+                        offline_proximity,
                         operation_lifetime: operation_lifetime
                             .unwrap_or(defaults.operation_lifetime),
                         activation_code_lifetime: activation_code_lifetime
@@ -470,6 +478,13 @@ fn on_off(text: &str) -> Result<bool, String> {
         "on" => Ok(true),
         "off" => Ok(false),
         _ => Err("say on or off".into()),
+    }
+}
+
+fn proximity_step_seconds(text: &str) -> Result<Duration, String> {
+    match text.parse::<u64>() {
+        Ok(seconds @ 1..=300) => Ok(Duration::from_secs(seconds)),
+        _ => Err("a proximity step is a whole number of seconds from 1 to 300, such as 30".into()),
     }
 }
 

@@ -304,7 +304,7 @@ mod tests {
         assert!(
             numbers
                 .iter()
-                .all(|n| n.len() == 2 && ("10".."100").contains(&n.as_str()))
+                .all(|n| n.len() == 2 && n.parse::<u32>().is_ok_and(|v| (10..100).contains(&v)))
         );
         assert!(
             numbers.len() > 50,

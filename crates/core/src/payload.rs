@@ -259,6 +259,32 @@ impl OfflinePayload {
         body
     }
 
+    /// The same payload for another proximity step: its DATA lines and nonce as they are, the
+    /// TOTP line `totp` in place of this one's, signed again with `key` (the key its key type
+    /// names). The server shows a proximity payload's QR anew each step this way (spec §4.6).
+    /// `totp` is digits, as [`crate::totp::proximity_totp`] makes it.
+    pub fn with_totp(&self, totp: &str, key: &PrivateKey) -> String {
+        // DATA is the first five lines exactly as signed; the lines after it are rebuilt.
+        let data_len = self
+            .text
+            .match_indices('\n')
+            .nth(4)
+            .map_or(0, |(at, _)| at + 1);
+        let mut text = String::from(&self.text[..data_len]);
+        text.push_str(totp);
+        text.push('\n');
+        for line in &self.extra_lines {
+            text.push_str(line);
+            text.push('\n');
+        }
+        text.push_str(&base64::encode(&self.nonce));
+        text.push('\n');
+        text.push(self.key_type.letter());
+        let signature = ecdsa::sign_der(key, text.as_bytes());
+        text.push_str(&base64::encode(&signature));
+        text
+    }
+
     /// The bytes an offline code for this payload signs, for `uri_id`.
     pub fn message(&self, uri_id: &str) -> Vec<u8> {
         offline_message(

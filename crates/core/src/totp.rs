@@ -13,6 +13,17 @@ pub enum TotpAlgorithm {
     Sha512,
 }
 
+/// Digits of the proximity TOTP, as PowerAuth Server writes it by default
+/// (`powerauth.service.proximity-check.otp.length`).
+pub const PROXIMITY_DIGITS: u32 = 8;
+
+/// The proximity TOTP line of step `step` (`floor(unix seconds / step length)`), with
+/// HMAC-SHA256 as PowerAuth Server makes it.
+pub fn proximity_totp(seed: &[u8], step: u64) -> String {
+    // `totp` takes seconds and a step length; one-second steps make `step` the counter itself.
+    totp(seed, step, 1, PROXIMITY_DIGITS, TotpAlgorithm::Sha256).unwrap_or_default()
+}
+
 /// The `digits`-digit TOTP (1..=9) for `unix_seconds` with steps of `step_seconds` (non-zero).
 pub fn totp(
     seed: &[u8],

@@ -451,6 +451,10 @@ pub struct NewOperation {
     pub expires_at: i64,
     /// The same as a duration.
     pub expires_in_ms: u64,
+    /// With the proximity check: milliseconds until this payload's TOTP step ends. The QR
+    /// must then show the payload of the next step: get it from `GET /operations/{id}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload_changes_in_ms: Option<u64>,
 }
 
 /// `GET /operations/{id}`.
@@ -476,6 +480,10 @@ pub struct OperationView {
     pub expires_at: i64,
     /// The same as a duration; 0 once past.
     pub expires_in_ms: u64,
+    /// With the proximity check: milliseconds until this payload's TOTP step ends. The QR
+    /// must then show the payload of the next step: get it from `GET /operations/{id}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload_changes_in_ms: Option<u64>,
 }
 
 /// `POST /operations/{id}/verify`: the code as the person typed it, in any shape.

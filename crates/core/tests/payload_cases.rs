@@ -341,6 +341,40 @@ fn a_payload_signed_by_another_key_is_refused() {
 }
 
 #[test]
+fn a_proximity_payload_is_signed_anew_for_each_step_with_its_data_and_nonce_as_they_were() {
+    let key = server_key();
+    let content = PayloadContent {
+        operation_id: "op".into(),
+        title: "Pay \\ now".into(),
+        message: "Rent*March".into(),
+        operation_data: "A1*A1EUR".into(),
+        flags: Flags::from_letters("B").unwrap(),
+        totp: Some("00000001".into()),
+    };
+    let first = build_payload(&content, &[7; 16], KeyType::Personalized, &key).unwrap();
+    let payload = OfflinePayload::parse(&first).unwrap();
+    let next = payload.with_totp("93847561", &key);
+    let expected = build_payload(
+        &PayloadContent {
+            totp: Some("93847561".into()),
+            ..content
+        },
+        &[7; 16],
+        KeyType::Personalized,
+        &key,
+    )
+    .unwrap();
+    // ECDSA signatures differ each time: everything but the signature is the same.
+    let signed = |text: &str| text[..text.rfind('\n').unwrap() + 2].to_owned();
+    assert_eq!(signed(&next), signed(&expected));
+    let read = OfflinePayload::parse(&next).unwrap();
+    read.verify_signature(&key.public_key()).unwrap();
+    assert_eq!(read.totp.as_deref(), Some("93847561"));
+    assert_eq!(read.body(), "op&A1*A1EUR&93847561");
+    assert_eq!((read.title, read.nonce), (payload.title, payload.nonce));
+}
+
+#[test]
 fn integrator_flags_are_read_strictly() {
     let flags = Flags::from_letters("BF").unwrap();
     assert!(flags.biometry && flags.fraud_warning && !flags.flip_buttons && !flags.block_on_call);

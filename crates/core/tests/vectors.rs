@@ -8,7 +8,7 @@ use qrauth_core::conformance::{self, VectorKind};
 use qrauth_core::counter::CtrData;
 use qrauth_core::keys::{SecretKey, kdf, kdf_internal};
 use qrauth_core::signature::signature_base_string;
-use qrauth_core::totp::{TotpAlgorithm, totp};
+use qrauth_core::totp::{TotpAlgorithm, proximity_totp, totp};
 use qrauth_core::{base64, keys};
 use serde_json::Value;
 
@@ -168,6 +168,10 @@ fn rfc_6238_table() {
             cells[3],
             "{line}"
         );
+        // The proximity line the server writes: HMAC-SHA256, 8 digits, for the step's counter.
+        if algorithm == TotpAlgorithm::Sha256 {
+            assert_eq!(proximity_totp(&seed, time / 30), cells[3], "{line}");
+        }
         checked += 1;
     }
     assert!(checked >= 12, "only {checked} rows");

@@ -137,6 +137,18 @@ impl Vault {
         })
     }
 
+    /// The TOTP seed of offline operation `operation_id`'s proximity check (spec §4.6):
+    /// derived, so that nothing more is stored and every server on the database makes the same.
+    pub(crate) fn proximity_seed(&self, operation_id: &str) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(self.frame_key.as_slice())
+            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+        // Login ids are UUIDs: none starts with this label, so no seed is a login's secret.
+        mac.update(b"proximity ");
+        mac.update(operation_id.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     /// The secret of login `login_id`'s QR frames.
     pub(crate) fn frame_secret(&self, login_id: &str) -> qrauth_core::frame::FrameSecret {
         qrauth_core::frame::FrameSecret::of_login(&self.frame_key, login_id)

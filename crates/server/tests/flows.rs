@@ -781,6 +781,79 @@ async fn number_matching_shows_the_page_two_digits_and_a_wrong_one_denies_on_bot
 }
 
 #[tokio::test]
+async fn with_the_proximity_check_a_payment_takes_the_code_of_its_current_step_and_refuses_an_old_one()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let database = database(dir.path()).await;
+    let policy = Policy {
+        offline_proximity: Some(Duration::from_secs(1)),
+        ..generous()
+    };
+    let server = Running::with_config(config(&database, policy)).await;
+    let cookie = sign_in(&server, "alice").await;
+    let mut token = Token::activate(&server, &cookie).await;
+    let shown = |id: String| {
+        let server = &server;
+        async move {
+            server
+                .request("GET", &format!("/api/v1/operations/{id}"))
+                .await
+                .json()
+        }
+    };
+
+    // The payload carries the TOTP line, signed with the rest; the page is told when it changes.
+    let payment = create_payment(&server, &cookie).await;
+    let id = payment["operationId"].as_str().unwrap().to_owned();
+    let first = OfflinePayload::parse(payment["payload"].as_str().unwrap()).unwrap();
+    let totp = first.totp.clone().unwrap();
+    assert!(
+        totp.len() == 8 && totp.bytes().all(|b| b.is_ascii_digit()),
+        "{totp}"
+    );
+    assert!(payment["payloadChangesInMs"].as_u64().unwrap() <= 1_000);
+    let code = token.offline_code(first.text(), true);
+    let verdict = verify(&server, &id, &code).await.json();
+    assert_eq!(verdict["valid"], true, "{verdict}");
+
+    // A code made from a QR two steps old is a wrong code; the QR shown now, signed anew for
+    // its step with the same data and nonce, gives the right one.
+    let payment = create_payment(&server, &cookie).await;
+    let id = payment["operationId"].as_str().unwrap().to_owned();
+    let old = payment["payload"].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    let now = shown(id.clone()).await;
+    let current = OfflinePayload::parse(now["payload"].as_str().unwrap()).unwrap();
+    let before = OfflinePayload::parse(&old).unwrap();
+    assert_ne!(current.totp, before.totp);
+    assert_eq!(
+        (&current.operation_id, current.nonce, &current.title),
+        (&before.operation_id, before.nonce, &before.title)
+    );
+    assert!(now["payloadChangesInMs"].as_u64().is_some());
+    let late = verify(&server, &id, &token.offline_code(&old, true))
+        .await
+        .json();
+    assert_eq!(
+        (late["valid"].as_bool(), late["remainingAttempts"].as_u64()),
+        (Some(false), Some(4)),
+        "{late}"
+    );
+    let verdict = verify(&server, &id, &token.offline_code(current.text(), true))
+        .await
+        .json();
+    assert_eq!(verdict["valid"], true, "{verdict}");
+    let approved = shown(id).await;
+    assert_eq!(approved["state"], "APPROVED");
+    assert_eq!(
+        approved.get("payloadChangesInMs"),
+        None,
+        "an approved payment's QR stays"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn a_restart_in_the_middle_of_a_login_and_an_approval_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let database = database(dir.path()).await;

@@ -8,7 +8,9 @@ use qrauth_core::wire::{NewOperation, OperationState, Verdict};
 use wasm_bindgen::JsValue;
 
 use crate::TokenError;
-use crate::browser::http::field::{boolean, named, optional_text, text, whole_number};
+use crate::browser::http::field::{
+    boolean, named, optional_text, optional_whole_number, text, whole_number,
+};
 use crate::browser::http::{Call, text_object};
 
 /// The operations API at `server` (an origin, or `""` for the page's own).
@@ -32,6 +34,47 @@ impl<'a> OperationApi<'a> {
             .json_value()
             .await?;
         read_new_operation(&answer)
+    }
+
+    /// The payload operation `operation_id`'s QR shows now, and, with the proximity check, the
+    /// milliseconds until it changes (`None`: it will not, the operation no longer waits).
+    pub async fn current_payload(
+        &self,
+        operation_id: &str,
+    ) -> Result<(String, Option<u64>), TokenError> {
+        let answer = Call::new(self.server, "GET", &format!("/operations/{operation_id}"))
+            .json_value()
+            .await?;
+        let changes_in = optional_whole_number(&answer, "payloadChangesInMs")?.map(|ms| ms as u64);
+        Ok((text(&answer, "payload")?, changes_in))
+    }
+
+    /// Follows a proximity payload (spec §4.6) that changes every step: from `changes_in_ms`
+    /// on, gets the next one at the end of each step and hands it to `show`, until the
+    /// operation no longer waits or `show` says the page no longer shows it. A failed request
+    /// is tried again a second later. The one loop behind the qrauth app's pages and the npm
+    /// package's `CodeLogin`.
+    pub async fn follow_payload(
+        &self,
+        operation_id: &str,
+        changes_in_ms: u64,
+        show: impl Fn(String) -> bool,
+    ) {
+        let mut wait = changes_in_ms;
+        loop {
+            crate::clock::Clock::Browser.sleep(wait as f64).await;
+            match self.current_payload(operation_id).await {
+                Ok((payload, Some(next))) => {
+                    if !show(payload) {
+                        return;
+                    }
+                    wait = next;
+                }
+                // Approved or expired: what the page shows now stays.
+                Ok((_, None)) => return,
+                Err(_) => wait = 1_000,
+            }
+        }
     }
 
     /// Checks a typed code against an operation; `code` as typed, or normalized. The page's
@@ -62,6 +105,8 @@ pub fn read_new_operation(answer: &JsValue) -> Result<NewOperation, TokenError> 
             .map_err(|_| TokenError::BadAnswer("the answer's “keyType” is not 0 or 1".into()))?,
         expires_at: whole_number(answer, "expiresAt")? as i64,
         expires_in_ms: whole_number(answer, "expiresInMs")? as u64,
+        payload_changes_in_ms: optional_whole_number(answer, "payloadChangesInMs")?
+            .map(|ms| ms as u64),
     })
 }
 

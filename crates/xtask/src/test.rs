@@ -391,6 +391,10 @@ fn node_tests() -> Result {
     let password = server.add_user(NODE_TEST_USER)?;
     let elements_password = server.add_user(ELEMENTS_TEST_USER)?;
     let react_password = server.add_user(REACT_TEST_USER)?;
+    // The proximity check changes every offline payload, so it has a server of its own.
+    let proximity =
+        TestServer::start(&["--creations-per-minute", "1000", "--offline-proximity", "2"])?;
+    let proximity_password = proximity.add_user(PROXIMITY_TEST_USER)?;
     node_test(
         &root().join("web/test"),
         &[
@@ -402,6 +406,9 @@ fn node_tests() -> Result {
             ("QRAUTH_REACT_USER", REACT_TEST_USER),
             ("QRAUTH_REACT_PASSWORD", &react_password),
             ("QRAUTH_ALLOWED_PAGE_PORT", &page_port.to_string()),
+            ("QRAUTH_PROXIMITY_URL", proximity.url.as_str()),
+            ("QRAUTH_PROXIMITY_USER", PROXIMITY_TEST_USER),
+            ("QRAUTH_PROXIMITY_PASSWORD", &proximity_password),
         ],
     )
 }
@@ -411,6 +418,7 @@ const NODE_TEST_USER: &str = "node-test";
 /// offline operations no other file's newer token can take over.
 const ELEMENTS_TEST_USER: &str = "elements-test";
 const REACT_TEST_USER: &str = "react-test";
+const PROXIMITY_TEST_USER: &str = "proximity-test";
 
 fn end_to_end() -> Result {
     // Its own dist, so that a running `cargo xtask demo` and this build never share files.

@@ -20,8 +20,12 @@ export function account(name) {
   return { user, password };
 }
 
-/** Signs in with the password (of `account`, the main test user by default); resolves to a POST with the session cookie: `(path, body) => { status, body }`. */
-export async function signedIn(account = { user, password }) {
+/**
+ * Signs in with the password (of `account`, the main test user by default) on `at` (the test
+ * server by default); resolves to a POST with the session cookie: `(path, body) => { status, body }`.
+ */
+export async function signedIn(account = { user, password }, at = server) {
+  const server = at;
   const session = await fetch(`${server}/api/v1/session`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -68,6 +68,10 @@ pub struct Policy {
     pub number_matching: bool,
     /// How long an offline operation can be approved.
     pub operation_lifetime: Duration,
+    /// The proximity check of offline operations (spec §4.6), with the TOTP's step length:
+    /// their payloads carry the TOTP of the step, the page shows a new QR each step, and a code
+    /// is accepted only for the current or the previous step. `None`: off.
+    pub offline_proximity: Option<Duration>,
     /// Failed signatures before an activation is blocked (PowerAuth's default is 5).
     pub max_failed_attempts: u32,
     /// Counter values tried past the stored one (PowerAuth's default is 20).
@@ -107,6 +111,7 @@ impl Default for Policy {
             qr_frame_window: Duration::from_secs(qrauth_core::frame::DEFAULT_WINDOW_SECONDS),
             number_matching: true,
             operation_lifetime: Duration::from_secs(300),
+            offline_proximity: None,
             max_failed_attempts: 5,
             lookahead: qrauth_core::signature::DEFAULT_LOOKAHEAD,
             poll_interval: Duration::from_secs(2),

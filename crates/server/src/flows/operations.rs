@@ -3,19 +3,33 @@
 //! the activation's server key) when the user has an active activation, otherwise signed with
 //! the master key (key type 0). An operation is approved at most once.
 
+use qrauth_core::keys::PrivateKey;
 use qrauth_core::operation::{Date, Decimal};
-use qrauth_core::payload::{KeyType, PayloadContent, build_payload};
+use qrauth_core::payload::{KeyType, OfflinePayload, PayloadContent, build_payload};
 use qrauth_core::signature::{
     DEFAULT_COMPONENT_LENGTH, OFFLINE_URI_ID, SignatureFormat, has_possession_component,
     offline_message,
 };
+use qrauth_core::totp::proximity_totp;
 use qrauth_core::wire::{CreateOperation, NewOperation, OperationState, OperationView, Verdict};
 use qrauth_core::{ActivationStatus, AuthCode, CodeError, Field, Flags, OperationData};
 
 use super::attempts::{Attempt, Counting, SignatureError};
 use super::{Authority, ms_until, open_activation_key};
 use crate::secrets::{random, random_uuid};
-use crate::store::{NewOperationRow, StorageError, now_ms};
+use crate::store::{NewOperationRow, OperationRow, StorageError, Tx, now_ms};
+
+/// The step length of a proximity payload when the server no longer names one: PowerAuth's
+/// usual 30 s.
+const DEFAULT_PROXIMITY_STEP: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The TOTP step (`floor(unix time / step length)`) at `now_ms`, and the milliseconds until it
+/// ends.
+fn proximity_step(now_ms: i64, step: std::time::Duration) -> (u64, u64) {
+    let length = (step.as_millis() as u64).max(1);
+    let now = u64::try_from(now_ms).unwrap_or(0);
+    (now / length, length - now % length)
+}
 
 /// A code refused with nothing said of the activation: the answer for a user with no token, and
 /// for every refused login.
@@ -266,6 +280,7 @@ impl Authority {
         let now = now_ms();
         let expires_at = now + self.policy.operation_lifetime.as_millis() as i64;
         let kind = if payment { "payment" } else { "login" };
+        let proximity = self.policy.offline_proximity;
         let authority = self.clone();
         let (row_id, row_nonce) = (id.clone(), nonce_text.clone());
         let (payload, key_type) = self
@@ -277,7 +292,10 @@ impl Authority {
                     message: message.clone(),
                     operation_data: operation_data.clone(),
                     flags,
-                    totp: None,
+                    totp: proximity.map(|step| {
+                        let seed = authority.vault.proximity_seed(&row_id);
+                        proximity_totp(&seed, proximity_step(now, step).0)
+                    }),
                 };
                 // A login can be asked for by anyone who knows a name, so it is signed with the
                 // master key whether or not the user has a token: its key type tells nothing.
@@ -327,22 +345,77 @@ impl Authority {
             key_type,
             expires_at,
             expires_in_ms: ms_until(expires_at, now),
+            payload_changes_in_ms: proximity.map(|step| proximity_step(now, step).1),
         })
+    }
+
+    /// The step length of `row`'s proximity check, if its payload has one: the server's, or the
+    /// usual one if the server no longer checks proximity for new operations.
+    fn proximity_of(&self, row: &OperationRow) -> Option<std::time::Duration> {
+        let payload = OfflinePayload::parse(&row.payload).ok()?;
+        payload.totp.as_ref()?;
+        Some(
+            self.policy
+                .offline_proximity
+                .unwrap_or(DEFAULT_PROXIMITY_STEP),
+        )
+    }
+
+    /// The payload of pending operation `id` for the TOTP step at `now_ms`, signed anew with
+    /// the key its key type names; with the milliseconds until the step ends.
+    fn payload_at(
+        &self,
+        tx: &mut dyn Tx,
+        id: &str,
+        row: &OperationRow,
+        step: std::time::Duration,
+        now_ms: i64,
+    ) -> Result<(String, u64), OperationError> {
+        let bad = |what: &str| StorageError::bad_row("operation", id, what);
+        let payload = OfflinePayload::parse(&row.payload).map_err(|_| bad("payload"))?;
+        let (counter, ends_in) = proximity_step(now_ms, step);
+        let totp = proximity_totp(&self.vault.proximity_seed(id), counter);
+        let personal: PrivateKey;
+        let key = match &row.activation_id {
+            Some(activation_id) if row.key_type == 1 => {
+                let activation = tx
+                    .activation(activation_id, now_ms)?
+                    .ok_or_else(|| bad("its activation is gone"))?;
+                personal = open_activation_key(
+                    &self.vault,
+                    activation_id,
+                    &activation.server_private_sealed,
+                )?;
+                &personal
+            }
+            _ => &self.keys.master,
+        };
+        Ok((payload.with_totp(&totp, key), ends_in))
     }
 
     /// The operation `id`.
     pub(crate) async fn operation(&self, id: &str) -> Result<OperationView, OperationError> {
         let id = id.to_owned();
+        let authority = self.clone();
         self.storage
             .transaction(move |tx| -> Result<_, OperationError> {
                 let now = now_ms();
                 let row = tx.operation(&id, now)?.ok_or(OperationError::NotFound)?;
+                // A proximity payload is shown anew each step while the operation waits.
+                let (payload, payload_changes_in_ms) = match authority.proximity_of(&row) {
+                    Some(step) if row.state == OperationState::Pending => {
+                        let (payload, ends_in) = authority.payload_at(tx, &id, &row, step, now)?;
+                        (payload, Some(ends_in))
+                    }
+                    _ => (row.payload.clone(), None),
+                };
                 Ok(OperationView {
                     operation_id: id.clone(),
                     kind: row.kind,
                     user: row.user,
                     state: row.state,
-                    payload: row.payload,
+                    payload,
+                    payload_changes_in_ms,
                     nonce: row.nonce,
                     key_type: row.key_type,
                     expires_at: row.expires_ms,
@@ -386,8 +459,36 @@ impl Authority {
                     .ok()
                     .and_then(|b| <[u8; 16]>::try_from(b).ok())
                     .ok_or_else(|| StorageError::bad_row("operation", &id, "nonce"))?;
-                let message =
-                    offline_message(OFFLINE_URI_ID, &nonce, &id, &row.operation_data, None);
+                // With the proximity check, the code signs the TOTP of the step its QR showed:
+                // the current step's, or the previous one's for a code typed just after a step
+                // ended (spec §7.2). Any older one is a wrong code.
+                let messages: Vec<Vec<u8>> = match authority.proximity_of(&row) {
+                    None => vec![offline_message(
+                        OFFLINE_URI_ID,
+                        &nonce,
+                        &id,
+                        &row.operation_data,
+                        None,
+                    )],
+                    Some(step) => {
+                        let seed = authority.vault.proximity_seed(&id);
+                        let (current, _) = proximity_step(now_ms(), step);
+                        [Some(current), current.checked_sub(1)]
+                            .into_iter()
+                            .flatten()
+                            .map(|counter| {
+                                let totp = proximity_totp(&seed, counter);
+                                offline_message(
+                                    OFFLINE_URI_ID,
+                                    &nonce,
+                                    &id,
+                                    &row.operation_data,
+                                    Some(&totp),
+                                )
+                            })
+                            .collect()
+                    }
+                };
                 // Anyone who knows a name can ask for a login, so only codes made with the
                 // device count there (flows/attempts.rs); a payment is bound to its payer.
                 let login = row.kind == "login";
@@ -403,22 +504,28 @@ impl Authority {
                     &activation_id,
                     counting,
                     |keys, ctr, lookahead| {
-                        let matched = qrauth_core::signature::verify_offline_code(
-                            &canonical,
-                            keys,
-                            ctr,
-                            &message,
-                            row.allow_biometry,
-                            DEFAULT_COMPONENT_LENGTH,
-                            lookahead,
-                        );
-                        let with_device = || {
-                            has_possession_component(
-                                &canonical, keys, ctr, &message, format, lookahead,
+                        let matched = messages.iter().find_map(|message| {
+                            qrauth_core::signature::verify_offline_code(
+                                &canonical,
+                                keys,
+                                ctr,
+                                message,
+                                row.allow_biometry,
+                                DEFAULT_COMPONENT_LENGTH,
+                                lookahead,
                             )
-                            .unwrap_or(false)
+                            .ok()
+                            .flatten()
+                        });
+                        let with_device = || {
+                            messages.iter().any(|message| {
+                                has_possession_component(
+                                    &canonical, keys, ctr, message, format, lookahead,
+                                )
+                                .unwrap_or(false)
+                            })
                         };
-                        Attempt::of(matched.ok().flatten(), with_device)
+                        Attempt::of(matched, with_device)
                     },
                 );
                 match checked {

@@ -226,6 +226,14 @@ pub mod field {
             .ok_or_else(|| not(name, "a whole number"))
     }
 
+    /// A whole number, or `None` when the field is `null` or absent.
+    pub fn optional_whole_number(answer: &JsValue, name: &str) -> Result<Option<f64>, TokenError> {
+        match value(answer, name) {
+            None => Ok(None),
+            Some(_) => whole_number(answer, name).map(Some),
+        }
+    }
+
     /// `true` or `false`.
     pub fn boolean(answer: &JsValue, name: &str) -> Result<bool, TokenError> {
         value(answer, name)

@@ -3,6 +3,9 @@
 //! the 16 digits the token gives, through the same calls and with the same words as the qrauth
 //! app's "Use a code instead" ([`crate::operations`], [`crate::CodeVerdict`]).
 
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
 use qrauth_core::CodeEntry;
 use qrauth_core::wire::NewOperation;
 use wasm_bindgen::prelude::*;
@@ -37,6 +40,8 @@ const OPTION_NAMES: [&str; 2] = ["user", "server"];
 pub struct CodeLogin {
     server: String,
     operation: NewOperation,
+    /// The payload shown now: with the proximity check, the latest step's.
+    payload: Rc<RefCell<String>>,
     deadline_ms: f64,
 }
 
@@ -72,6 +77,7 @@ async fn start(options: JsValue) -> Result<CodeLogin, JsValue> {
     Ok(CodeLogin {
         server,
         deadline_ms: Clock::Browser.now_ms() + operation.expires_in_ms as f64,
+        payload: Rc::new(RefCell::new(operation.payload.clone())),
         operation,
     })
 }
@@ -84,10 +90,42 @@ impl CodeLogin {
         self.operation.operation_id.clone()
     }
 
-    /// What the QR shows: the offline payload the token scans.
+    /// What the QR shows: the offline payload the token scans (with the proximity check, the
+    /// current step's; see `followPayload`).
     #[wasm_bindgen(getter, js_name = qrText)]
     pub fn qr_text(&self) -> String {
-        self.operation.payload.clone()
+        self.payload.borrow().clone()
+    }
+
+    /// With the server's proximity check (spec §4.6) the payload changes every step, and a
+    /// code is accepted only for the current or the previous one: calls `listener` with each
+    /// new payload, to draw in place of the last, until the returned function is called or the
+    /// operation no longer waits. Without it, nothing is ever called.
+    #[wasm_bindgen(js_name = followPayload, unchecked_return_type = "() => void")]
+    pub fn follow_payload(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(qrText: string) => void")]
+        listener: js_sys::Function,
+    ) -> JsValue {
+        let following = Rc::new(Cell::new(true));
+        if let Some(changes_in_ms) = self.operation.payload_changes_in_ms {
+            let (server, id) = (self.server.clone(), self.operation.operation_id.clone());
+            let (payload, still) = (Rc::clone(&self.payload), Rc::clone(&following));
+            wasm_bindgen_futures::spawn_local(async move {
+                OperationApi::new(&server)
+                    .follow_payload(&id, changes_in_ms, |next| {
+                        if !still.get() {
+                            return false;
+                        }
+                        *payload.borrow_mut() = next.clone();
+                        // A listener that throws must not stop the QR.
+                        let _ = listener.call1(&JsValue::NULL, &next.into());
+                        true
+                    })
+                    .await;
+            });
+        }
+        Closure::once_into_js(move || following.set(false))
     }
 
     /// Milliseconds until the code expires, on the monotonic clock; 0 once past.
