@@ -137,13 +137,37 @@ class ExpiringQr {
     this.overlay = h('div', { class: 'overlay', hidden: true }, this.renew);
     this.picture.append(this.overlay);
     this.timer = h('p', { class: 'countdown', part: 'countdown', role: 'timer', 'aria-live': 'off', 'data-testid': 'countdown' });
+    // More time for a person who needs it (WCAG 2.2.1): offered in the last 30 seconds.
+    this.more = h('button', { type: 'button', class: 'link', part: 'button more-time', hidden: true, 'data-testid': 'more-time' }, 'More time');
     this.spoken = h('p', { class: 'visually-hidden', 'aria-live': 'polite' });
-    this.nodes = [this.picture, this.timer, this.spoken];
+    this.nodes = [this.picture, this.timer, this.more, this.spoken];
+    this.more.addEventListener('click', async () => {
+      this.more.disabled = true;
+      try {
+        await this.extend();
+        // The countdown shows the new time at once, not at its next second.
+        this.stop();
+        this.tick();
+        this.spoken.textContent = `More time: the code now ${countdown(this.source.expiresInMs).text.toLowerCase()}.`;
+      } catch (e) {
+        this.spoken.textContent = e.message;
+        this.extend = undefined;
+      } finally {
+        this.more.disabled = false;
+      }
+      this.more.hidden = true;
+    });
+  }
+
+  /** Offers "More time" near the end, which calls `extend` (a Promise). */
+  offerMoreTime(extend) {
+    this.extend = extend;
   }
 
   /** Shows `text` living for `source.expiresInMs`, counted down until `stop()` or a new `show`. */
   show(text, source) {
     this.stop();
+    this.source = source;
     this.picture.querySelector('svg')?.remove();
     this.picture.insertAdjacentHTML('afterbegin', renderQrSvg(text, { label: this.label }));
     this.picture.classList.remove('expired');
@@ -151,11 +175,17 @@ class ExpiringQr {
     const tick = () => {
       const now = countdown(source.expiresInMs);
       this.timer.textContent = now.text;
-      // Rewritten only when the words change, so a screen reader speaks a few times.
-      if (this.spoken.textContent !== now.announcement) this.spoken.textContent = now.announcement;
+      // Rewritten only when the words change, so a screen reader speaks a few times (and a
+      // "More time" message stays until the next of them).
+      if (this.announced !== now.announcement) {
+        this.announced = now.announcement;
+        this.spoken.textContent = now.announcement;
+      }
       this.picture.classList.toggle('expired', now.seconds === 0);
+      this.more.hidden = !this.extend || now.seconds === 0 || now.seconds > 30 || this.more.disabled;
       if (now.seconds > 0) this.ticking = setTimeout(tick, now.nextInMs);
     };
+    this.tick = tick;
     tick();
   }
 
@@ -334,9 +364,10 @@ export class QrauthSignIn extends HTMLElement {
     };
     draw();
     login.on('renewed', draw);
+    code.offerMoreTime(() => login.extend());
     // The QR changes every second, so that a photo of it is worth nothing a few seconds later.
     // Not motion: the modules change in place, with no transition, so reduced motion changes
-    // nothing here (docs/security.md).
+    // nothing here (docs/app.md, "The QR is animated").
     login.on('frame', (text) => {
       code.redraw(text);
       link.href = text;

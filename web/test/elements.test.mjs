@@ -105,6 +105,21 @@ test('the plain HTML page signs a person in by QR: scanned, approved on the toke
   await context.close();
 });
 
+test('"More time" near the end gives the code its lifetime again and says so to screen readers', async () => {
+  const { context, page, problems } = await visit();
+  const countdown = page.locator('qrauth-sign-in [part~="countdown"]');
+  const more = page.getByRole('button', { name: 'More time' });
+  // Logins live 5 s here, so the last 30 seconds are all of it.
+  await more.waitFor();
+  await page.waitForTimeout(2_500);
+  assert.match(await countdown.textContent(), /^Expires in 0:0[1-3]$/);
+  await more.click();
+  await page.locator('qrauth-sign-in [aria-live="polite"]', { hasText: /^More time: the code now expires in 0:0[45]\.$/ }).waitFor();
+  assert.match(await countdown.textContent(), /^Expires in 0:0[45]$/);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test('with a typed code: the user name, the login QR for the token, a wrong code refused, the right one signs in', async () => {
   const { context, page, problems } = await visit();
   await page.getByRole('button', { name: 'Use a code instead' }).click();

@@ -90,6 +90,25 @@ test('the QR changes every second: each `frame` is the next step of the same log
   await login.cancel();
 });
 
+test('extend() gives the code its lifetime again, as often as the server allows, then says so', async () => {
+  const login = await startLogin({ server });
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  const before = login.expiresInMs;
+  await login.extend();
+  assert.ok(login.expiresInMs > before + 1_500, `${before} -> ${login.expiresInMs} ms left`);
+  assert.ok(login.expiresInMs <= 5_000);
+  // The server allows a login four lifetimes (20 s here): extending later runs into it.
+  let refused;
+  for (let i = 0; i < 12 && !refused; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    refused = await login.extend().then(() => undefined, (e) => e);
+  }
+  assert.equal(refused?.code, 'login_extension_limit', `${refused}`);
+  assert.equal(login.state, 'PENDING', 'the login itself goes on until it expires');
+  await login.cancel();
+  await assert.rejects(login.extend(), (e) => e.code === 'login_state_conflict');
+});
+
 test('an AbortSignal ends the login and cancels it on the server; aborted before, startLogin makes none', async () => {
   const controller = new AbortController();
   const login = await startLogin({ server, signal: controller.signal });

@@ -101,6 +101,7 @@ impl LoginState {
             (LoginStep::Approve, Scanned) => Approved,
             (LoginStep::Deny, Scanned) => Denied,
             (LoginStep::Cancel, Pending | Scanned) => Canceled,
+            (LoginStep::Extend, state @ (Pending | Scanned)) => state,
             (LoginStep::Complete, Approved) => Completed,
             (LoginStep::Complete, Completed) => return Err(LoginRefusal::AlreadyCompleted),
             (step, state) => return Err(LoginRefusal::WrongState { state, step }),
@@ -154,6 +155,8 @@ pub enum LoginStep {
     Cancel,
     /// The page takes the identity token of an approved session.
     Complete,
+    /// The page gives the person more time (WCAG 2.2.1).
+    Extend,
 }
 
 impl LoginStep {
@@ -164,6 +167,7 @@ impl LoginStep {
             Self::Approve | Self::Deny => "only a scanned login can be approved or denied",
             Self::Cancel => "only a waiting login can be cancelled",
             Self::Complete => "only an approved login can be completed",
+            Self::Extend => "only a waiting login can be given more time",
         }
     }
 }
@@ -249,8 +253,8 @@ mod tests {
         use LoginState::*;
         use LoginStep::*;
         let wrong = |state, step| Err(LoginRefusal::WrongState { state, step });
-        let table: [(LoginState, [Result<LoginState, LoginRefusal>; 5]); 7] = [
-            //          Attach                Approve                Deny                  Cancel                 Complete
+        let table: [(LoginState, [Result<LoginState, LoginRefusal>; 6]); 7] = [
+            //          Attach, Approve, Deny, Cancel, Complete, Extend
             (
                 Pending,
                 [
@@ -259,6 +263,7 @@ mod tests {
                     wrong(Pending, Deny),
                     Ok(Canceled),
                     wrong(Pending, Complete),
+                    Ok(Pending),
                 ],
             ),
             (
@@ -269,6 +274,7 @@ mod tests {
                     Ok(Denied),
                     Ok(Canceled),
                     wrong(Scanned, Complete),
+                    Ok(Scanned),
                 ],
             ),
             (
@@ -279,6 +285,7 @@ mod tests {
                     wrong(Approved, Deny),
                     wrong(Approved, Cancel),
                     Ok(Completed),
+                    wrong(Approved, Extend),
                 ],
             ),
             (
@@ -289,6 +296,7 @@ mod tests {
                     wrong(Completed, Deny),
                     wrong(Completed, Cancel),
                     Err(LoginRefusal::AlreadyCompleted),
+                    wrong(Completed, Extend),
                 ],
             ),
             (
@@ -299,9 +307,10 @@ mod tests {
                     wrong(Denied, Deny),
                     wrong(Denied, Cancel),
                     wrong(Denied, Complete),
+                    wrong(Denied, Extend),
                 ],
             ),
-            (Expired, [Err(LoginRefusal::Expired); 5]),
+            (Expired, [Err(LoginRefusal::Expired); 6]),
             (
                 Canceled,
                 [
@@ -310,11 +319,12 @@ mod tests {
                     wrong(Canceled, Deny),
                     wrong(Canceled, Cancel),
                     wrong(Canceled, Complete),
+                    wrong(Canceled, Extend),
                 ],
             ),
         ];
         for (state, expected) in table {
-            for (step, want) in [Attach, Approve, Deny, Cancel, Complete]
+            for (step, want) in [Attach, Approve, Deny, Cancel, Complete, Extend]
                 .into_iter()
                 .zip(expected)
             {

@@ -854,6 +854,78 @@ async fn with_the_proximity_check_a_payment_takes_the_code_of_its_current_step_a
 }
 
 #[tokio::test]
+async fn a_person_may_ask_for_more_time_as_often_as_the_server_allows() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = database(dir.path()).await;
+    let policy = Policy {
+        login_lifetime: Duration::from_millis(1_000),
+        login_extensions: 2,
+        ..generous()
+    };
+    let server = Running::with_config(config(&database, policy)).await;
+    let login = server.request("POST", "/api/v1/logins").await.json();
+    let id = login["loginId"].as_str().unwrap().to_owned();
+    let auth = bearer(&login["pollSecret"]);
+    let extend = |auth: String| {
+        let (server, path) = (&server, format!("/api/v1/logins/{id}/extend"));
+        async move { server.request_with("POST", &path, &auth).await }
+    };
+    let refused = |reply: &Reply| (reply.status, error_code(reply));
+
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let first = extend(auth.clone()).await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    assert!(
+        first.json()["expiresAt"].as_i64() > login["expiresAt"].as_i64(),
+        "{}",
+        first.text()
+    );
+    assert_eq!(first.json()["state"], "PENDING");
+    assert_eq!(
+        refused(&extend("Authorization: Bearer wrong\r\n".into()).await),
+        (403, "poll_secret_invalid".into())
+    );
+    // Three lifetimes at most (two extensions): then refused, and the login still waits.
+    let mut last = first;
+    for _ in 0..10 {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        last = extend(auth.clone()).await;
+        if last.status != 200 {
+            break;
+        }
+    }
+    assert_eq!(refused(&last), (409, "login_extension_limit".into()));
+    let made = login["expiresAt"].as_i64().unwrap() - 1_000;
+    let view = server
+        .request_with("GET", &format!("/api/v1/logins/{id}"), &auth)
+        .await
+        .json();
+    assert_eq!(view["expiresAt"].as_i64(), Some(made + 3_000), "{view}");
+    tokio::time::sleep(Duration::from_millis(3_100)).await;
+    assert_eq!(
+        refused(&extend(auth.clone()).await),
+        (410, "login_expired".into())
+    );
+
+    // An approved or cancelled login is no longer waiting for anyone.
+    let other = server.request("POST", "/api/v1/logins").await.json();
+    let other_auth = bearer(&other["pollSecret"]);
+    let other_id = other["loginId"].as_str().unwrap();
+    server
+        .request_with("DELETE", &format!("/api/v1/logins/{other_id}"), &other_auth)
+        .await;
+    let reply = server
+        .request_with(
+            "POST",
+            &format!("/api/v1/logins/{other_id}/extend"),
+            &other_auth,
+        )
+        .await;
+    assert_eq!(refused(&reply), (409, "login_state_conflict".into()));
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn a_restart_in_the_middle_of_a_login_and_an_approval_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let database = database(dir.path()).await;

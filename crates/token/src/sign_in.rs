@@ -119,6 +119,17 @@ impl<'a> LoginApi<'a> {
         }
     }
 
+    /// Gives `login` its lifetime again from now, for a person who needs more time (WCAG
+    /// 2.2.1), as often as the server allows (then `login_extension_limit`).
+    pub async fn extend(&self, login: &LoginCreated) -> Result<LoginView, TokenError> {
+        let answer = self
+            .call("POST", &format!("/logins/{}/extend", login.login_id))
+            .bearer(&login.poll_secret)
+            .json_value()
+            .await?;
+        read_view(&answer)
+    }
+
     /// Cancels a login nobody needs any more, so that its QR is worth nothing if scanned later.
     pub async fn cancel(&self, login: &LoginCreated) -> Result<LoginView, TokenError> {
         let answer = self

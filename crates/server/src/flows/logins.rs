@@ -47,6 +47,9 @@ pub enum LoginError {
     /// The number typed on the token is not the page's: the login is now DENIED.
     #[error("the number typed is not the one the page shows")]
     WrongNumber,
+    /// The login was given all the time the server allows.
+    #[error("the login was extended as often as the server allows")]
+    ExtensionLimit,
     /// The session's state does not allow the step.
     #[error("{0:?}")]
     Refused(LoginRefusal),
@@ -504,6 +507,39 @@ impl Authority {
             }
             other => other,
         }
+    }
+
+    /// The person needs more time (WCAG 2.2.1): an open login lives its lifetime again from
+    /// now, up to `login_lifetime × (1 + login_extensions)` from its creation.
+    pub(crate) async fn extend_login(
+        &self,
+        id: &str,
+        poll_secret: &str,
+    ) -> Result<LoginView, LoginError> {
+        let lifetime = self.policy.login_lifetime.as_millis() as i64;
+        let longest = lifetime.saturating_mul(1 + i64::from(self.policy.login_extensions));
+        let (row_id, secret) = (id.to_owned(), poll_secret.to_owned());
+        let view = self
+            .storage
+            .transaction(move |tx| -> Result<_, LoginError> {
+                let row = page_login(tx, &row_id, &secret)?;
+                row.state
+                    .after(LoginStep::Extend)
+                    .map_err(LoginError::Refused)?;
+                let now = now_ms();
+                let bound = row.created_ms.saturating_add(longest);
+                if row.expires_ms >= bound {
+                    return Err(LoginError::ExtensionLimit);
+                }
+                // Asked again at once, it gives nothing more, and takes nothing away.
+                let expires = (now + lifetime).min(bound).max(row.expires_ms);
+                tx.extend_login(&row_id, expires, now)?;
+                tx.record("login.extended", &row_id)?;
+                Ok(page_view(&row_id, expires, row.state, now))
+            })
+            .await?;
+        self.login_watch.notify(id);
+        Ok(self.with_news(view, None))
     }
 
     /// The page gives up waiting: an open login becomes CANCELED.

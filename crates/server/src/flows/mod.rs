@@ -60,6 +60,9 @@ pub struct Policy {
     pub activation_code_lifetime: Duration,
     /// How long a QR login session waits for approval.
     pub login_lifetime: Duration,
+    /// How many times its page may give a login its lifetime again, for a person who needs more
+    /// time (WCAG 2.2.1): a login lives at most `login_lifetime × (1 + login_extensions)`.
+    pub login_extensions: u32,
     /// How old a frame of an animated login QR may be when a token scans it (whole seconds):
     /// older frames are pictures of the QR, not the QR.
     pub qr_frame_window: Duration,
@@ -108,6 +111,7 @@ impl Default for Policy {
         Policy {
             activation_code_lifetime: Duration::from_secs(120),
             login_lifetime: Duration::from_secs(120),
+            login_extensions: 3,
             qr_frame_window: Duration::from_secs(qrauth_core::frame::DEFAULT_WINDOW_SECONDS),
             number_matching: true,
             operation_lifetime: Duration::from_secs(300),

@@ -190,6 +190,11 @@ impl From<LoginError> for ApiError {
                 frame.code(),
                 frame.message(),
             ),
+            LoginError::ExtensionLimit => ApiError::new(
+                StatusCode::CONFLICT,
+                "login_extension_limit",
+                "This code has had all the extra time it can have: get a new code.",
+            ),
             LoginError::NumberRequired => ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "number_required",

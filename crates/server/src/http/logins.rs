@@ -21,6 +21,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/logins", post(create))
         .route("/logins/{id}", get(poll).delete(cancel))
         .route("/logins/{id}/complete", post(complete))
+        .route("/logins/{id}/extend", post(extend))
         .route("/token/logins/attach", post(attach))
         .route("/token/logins/{id}/approve", post(approve))
         .route("/token/logins/{id}/deny", post(deny))
@@ -70,6 +71,15 @@ async fn cancel(
     PollSecret(secret): PollSecret,
 ) -> Result<Json<LoginView>, ApiError> {
     Ok(Json(state.authority.cancel_login(&id, &secret).await?))
+}
+
+/// `POST /api/v1/logins/{id}/extend` with the poll secret: more time for the person.
+async fn extend(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    PollSecret(secret): PollSecret,
+) -> Result<Json<LoginView>, ApiError> {
+    Ok(Json(state.authority.extend_login(&id, &secret).await?))
 }
 
 /// `POST /api/v1/logins/{id}/complete` with the poll secret: the identity token of an approved

@@ -53,6 +53,9 @@ pub(crate) trait LoginTable {
         now_ms: i64,
     ) -> Result<(), StorageError>;
 
+    /// The session's new expiry, `expires_ms` (more time for the person, WCAG 2.2.1).
+    fn extend_login(&mut self, id: &str, expires_ms: i64, now_ms: i64) -> Result<(), StorageError>;
+
     /// DENIED, for `denial`.
     fn deny_login(&mut self, id: &str, denial: Denial, now_ms: i64) -> Result<(), StorageError>;
 

@@ -77,7 +77,7 @@ export type QrauthErrorCode =
   | "qr_too_long" | "qr_invalid_colour" | "qr_invalid_margin" | "qr_invalid_size" | "qr_invalid_error_correction" | "qr_no_canvas"
   | "payload_signature_invalid" | "invalid_activation_code" | "activation_qr_invalid" | "pin_length" | "pin_mismatch"
   | "activation_not_on_device" | "invalid_scan_code" | "number_invalid" | "storage_unavailable" | "storage_full" | "storage_failed"
-  | "rate_limited" | "operation_expired" | "operation_already_approved" | "login_expired" | "activation_blocked"
+  | "login_extension_limit" | "rate_limited" | "operation_expired" | "operation_already_approved" | "login_expired" | "activation_blocked"
   | (string & {});
 
 /** Every error the package throws or rejects with: an `Error` with a stable `code`. */
@@ -338,6 +338,28 @@ impl Login {
         let session = Rc::clone(&self.session);
         to_promise(async move {
             Session::cancel(session).await;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// More time for the person (WCAG 2.2.1): the code lives its whole lifetime again from now,
+    /// as often as the server allows. Rejects with `login_extension_limit` after that (offer
+    /// `renew()`), or `login_expired`, `login_state_conflict` once it no longer waits.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn extend(&self) -> js_sys::Promise {
+        let session = Rc::clone(&self.session);
+        to_promise(async move {
+            let login = session.login.borrow().clone();
+            let view = LoginApi::new(&session.server)
+                .extend(&login)
+                .await
+                .map_err(|e| to_js(&e))?;
+            // Unless the login was replaced meanwhile.
+            if session.login.borrow().login_id == view.login_id {
+                session
+                    .deadline_ms
+                    .set(Clock::Browser.now_ms() + view.expires_in_ms as f64);
+            }
             Ok(JsValue::UNDEFINED)
         })
     }

@@ -101,6 +101,14 @@ impl LoginTable for PgTx<'_> {
         self.announce(id)
     }
 
+    fn extend_login(&mut self, id: &str, expires_ms: i64, now_ms: i64) -> Result<(), StorageError> {
+        self.execute(
+            "UPDATE login_sessions SET expires_ms = $2, updated_ms = $3 WHERE id = $1",
+            &[&id, &expires_ms, &now_ms],
+        )?;
+        self.announce(id)
+    }
+
     fn deny_login(&mut self, id: &str, denial: Denial, now_ms: i64) -> Result<(), StorageError> {
         self.execute(
             "UPDATE login_sessions SET state = $2, denial = $3, updated_ms = $4 WHERE id = $1",

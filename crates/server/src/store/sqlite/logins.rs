@@ -93,6 +93,15 @@ impl LoginTable for SqliteTx<'_> {
         Ok(())
     }
 
+    fn extend_login(&mut self, id: &str, expires_ms: i64, now_ms: i64) -> Result<(), StorageError> {
+        self.0
+            .prepare_cached(
+                "UPDATE login_sessions SET expires_ms = ?2, updated_ms = ?3 WHERE id = ?1",
+            )?
+            .execute(params![id, expires_ms, now_ms])?;
+        Ok(())
+    }
+
     fn deny_login(&mut self, id: &str, denial: Denial, now_ms: i64) -> Result<(), StorageError> {
         self.0
             .prepare_cached(
