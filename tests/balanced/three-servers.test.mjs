@@ -1,6 +1,7 @@
 // The main flows through a real load balancer: haproxy, round-robin with no sticky sessions, in
 // front of three `qrauth serve` on one PostgreSQL database (`cargo xtask test e2e` starts them
-// and sets QRAUTH_URL to the balancer). Every request of a page or of the token may reach any
+// and sets QRAUTH_URL to the balancer), which check the proximity of offline codes (spec §4.6)
+// with a TOTP step of QRAUTH_PROXIMITY_STEP seconds. Every request of a page or of the token may reach any
 // instance, so a login made on one is scanned, approved, long-polled and completed on others.
 // One story in order, as in tests/e2e/token.test.mjs: the token activated first is the one the
 // later tests use.
@@ -21,6 +22,11 @@ import {
 
 const PIN = '1379';
 const stats = process.env.QRAUTH_BALANCER_STATS;
+const proximityStep = Number(process.env.QRAUTH_PROXIMITY_STEP) * 1000;
+
+/** The lines of an offline payload before its TOTP: what the operation is. */
+const dataOf = (payload) => payload.split('\n').slice(0, 5).join('\n');
+const totpOf = (payload) => payload.split('\n')[5];
 
 let browser;
 let phone;
@@ -103,7 +109,10 @@ test('an offline payment: its QR made on one instance, its code checked on anoth
   await token.open();
   assert.equal(await token.scanPicture(await payer.page.screenshot()), '');
   await token.review.waitFor();
-  assert.equal(await token.scannedText.textContent(), operation.payload);
+  // The QR of the step it was read in: the operation's lines, then the step's TOTP.
+  const scanned = await token.scannedText.textContent();
+  assert.equal(dataOf(scanned), dataOf(operation.payload));
+  assert.match(totpOf(scanned), /^\d{8}$/);
   await token.approveWithPin(PIN);
   const code = (await token.shownCode()).join(' ');
   await approval.sendCode(code);
@@ -118,5 +127,43 @@ test('an offline payment: its QR made on one instance, its code checked on anoth
     Array(3).fill([409, 'operation_already_approved']),
   );
   assert.equal(await token.standing(), 'Active. 5 wrong codes in a row block it.');
+  await payer.close();
+});
+
+test('with the proximity check, a code made from a QR two steps old is refused; the QR the page shows now approves', async () => {
+  const payer = await computer();
+  await new SignInPage(payer.page).signInWithPassword(tokenAccount.user, tokenAccount.password);
+  await new AccountPage(payer.page).identity.waitFor();
+  const approval = new ApprovalPage(payer.page);
+  await approval.open();
+  await approval.fillPayment({ payee: 'Jan Novák', amount: '99.00', currency: 'EUR' });
+  const operation = await approval.continueWithExamplePayment();
+  assert.ok(operation.payloadChangesInMs > 0 && operation.payloadChangesInMs <= proximityStep);
+
+  // A picture of the QR, read by the token and turned into a code; typed two steps later.
+  const picture = await payer.page.screenshot();
+  await token.open();
+  assert.equal(await token.scanPicture(picture), '');
+  await token.review.waitFor();
+  const old = await token.scannedText.textContent();
+  await token.approveWithPin(PIN);
+  const late = (await token.shownCode()).join(' ');
+  await token.backHome();
+  await payer.page.waitForTimeout(2 * proximityStep + 500);
+  await approval.sendCode(late);
+  await approval.codeMessage.filter({ hasText: 'That code is not right. 4 attempts left.' }).waitFor();
+
+  // The page has drawn the QR of each step since: read now, its code approves.
+  await token.open();
+  assert.equal(await token.scanPicture(await payer.page.screenshot()), '');
+  await token.review.waitFor();
+  const now = await token.scannedText.textContent();
+  assert.equal(dataOf(now), dataOf(old));
+  assert.notEqual(totpOf(now), totpOf(old), 'a later step');
+  await token.approveWithPin(PIN);
+  await approval.sendCode((await token.shownCode()).join(' '));
+  await payer.page.getByTestId('approval-result').filter({ hasText: 'Payment approved.' }).waitFor();
+  assert.deepEqual(payer.problems, []);
+  await token.backHome();
   await payer.close();
 });

@@ -470,8 +470,12 @@ fn evidence_kept(why: String, evidence: &str) -> Failure {
 /// Instances behind the balancer in the end-to-end run.
 const BALANCED_INSTANCES: usize = 3;
 
-/// Sign-in by QR with the token and an offline payment through haproxy, round-robin, in front
-/// of three instances on one PostgreSQL database.
+/// The proximity check's TOTP step in the balanced run, in seconds: every instance must make
+/// and check the same TOTP, and re-sign the payload of the step on its own.
+const BALANCED_PROXIMITY_STEP: &str = "5";
+
+/// Sign-in by QR with the token and offline payments through haproxy, round-robin, in front
+/// of three instances on one PostgreSQL database, which check proximity.
 fn balanced_end_to_end(dist: &str, evidence: &str) -> Result {
     let qrauth = build_qrauth(false)?;
     let site = crate::site::Site::start(
@@ -486,6 +490,8 @@ fn balanced_end_to_end(dist: &str, evidence: &str) -> Result {
             "1000",
             "--login-lifetime",
             E2E_LOGIN_LIFETIME,
+            "--offline-proximity",
+            BALANCED_PROXIMITY_STEP,
         ],
     )?;
     println!(
@@ -499,6 +505,7 @@ fn balanced_end_to_end(dist: &str, evidence: &str) -> Result {
         &[
             ("QRAUTH_URL", site.url.as_str()),
             ("QRAUTH_BALANCER_STATS", site.stats_url.as_str()),
+            ("QRAUTH_PROXIMITY_STEP", BALANCED_PROXIMITY_STEP),
             ("QRAUTH_LOGIN_LIFETIME", E2E_LOGIN_LIFETIME),
             ("QRAUTH_E2E_EVIDENCE", evidence),
             ("QRAUTH_TOKEN_USER", E2E_TOKEN_USER),
