@@ -1100,6 +1100,7 @@ async fn the_openapi_document_describes_every_route() {
         "/logins",
         "/logins/{id}",
         "/logins/{id}/complete",
+        "/logins/{id}/extend",
         "/token/logins/attach",
         "/token/logins/{id}/approve",
         "/token/logins/{id}/deny",
