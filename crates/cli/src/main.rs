@@ -204,7 +204,7 @@ struct Database {
     /// (postgres://user[:password]@host:port/dbname) that several servers may share.
     #[arg(
         long = "database",
-        alias = "db",
+        visible_alias = "db",
         value_name = "FILE|URL",
         env = "QRAUTH_DATABASE",
         default_value = "qrauth.sqlite3"

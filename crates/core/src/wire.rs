@@ -211,8 +211,9 @@ pub struct TokenStanding {
     pub remaining_attempts: u32,
     /// Why it is blocked, when it is.
     pub blocked_reason: Option<String>,
-    /// How many counter steps the server has accepted since the activation: a token that has
-    /// made more codes than this knows how many the server has not seen yet.
+    /// One past the last counter step the server accepted (0 before any), not a count of
+    /// codes: a token whose own counter is past it knows how many of its codes the server has
+    /// not seen yet.
     pub counter: u64,
 }
 

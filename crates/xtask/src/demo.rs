@@ -85,7 +85,7 @@ fn single(qrauth: &Path, dist: &Path, port: u16) -> Result {
         &format!("{url}/api/v1/health   data: {}", database.display()),
         &password,
         &format!(
-            "{} activation create --user {DEMO_USER} --db {}",
+            "{} activation create --user {DEMO_USER} --database {}",
             qrauth.display(),
             database.display()
         ),
@@ -112,7 +112,7 @@ fn balanced(qrauth: &Path, dist: &Path, port: u16, instances: usize) -> Result {
         ),
         &password,
         &format!(
-            "{} activation create --user {DEMO_USER} --db {} --key-file {}",
+            "{} activation create --user {DEMO_USER} --database {} --key-file {}",
             qrauth.display(),
             site.database,
             site.key_file.display()
