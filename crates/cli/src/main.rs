@@ -163,8 +163,8 @@ enum OperationCommand {
         #[arg(long)]
         user: String,
         /// Flags for the token: B (biometry allowed), X (swap buttons), F (fraud warning),
-        /// C (warn about phone calls).
-        #[arg(long, default_value = "")]
+        /// C (warn about phone calls). Before or after `payment`/`login`.
+        #[arg(long, default_value = "", global = true)]
         flags: String,
         #[command(flatten)]
         database: Database,

@@ -176,6 +176,39 @@ fn activation_and_operation_create_print_codes_that_check_out() {
     let bad = payment("1", "DE00 0000");
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("not a valid IBAN"));
+
+    // Without flags the payload's fifth line is empty; `--flags` may follow the kind.
+    assert_eq!(payload.split('\n').nth(4), Some(""));
+    let flagged = qrauth(
+        &[
+            "operation",
+            "create",
+            "--user",
+            "alice",
+            "--database",
+            db,
+            "login",
+            "--flags",
+            "BF",
+        ],
+        "",
+    );
+    assert!(
+        flagged.status.success(),
+        "{}",
+        String::from_utf8_lossy(&flagged.stderr)
+    );
+    let text = stdout(&flagged);
+    let payload = text
+        .split_once("payload:\n")
+        .unwrap()
+        .1
+        .trim_end_matches('\n');
+    let parsed = qrauth_core::OfflinePayload::parse(payload).unwrap();
+    assert!(
+        parsed.flags.biometry && parsed.flags.fraud_warning,
+        "{payload}"
+    );
 }
 
 #[test]
