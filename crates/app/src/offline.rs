@@ -33,15 +33,10 @@ pub fn OfflineCodeEntry(
     // With the proximity check the payload changes each step: the QR follows it while shown.
     let payload = RwSignal::new(operation.payload.clone());
     if let Some(changes_in_ms) = operation.payload_changes_in_ms {
-        let shown = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-        let left = std::sync::Arc::clone(&shown);
-        on_cleanup(move || left.store(false, std::sync::atomic::Ordering::Relaxed));
         let id = operation.operation_id.clone();
+        // Once the page no longer shows this entry its signal is gone, and the loop stops.
         spawn_local(async move {
-            api::follow_payload(&id, changes_in_ms, |next| {
-                shown.load(std::sync::atomic::Ordering::Relaxed) && payload.try_set(next).is_none()
-            })
-            .await;
+            api::follow_payload(&id, changes_in_ms, |next| payload.try_set(next).is_none()).await;
         });
     }
     let (busy, set_busy) = signal(false);

@@ -50,15 +50,6 @@ impl FrameSecret {
         FrameSecret(bytes)
     }
 
-    /// The secret of login `login_id` under the server's frame key: derived, so that the server
-    /// keeps no secret per login and every server sharing the key makes the same.
-    pub fn of_login(frame_key: &[u8; 32], login_id: &str) -> Self {
-        let mut mac =
-            <Hmac<Sha256> as Mac>::new_from_slice(frame_key).unwrap_or_else(|_| unreachable!());
-        mac.update(login_id.as_bytes());
-        FrameSecret(mac.finalize().into_bytes().into())
-    }
-
     /// Reads the secret as the API sends it (`qrSecret`).
     pub fn from_text(text: &str) -> Option<Self> {
         let bytes = base64::decode_url(text).ok()?;

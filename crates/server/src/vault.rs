@@ -61,9 +61,21 @@ impl KeySource {
 #[derive(Clone)]
 pub struct Vault {
     cipher: std::sync::Arc<Aes256Gcm>,
-    /// The key of the animated login QR codes' secrets (`qrauth_core::frame`), derived from the
-    /// storage key, so that every server sharing a database makes the same frames.
-    frame_key: std::sync::Arc<Zeroizing<[u8; 32]>>,
+    /// The key the per-login and per-operation secrets are derived from (the animated QR's,
+    /// the proximity TOTP's), itself derived from the storage key: every server sharing a
+    /// database makes the same, and nothing of them is stored.
+    derivation_key: std::sync::Arc<Zeroizing<[u8; 32]>>,
+}
+
+/// HMAC-SHA256 of `parts`, one after another, under `key`.
+fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
 }
 
 fn decode_key(text: &str, origin: &str) -> Result<Zeroizing<Vec<u8>>, StorageError> {
@@ -125,33 +137,30 @@ impl Vault {
     }
 
     fn with_key(key: &[u8]) -> Result<Self, StorageError> {
-        use hmac::{Hmac, Mac};
         let cipher = Aes256Gcm::new_from_slice(key)
             .map_err(|_| StorageError::from_message("storage key length".into()))?;
-        let mut derive = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key)
-            .map_err(|_| StorageError::from_message("storage key length".into()))?;
-        derive.update(b"qrauth login QR frames");
+        let derivation_key = hmac(key, &[b"qrauth login QR frames"]);
         Ok(Vault {
             cipher: std::sync::Arc::new(cipher),
-            frame_key: std::sync::Arc::new(Zeroizing::new(derive.finalize().into_bytes().into())),
+            derivation_key: std::sync::Arc::new(Zeroizing::new(derivation_key)),
         })
     }
 
-    /// The TOTP seed of offline operation `operation_id`'s proximity check (spec §4.6):
-    /// derived, so that nothing more is stored and every server on the database makes the same.
+    /// The TOTP seed of offline operation `operation_id`'s proximity check (spec §4.6).
     pub(crate) fn proximity_seed(&self, operation_id: &str) -> [u8; 32] {
-        use hmac::{Hmac, Mac};
-        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(self.frame_key.as_slice())
-            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
         // Login ids are UUIDs: none starts with this label, so no seed is a login's secret.
-        mac.update(b"proximity ");
-        mac.update(operation_id.as_bytes());
-        mac.finalize().into_bytes().into()
+        hmac(
+            self.derivation_key.as_slice(),
+            &[b"proximity ", operation_id.as_bytes()],
+        )
     }
 
     /// The secret of login `login_id`'s QR frames.
     pub(crate) fn frame_secret(&self, login_id: &str) -> qrauth_core::frame::FrameSecret {
-        qrauth_core::frame::FrameSecret::of_login(&self.frame_key, login_id)
+        qrauth_core::frame::FrameSecret::from_bytes(hmac(
+            self.derivation_key.as_slice(),
+            &[login_id.as_bytes()],
+        ))
     }
 
     /// A vault with a random key that dies with it.

@@ -11,7 +11,7 @@ use qrauth_core::{Denial, LoginState};
 use wasm_bindgen::JsValue;
 
 use crate::TokenError;
-use crate::browser::http::field::{optional_text, text, whole_number as number};
+use crate::browser::http::field::{named, optional_text, text, whole_number as number};
 use crate::browser::http::{self, Call, text_object};
 use crate::clock::{Clock, PageVisibility};
 use crate::poll::{PollEvent, PollPlan, poll_until_final};
@@ -365,9 +365,7 @@ pub fn read_created(answer: &JsValue) -> Result<LoginCreated, TokenError> {
 
 fn read_view(answer: &JsValue) -> Result<LoginView, TokenError> {
     let denial = match optional_text(answer, "denial")? {
-        Some(name) => Some(Denial::from_name(&name).ok_or_else(|| {
-            TokenError::BadAnswer(format!("the answer's “denial” “{name}” is unknown"))
-        })?),
+        Some(_) => Some(named(answer, "denial", Denial::from_name)?),
         None => None,
     };
     Ok(LoginView {

@@ -349,30 +349,28 @@ impl Authority {
         })
     }
 
-    /// The step length of `row`'s proximity check, if its payload has one: the server's, or the
-    /// usual one if the server no longer checks proximity for new operations.
-    fn proximity_of(&self, row: &OperationRow) -> Option<std::time::Duration> {
+    /// `row`'s payload and the step length of its proximity check, if it has one: the
+    /// server's, or the usual one if the server no longer checks proximity for new operations.
+    fn proximity_of(&self, row: &OperationRow) -> Option<(OfflinePayload, std::time::Duration)> {
         let payload = OfflinePayload::parse(&row.payload).ok()?;
         payload.totp.as_ref()?;
-        Some(
-            self.policy
-                .offline_proximity
-                .unwrap_or(DEFAULT_PROXIMITY_STEP),
-        )
+        let step = self
+            .policy
+            .offline_proximity
+            .unwrap_or(DEFAULT_PROXIMITY_STEP);
+        Some((payload, step))
     }
 
-    /// The payload of pending operation `id` for the TOTP step at `now_ms`, signed anew with
+    /// `payload`, of pending operation `id`, for the TOTP step at `now_ms`, signed anew with
     /// the key its key type names; with the milliseconds until the step ends.
     fn payload_at(
         &self,
         tx: &mut dyn Tx,
-        id: &str,
-        row: &OperationRow,
+        (id, row, payload): (&str, &OperationRow, &OfflinePayload),
         step: std::time::Duration,
         now_ms: i64,
     ) -> Result<(String, u64), OperationError> {
         let bad = |what: &str| StorageError::bad_row("operation", id, what);
-        let payload = OfflinePayload::parse(&row.payload).map_err(|_| bad("payload"))?;
         let (counter, ends_in) = proximity_step(now_ms, step);
         let totp = proximity_totp(&self.vault.proximity_seed(id), counter);
         let personal: PrivateKey;
@@ -403,8 +401,9 @@ impl Authority {
                 let row = tx.operation(&id, now)?.ok_or(OperationError::NotFound)?;
                 // A proximity payload is shown anew each step while the operation waits.
                 let (payload, payload_changes_in_ms) = match authority.proximity_of(&row) {
-                    Some(step) if row.state == OperationState::Pending => {
-                        let (payload, ends_in) = authority.payload_at(tx, &id, &row, step, now)?;
+                    Some((payload, step)) if row.state == OperationState::Pending => {
+                        let (payload, ends_in) =
+                            authority.payload_at(tx, (&id, &row, &payload), step, now)?;
                         (payload, Some(ends_in))
                     }
                     _ => (row.payload.clone(), None),
@@ -470,7 +469,7 @@ impl Authority {
                         &row.operation_data,
                         None,
                     )],
-                    Some(step) => {
+                    Some((_, step)) => {
                         let seed = authority.vault.proximity_seed(&id);
                         let (current, _) = proximity_step(now_ms(), step);
                         [Some(current), current.checked_sub(1)]

@@ -514,12 +514,12 @@ impl Session {
         let mut failures = 0;
         loop {
             let created = api.create().await.and_then(|login| {
-                let frames = LoginFrames::new(&login, Clock::Browser.now_ms())?;
-                Ok((login, frames))
+                let arrived = Clock::Browser.now_ms();
+                let frames = LoginFrames::new(&login, arrived)?;
+                Ok((login, frames, arrived))
             });
             match created {
-                Ok((login, frames)) => {
-                    let arrived = Clock::Browser.now_ms();
+                Ok((login, frames, arrived)) => {
                     self.deadline_ms.set(arrived + login.expires_in_ms as f64);
                     *self.frames.borrow_mut() = frames;
                     self.state.set(login.state);
