@@ -38,5 +38,5 @@ pub use counter::CtrData;
 pub use keys::{DerivedKeys, KeyError, PinProtectedKey, PrivateKey, PublicKey, SecretKey};
 pub use login::{Denial, LoginRefusal, LoginState, LoginStep};
 pub use operation::{Field, OperationData};
-pub use payload::{Flags, KeyType, OfflinePayload};
+pub use payload::{Flags, KeyType, OfflinePayload, sign_data};
 pub use signature::{FactorKeys, FactorType, SignatureFormat, SignatureMatch};

@@ -277,12 +277,7 @@ impl OfflinePayload {
             text.push_str(line);
             text.push('\n');
         }
-        text.push_str(&base64::encode(&self.nonce));
-        text.push('\n');
-        text.push(self.key_type.letter());
-        let signature = ecdsa::sign_der(key, text.as_bytes());
-        text.push_str(&base64::encode(&signature));
-        text
+        seal(text, &self.nonce, self.key_type, key)
     }
 
     /// The bytes an offline code for this payload signs, for `uri_id`.
@@ -332,22 +327,51 @@ pub fn build_payload(
     }
     // Validates the line and refuses one that would break the payload's structure.
     OperationData::parse(&content.operation_data)?;
-    let mut text = format!(
-        "{}\n{}\n{}\n{}\n{}\n",
+    let data = format!(
+        "{}\n{}\n{}\n{}\n{}",
         content.operation_id,
         escape_text(&content.title, false),
         escape_text(&content.message, false),
         content.operation_data,
         content.flags.write(),
     );
-    if let Some(totp) = &content.totp {
+    Ok(sign_data(
+        &data,
+        content.totp.as_deref(),
+        nonce,
+        key_type,
+        key,
+    ))
+}
+
+/// Signs DATA as a PowerAuth Server does (spec §4.2), without reading it: `data \n [totp \n]
+/// NONCE \n KT` signed with `key`, the Base64 DER signature appended. This is what PowerAuth's
+/// create methods answer with; the caller checks that a token can read the result
+/// ([`OfflinePayload::parse`]).
+pub fn sign_data(
+    data: &str,
+    totp: Option<&str>,
+    nonce: &[u8; 16],
+    key_type: KeyType,
+    key: &PrivateKey,
+) -> String {
+    let mut text = String::with_capacity(data.len() + 140);
+    text.push_str(data);
+    text.push('\n');
+    if let Some(totp) = totp {
         text.push_str(totp);
         text.push('\n');
     }
+    seal(text, nonce, key_type, key)
+}
+
+/// `text` (DATA and any TOTP or newer lines, each ending in a line break) followed by
+/// `NONCE \n KT`, signed with `key` and the Base64 DER signature appended.
+fn seal(mut text: String, nonce: &[u8; 16], key_type: KeyType, key: &PrivateKey) -> String {
     text.push_str(&base64::encode(nonce));
     text.push('\n');
     text.push(key_type.letter());
     let signature = ecdsa::sign_der(key, text.as_bytes());
     text.push_str(&base64::encode(&signature));
-    Ok(text)
+    text
 }

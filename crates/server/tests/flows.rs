@@ -503,6 +503,76 @@ async fn offline_operations_are_approved_once_and_a_login_operation_signs_in() {
     server.stop().await;
 }
 
+#[tokio::test]
+async fn a_user_with_two_tokens_approves_with_either_and_each_code_counts_against_its_maker() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let cookie = sign_in(&server, "alice").await;
+    let mut laptop = Token::activate(&server, &cookie).await;
+    let mut phone = Token::activate(&server, &cookie).await;
+    let failed = |view: Value| view["failedAttempts"].as_u64().unwrap();
+
+    // Signed so that both verify it; the older token's code approves.
+    let first = create_payment(&server, &cookie).await;
+    assert_eq!(
+        first["keyType"], 0,
+        "one token's key would shut the other out"
+    );
+    let payload = first["payload"].as_str().unwrap();
+    let code = laptop.offline_code(payload, true);
+    let accepted = verify(&server, first["operationId"].as_str().unwrap(), &code).await;
+    assert_eq!(accepted.json()["valid"], true, "{}", accepted.text());
+
+    // A wrong PIN on the newer token counts against it alone; its right code then approves.
+    let second = create_payment(&server, &cookie).await;
+    let second_id = second["operationId"].as_str().unwrap();
+    let wrong = phone.offline_code(second["payload"].as_str().unwrap(), false);
+    let refused = verify(&server, second_id, &wrong).await.json();
+    assert_eq!(
+        (&refused["valid"], &refused["remainingAttempts"]),
+        (&json!(false), &json!(4))
+    );
+    let phone_id = phone.stored.activation_id.clone();
+    let laptop_id = laptop.stored.activation_id.clone();
+    assert_eq!(failed(activation(&server, &cookie, &phone_id).await), 1);
+    assert_eq!(failed(activation(&server, &cookie, &laptop_id).await), 0);
+    let right = phone.offline_code(second["payload"].as_str().unwrap(), true);
+    assert_eq!(
+        verify(&server, second_id, &right).await.json()["valid"],
+        true
+    );
+
+    // A code neither device made is nobody's guess at a PIN: refused, counted against neither.
+    let third = create_payment(&server, &cookie).await;
+    let typo = verify(
+        &server,
+        third["operationId"].as_str().unwrap(),
+        "1234-5678-1234-5678",
+    )
+    .await
+    .json();
+    assert_eq!(typo["valid"], false);
+    for id in [&phone_id, &laptop_id] {
+        assert_eq!(failed(activation(&server, &cookie, id).await), 0);
+    }
+
+    // With one token left, payments are personalized for it again.
+    let removed = server
+        .request_with(
+            "DELETE",
+            &format!("/api/v1/activations/{phone_id}"),
+            &cookie,
+        )
+        .await;
+    assert_eq!(removed.status, 204, "{}", removed.text());
+    let fourth = create_payment(&server, &cookie).await;
+    assert_eq!(fourth["keyType"], 1);
+    let code = laptop.offline_code(fourth["payload"].as_str().unwrap(), true);
+    let accepted = verify(&server, fourth["operationId"].as_str().unwrap(), &code).await;
+    assert_eq!(accepted.json()["valid"], true);
+    server.stop().await;
+}
+
 // Several worker threads, so that the hundred requests really arrive at the same time.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_hundred_concurrent_wrong_codes_count_as_five_and_block_the_activation() {

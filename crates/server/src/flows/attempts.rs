@@ -152,24 +152,65 @@ impl Authority {
         counting: Counting,
         verify: impl FnOnce(&FactorKeys, &CtrData, u32) -> Attempt,
     ) -> Result<Signer, SignatureError> {
+        let assessed = self.assess(tx, id, verify)?;
+        self.settle(tx, assessed, counting)
+    }
+
+    /// Checks a signature made by one of `ids`, a user's active tokens, each of which could
+    /// have made it: it is counted against the token that made it. A match signs with that
+    /// token; a failure made with one token's device (a wrong PIN) counts against that token;
+    /// a failure no token's device made is counted against none when there are several (it is
+    /// nobody's guess at a PIN), and as `counting` says when there is one.
+    pub(crate) fn verify_with_any(
+        &self,
+        tx: &mut dyn Tx,
+        ids: &[String],
+        counting: Counting,
+        verify: impl Fn(&FactorKeys, &CtrData, u32) -> Attempt,
+    ) -> Result<Signer, SignatureError> {
+        let mut assessed = Vec::with_capacity(ids.len());
+        for id in ids {
+            assessed.push(self.assess(tx, id, &verify)?);
+        }
+        let rank = |a: &Assessed| match &a.attempt {
+            Some(Attempt::Matched(_)) => 0,
+            Some(Attempt::WithDevice) => 1,
+            Some(Attempt::WithoutDevice) => 2,
+            None => 3,
+        };
+        // The first of the best: ids come newest first, so an unattributed failure reports the
+        // newest token's standing.
+        let several = assessed.len() > 1;
+        let best = assessed
+            .into_iter()
+            .enumerate()
+            .min_by_key(|(index, a)| (rank(a), *index))
+            .map(|(_, a)| a)
+            .ok_or(SignatureError::UnknownActivation)?;
+        let counting = if several {
+            Counting::WithDevice
+        } else {
+            counting
+        };
+        self.settle(tx, best, counting)
+    }
+
+    /// Reads activation `id` and checks a signature against it, writing nothing.
+    fn assess(
+        &self,
+        tx: &mut dyn Tx,
+        id: &str,
+        verify: impl FnOnce(&FactorKeys, &CtrData, u32) -> Attempt,
+    ) -> Result<Assessed, SignatureError> {
         let row = tx
             .activation(id, now_ms())?
             .ok_or(SignatureError::UnknownActivation)?;
-        let standing = |status, attempts: qrauth_core::FailedAttempts, reason| Standing {
-            status,
-            remaining_attempts: attempts.remaining(),
-            blocked_reason: reason,
-        };
         let Some(device) = row
             .device_public
             .as_deref()
             .filter(|_| row.status == ActivationStatus::Active)
         else {
-            return Err(SignatureError::NotActive(standing(
-                row.status,
-                row.attempts,
-                row.blocked_reason,
-            )));
+            return Ok(Assessed { row, attempt: None });
         };
         let device = PublicKey::from_base64(device)
             .map_err(|e| StorageError::bad_row("activation", id, e))?;
@@ -179,14 +220,44 @@ impl Authority {
         let keys =
             DerivedKeys::from_master_secret(&master_secret(&server_key, &device)).factor_keys();
         let attempt = verify(&keys, &ctr, self.policy.lookahead);
-        if matches!(attempt, Attempt::WithoutDevice) && counting == Counting::WithDevice {
-            tx.record("signature.without_device", id)?;
-            return Err(SignatureError::Invalid(standing(
-                row.status,
-                row.attempts,
-                row.blocked_reason,
-            )));
-        }
+        Ok(Assessed {
+            row,
+            attempt: Some(attempt),
+        })
+    }
+
+    /// Writes down what an assessed signature showed: the counter moves on and failures reset
+    /// for a match; a failure counts as `counting` says, and blocks at the limit.
+    fn settle(
+        &self,
+        tx: &mut dyn Tx,
+        Assessed { row, attempt }: Assessed,
+        counting: Counting,
+    ) -> Result<Signer, SignatureError> {
+        let id = row.id.as_str();
+        let standing = |status, attempts: qrauth_core::FailedAttempts, reason| Standing {
+            status,
+            remaining_attempts: attempts.remaining(),
+            blocked_reason: reason,
+        };
+        let attempt = match attempt {
+            None => {
+                return Err(SignatureError::NotActive(standing(
+                    row.status,
+                    row.attempts,
+                    row.blocked_reason,
+                )));
+            }
+            Some(Attempt::WithoutDevice) if counting == Counting::WithDevice => {
+                tx.record("signature.without_device", id)?;
+                return Err(SignatureError::Invalid(standing(
+                    row.status,
+                    row.attempts,
+                    row.blocked_reason,
+                )));
+            }
+            Some(attempt) => attempt,
+        };
         if let Attempt::Matched(matched) = attempt {
             tx.record_good_signature(id, matched.next_ctr.as_bytes(), matched.steps, now_ms())?;
             tx.record(
@@ -194,7 +265,7 @@ impl Authority {
                 &format!("{id} {}", matched.factors.name()),
             )?;
             return Ok(Signer {
-                activation_id: id.to_owned(),
+                activation_id: row.id.clone(),
                 user_id: row.user_id,
                 user: row.user,
                 factors: matched.factors,
@@ -221,6 +292,12 @@ impl Authority {
             reason.map(str::to_owned),
         )))
     }
+}
+
+/// An activation and what a signature showed against it; `None` when it cannot sign.
+struct Assessed {
+    row: crate::store::ActivationRow,
+    attempt: Option<Attempt>,
 }
 
 #[cfg(test)]

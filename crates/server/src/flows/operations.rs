@@ -299,8 +299,16 @@ impl Authority {
                 };
                 // A login can be asked for by anyone who knows a name, so it is signed with the
                 // master key whether or not the user has a token: its key type tells nothing.
-                let personal = if payment {
-                    tx.newest_active_activation(&user)?
+                // A payment is personalized for the user's token; a user with several (two
+                // browsers, a phone and a laptop) gets a master-signed payload that each of
+                // them verifies, and the code is checked against every one (verify below).
+                let mut tokens = if payment {
+                    tx.active_activations(&user)?
+                } else {
+                    Vec::new()
+                };
+                let personal = if tokens.len() == 1 {
+                    tokens.pop()
                 } else {
                     None
                 };
@@ -445,15 +453,20 @@ impl Authority {
                     OperationState::Approved => return Err(OperationError::AlreadyApproved),
                     OperationState::Expired => return Err(OperationError::Expired),
                 }
-                // Key type 0 operations learn the activation now: the user's active one.
-                let activation_id = match row.activation_id.clone() {
-                    Some(id) => Some(id),
-                    None => tx.newest_active_activation(&row.user)?.map(|(id, _)| id),
+                // Key type 0 operations learn the activation now: any of the user's active
+                // ones may have made the code.
+                let candidates: Vec<String> = match row.activation_id.clone() {
+                    Some(id) => vec![id],
+                    None => tx
+                        .active_activations(&row.user)?
+                        .into_iter()
+                        .map(|(id, _)| id)
+                        .collect(),
                 };
-                let Some(activation_id) = activation_id else {
+                if candidates.is_empty() {
                     tx.record("operation.no_activation", &id)?;
                     return Ok((refused_without_standing(), None));
-                };
+                }
                 let nonce = qrauth_core::base64::decode(&row.nonce)
                     .ok()
                     .and_then(|b| <[u8; 16]>::try_from(b).ok())
@@ -498,11 +511,8 @@ impl Authority {
                 };
                 let canonical = code.canonical();
                 let format = SignatureFormat::Decimal(DEFAULT_COMPONENT_LENGTH);
-                let checked = authority.verify_counting_attempts(
-                    tx,
-                    &activation_id,
-                    counting,
-                    |keys, ctr, lookahead| {
+                let checked =
+                    authority.verify_with_any(tx, &candidates, counting, |keys, ctr, lookahead| {
                         let matched = messages.iter().find_map(|message| {
                             qrauth_core::signature::verify_offline_code(
                                 &canonical,
@@ -525,12 +535,14 @@ impl Authority {
                             })
                         };
                         Attempt::of(matched, with_device)
-                    },
-                );
+                    });
                 match checked {
                     Ok(signer) if signer.user == row.user => {
                         tx.approve_operation(&id, signer.factors, now_ms())?;
-                        tx.record("operation.approved", &format!("{id} by {activation_id}"))?;
+                        tx.record(
+                            "operation.approved",
+                            &format!("{id} by {}", signer.activation_id),
+                        )?;
                         Ok((
                             Verdict {
                                 valid: true,
@@ -547,7 +559,7 @@ impl Authority {
                     Ok(_) | Err(SignatureError::UnknownActivation) => Err(StorageError::bad_row(
                         "operation",
                         &id,
-                        format!("activation {activation_id} is not the user's"),
+                        format!("activation {} is not the user's", candidates.join(", ")),
                     )
                     .into()),
                     Err(SignatureError::Invalid(_) | SignatureError::NotActive(_)) if login => {

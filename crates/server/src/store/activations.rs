@@ -62,11 +62,8 @@ pub(crate) trait ActivationTable {
         now_ms: i64,
     ) -> Result<Option<ActivationRow>, StorageError>;
 
-    /// The newest active activation of `user`: its id and sealed server key.
-    fn newest_active_activation(
-        &mut self,
-        user: &str,
-    ) -> Result<Option<(String, Vec<u8>)>, StorageError>;
+    /// The active activations of `user`, newest first: their ids and sealed server keys.
+    fn active_activations(&mut self, user: &str) -> Result<Vec<(String, Vec<u8>)>, StorageError>;
 
     /// A token committed: ACTIVE with its public key, and the code can no longer be used.
     fn commit_activation(

@@ -107,18 +107,16 @@ impl ActivationTable for PgTx<'_> {
         .transpose()
     }
 
-    fn newest_active_activation(
-        &mut self,
-        user: &str,
-    ) -> Result<Option<(String, Vec<u8>)>, StorageError> {
-        self.query_opt(
+    fn active_activations(&mut self, user: &str) -> Result<Vec<(String, Vec<u8>)>, StorageError> {
+        self.query(
             "SELECT a.id, a.server_private_sealed FROM activations a
              JOIN users u ON u.id = a.user_id WHERE u.name = $1 AND a.status = $2
-             ORDER BY a.committed_ms DESC, a.id LIMIT 1",
+             ORDER BY a.committed_ms DESC, a.id",
             &[&user, &ActivationStatus::Active.as_str()],
         )?
-        .map(|r| Ok((get(&r, 0, TABLE)?, get(&r, 1, TABLE)?)))
-        .transpose()
+        .iter()
+        .map(|r| Ok((get(r, 0, TABLE)?, get(r, 1, TABLE)?)))
+        .collect()
     }
 
     fn commit_activation(

@@ -101,20 +101,16 @@ impl ActivationTable for SqliteTx<'_> {
             .optional()?)
     }
 
-    fn newest_active_activation(
-        &mut self,
-        user: &str,
-    ) -> Result<Option<(String, Vec<u8>)>, StorageError> {
-        Ok(self
-            .0
-            .query_row(
-                "SELECT a.id, a.server_private_sealed FROM activations a
-                 JOIN users u ON u.id = a.user_id WHERE u.name = ?1 AND a.status = ?2
-                 ORDER BY a.committed_ms DESC, a.id LIMIT 1",
-                params![user, ActivationStatus::Active.as_str()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?)
+    fn active_activations(&mut self, user: &str) -> Result<Vec<(String, Vec<u8>)>, StorageError> {
+        let mut statement = self.0.prepare_cached(
+            "SELECT a.id, a.server_private_sealed FROM activations a
+             JOIN users u ON u.id = a.user_id WHERE u.name = ?1 AND a.status = ?2
+             ORDER BY a.committed_ms DESC, a.id",
+        )?;
+        let rows = statement.query_map(params![user, ActivationStatus::Active.as_str()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn commit_activation(
