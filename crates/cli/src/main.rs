@@ -13,7 +13,8 @@ use qrauth_core::code::CodeFormat;
 use qrauth_core::conformance::{self, VectorKind};
 use qrauth_core::{AuthCode, OfflinePayload, PublicKey};
 use qrauth_server::{
-    Authority, Caller, CreateOperation, KeySource, Policy, Server, ServerConfig, VERSION, Vault,
+    Authority, Caller, CreateOperation, KeySource, Policy, PowerAuthRest, Server, ServerConfig,
+    VERSION, Vault,
 };
 
 #[derive(Parser)]
@@ -53,6 +54,18 @@ enum Command {
         /// payments come only from the payer's own signed-in session.
         #[arg(long, value_name = "FILE", env = "QRAUTH_OPERATOR_TOKEN_FILE")]
         operator_token_file: Option<PathBuf>,
+        /// Serve PowerAuth Server's REST methods for offline authentication (docs/powerauth.md)
+        /// to the clients in this file: one `token:secret` per line, sent as HTTP basic. Made
+        /// with one new client if missing. Off without it.
+        #[arg(long, value_name = "FILE", env = "QRAUTH_POWERAUTH_CLIENTS")]
+        powerauth_clients: Option<PathBuf>,
+        /// The path the PowerAuth methods are mounted under, as PowerAuth Server's context
+        /// path: /powerauth/rest/v3/signature/offline/verify.
+        #[arg(long, value_name = "PATH", default_value = "/powerauth")]
+        powerauth_prefix: String,
+        /// The applicationId the PowerAuth methods answer to and report.
+        #[arg(long, value_name = "ID", default_value = "qrauth")]
+        powerauth_application_id: String,
         /// Let pages of this origin call the API from the browser with cookies (CORS), such
         /// as a site that embeds the qrauth-token package; repeat for several.
         #[arg(long, value_name = "ORIGIN")]
@@ -346,6 +359,9 @@ fn main() -> ExitCode {
             public_url,
             secure_cookies,
             operator_token_file,
+            powerauth_clients,
+            powerauth_prefix,
+            powerauth_application_id,
             allow_origin,
             service_name,
             creations_per_minute,
@@ -371,6 +387,11 @@ fn main() -> ExitCode {
                     database: database.path,
                     static_dir,
                     operator_token: operator_token_file,
+                    powerauth: powerauth_clients.map(|clients_file| PowerAuthRest {
+                        prefix: powerauth_prefix,
+                        clients_file,
+                        application_id: powerauth_application_id,
+                    }),
                     policy: Policy {
                         public_origin: public_url,
                         secure_cookies,

@@ -56,8 +56,61 @@ pub struct ServerConfig {
     /// A file with the operator's token (`Authorization: Bearer …` makes payments for any
     /// user), made if missing; `None`: payments come only from the user's own session.
     pub operator_token: Option<PathBuf>,
+    /// PowerAuth Server's REST methods for offline authentication, when enabled.
+    pub powerauth: Option<PowerAuthRest>,
     /// Lifetimes, limits and names.
     pub policy: Policy,
+}
+
+/// Where and for whom `qrauth serve` offers PowerAuth Server's REST methods (docs/powerauth.md),
+/// so that an application written for PowerAuth works unchanged.
+#[derive(Clone, Debug)]
+pub struct PowerAuthRest {
+    /// The path they are mounted under, such as `/powerauth` (then
+    /// `/powerauth/rest/v3/signature/offline/verify`).
+    pub prefix: String,
+    /// The file of clients allowed to call them (`token:secret` per line, HTTP basic), made
+    /// with one new client if missing.
+    pub clients_file: PathBuf,
+    /// The `applicationId` they answer to and report.
+    pub application_id: String,
+}
+
+impl PowerAuthRest {
+    /// Mounted at PowerAuth Server's usual `/powerauth`, for application `qrauth`.
+    pub fn new(clients_file: PathBuf) -> Self {
+        PowerAuthRest {
+            prefix: "/powerauth".into(),
+            clients_file,
+            application_id: "qrauth".into(),
+        }
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let prefix = &self.prefix;
+        let segments_ok = prefix.strip_prefix('/').is_some_and(|rest| {
+            rest.split('/').all(|segment| {
+                !segment.is_empty()
+                    && segment
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+            })
+        });
+        if !segments_ok {
+            return Err(format!(
+                "the prefix {prefix:?} is not a path such as /powerauth (no trailing /)"
+            ));
+        }
+        if prefix == "/api" || prefix.starts_with("/api/") {
+            return Err(format!(
+                "the prefix {prefix:?} is under /api, which is qrauth's own"
+            ));
+        }
+        if self.application_id.trim().is_empty() {
+            return Err("the application id is empty".into());
+        }
+        Ok(())
+    }
 }
 
 impl ServerConfig {
@@ -71,6 +124,7 @@ impl ServerConfig {
             database,
             static_dir: None,
             operator_token: None,
+            powerauth: None,
             policy: Policy::default(),
         }
     }
@@ -88,6 +142,9 @@ pub enum ServeError {
     /// The operator token file cannot be read or made, or holds too short a token.
     #[error("operator token: {0}")]
     OperatorToken(StorageError),
+    /// The PowerAuth REST methods are misconfigured, or their client file is unusable.
+    #[error("PowerAuth REST: {0}")]
+    PowerAuth(String),
     /// The static directory has no usable `index.html`.
     #[error("static files: {0}")]
     StaticFiles(String),
@@ -145,7 +202,26 @@ impl Server {
             }
             None => None,
         };
-        let router = router(http::AppState::new(authority, operator), static_app, cors);
+        let powerauth = match &config.powerauth {
+            Some(rest) => {
+                rest.check().map_err(ServeError::PowerAuth)?;
+                let clients = secrets::IntegrationClients::open(&rest.clients_file)
+                    .map_err(|e| ServeError::PowerAuth(e.to_string()))?;
+                let state = http::powerauth::PowerAuthState {
+                    authority: authority.clone(),
+                    application_id: rest.application_id.as_str().into(),
+                    clients: std::sync::Arc::new(clients),
+                };
+                Some((rest.prefix.clone(), http::powerauth::routes(state)))
+            }
+            None => None,
+        };
+        let router = router(
+            http::AppState::new(authority, operator),
+            static_app,
+            cors,
+            powerauth,
+        );
         let socket = if config.listen.is_ipv4() {
             TcpSocket::new_v4()?
         } else {
@@ -198,14 +274,18 @@ fn router(
     state: http::AppState,
     static_app: Option<http::web::StaticApp>,
     cors: Option<tower_http::cors::CorsLayer>,
+    powerauth: Option<(String, Router)>,
 ) -> Router {
     let mut v1 = http::routes(state);
     if let Some(cors) = cors {
         v1 = v1.layer(cors);
     }
-    let api = Router::new()
+    let mut api = Router::new()
         .nest("/api/v1", v1)
         .route("/api/{*rest}", axum::routing::any(http::not_found));
+    if let Some((prefix, methods)) = powerauth {
+        api = api.nest(&prefix, methods);
+    }
     let (router, inline_scripts) = match static_app {
         Some(app) => {
             let hashes = app.inline_script_hashes().to_vec();

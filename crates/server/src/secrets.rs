@@ -58,25 +58,12 @@ impl OperatorToken {
     /// Reads the token from `path`, or makes a new random one there (mode 0600) if the file
     /// does not exist.
     pub fn open(path: &std::path::Path) -> Result<Self, StorageError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let token = random_token::<32>()?;
-                crate::vault::write_new_secret_file(path, "operator token", &token)?;
-                eprintln!(
-                    "qrauth: created a new operator token in {}; give it to the backends that \
-                     make payments",
-                    path.display()
-                );
-                token
-            }
-            Err(e) => {
-                return Err(StorageError::from_message(format!(
-                    "cannot read the operator token {}: {e}",
-                    path.display()
-                )));
-            }
-        };
+        let text = read_or_create(
+            path,
+            "operator token",
+            "give it to the backends that make payments",
+            random_token::<32>,
+        )?;
         let token = text.trim();
         if token.len() < 22 {
             return Err(StorageError::from_message(format!(
@@ -93,5 +80,98 @@ impl OperatorToken {
     pub fn matches(&self, presented: &str) -> bool {
         use subtle::ConstantTimeEq;
         bool::from(self.hash.ct_eq(&secret_hash(presented)))
+    }
+}
+
+/// The text of the secret file at `path`, or, when there is none, `make()` written there
+/// (mode 0600) and announced with what to do with it (`use_it`).
+fn read_or_create(
+    path: &std::path::Path,
+    what: &str,
+    use_it: &str,
+    make: impl FnOnce() -> Result<String, StorageError>,
+) -> Result<String, StorageError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let text = make()?;
+            crate::vault::write_new_secret_file(path, what, &text)?;
+            eprintln!(
+                "qrauth: created a new {what} in {}; {use_it}",
+                path.display()
+            );
+            Ok(text)
+        }
+        Err(e) => Err(StorageError::from_message(format!(
+            "cannot read the {what} {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// The clients that may call the PowerAuth REST methods (`--powerauth-clients`), as PowerAuth
+/// Server's integrations are: HTTP basic with a client token as the user name and its secret
+/// as the password. The file has one `token:secret` per line (`#` starts a comment), so an
+/// operator can give each application its own and retire one; only the secrets' hashes are
+/// held, and they are compared in constant time.
+pub struct IntegrationClients {
+    clients: Vec<(String, Vec<u8>)>,
+}
+
+impl IntegrationClients {
+    /// Reads the clients from `path`, or makes the file with one new client if it does not
+    /// exist.
+    pub fn open(path: &std::path::Path) -> Result<Self, StorageError> {
+        let text = read_or_create(
+            path,
+            "PowerAuth client file",
+            "its line is the client token and secret (token:secret) for HTTP basic",
+            || Ok(format!("{}:{}", random_uuid()?, random_token::<32>()?)),
+        )?;
+        let bad = |line: usize, why: &str| {
+            StorageError::from_message(format!("{}, line {line}: {why}", path.display()))
+        };
+        let mut clients = Vec::new();
+        for (index, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (token, secret) = line
+                .split_once(':')
+                .ok_or_else(|| bad(index + 1, "write token:secret"))?;
+            if token.is_empty() {
+                return Err(bad(index + 1, "the client token is empty"));
+            }
+            if secret.len() < 22 {
+                return Err(bad(
+                    index + 1,
+                    "the secret is too short: at least 22 characters (128 bits)",
+                ));
+            }
+            clients.push((token.to_owned(), secret_hash(secret)));
+        }
+        if clients.is_empty() {
+            return Err(StorageError::from_message(format!(
+                "{} names no client (token:secret)",
+                path.display()
+            )));
+        }
+        Ok(IntegrationClients { clients })
+    }
+
+    /// The client token, when `token` and `secret` are one of the clients'.
+    pub fn authenticate(&self, token: &str, secret: &str) -> Option<&str> {
+        use subtle::ConstantTimeEq;
+        let presented = secret_hash(secret);
+        // Every client's secret is compared, so the time does not tell which tokens exist.
+        let mut found = None;
+        for (name, hash) in &self.clients {
+            let right = bool::from(hash.ct_eq(&presented)) & (name == token);
+            if right {
+                found = Some(name.as_str());
+            }
+        }
+        found
     }
 }

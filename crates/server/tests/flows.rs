@@ -573,6 +573,412 @@ async fn a_user_with_two_tokens_approves_with_either_and_each_code_counts_agains
     server.stop().await;
 }
 
+const POWERAUTH_CLIENT: &str = "bank-web:Zm9yIHRlc3RzIG9ubHksIG5ldmVyIGluIHVzZQ";
+
+/// A server with PowerAuth's REST methods for the client above, under `/powerauth`.
+async fn start_with_powerauth(dir: &Path) -> Running {
+    let clients = dir.join("powerauth-clients");
+    std::fs::write(&clients, format!("# the bank's web\n{POWERAUTH_CLIENT}\n")).unwrap();
+    let mut config = config(&database(dir).await, generous());
+    config.powerauth = Some(qrauth_server::PowerAuthRest::new(clients));
+    Running::with_config(config).await
+}
+
+/// Calls a PowerAuth method as a client would: HTTP basic, `{"requestObject": …}`.
+async fn powerauth(server: &Running, method: &str, request: Value) -> (u16, Value) {
+    powerauth_as(server, POWERAUTH_CLIENT, method, request).await
+}
+
+async fn powerauth_as(
+    server: &Running,
+    credentials: &str,
+    method: &str,
+    request: Value,
+) -> (u16, Value) {
+    let auth = format!(
+        "Authorization: Basic {}\r\n",
+        base64::encode(credentials.as_bytes())
+    );
+    let reply = server
+        .json(
+            "POST",
+            &format!("/powerauth/rest/{method}"),
+            &auth,
+            &json!({ "requestObject": request }).to_string(),
+        )
+        .await;
+    (reply.status, reply.json())
+}
+
+/// The base string an intermediate application builds (spec §6.2, §8.5) from the payload's
+/// operation id, operation data and nonce.
+fn base_string(payload: &str) -> String {
+    let parsed = OfflinePayload::parse(payload).unwrap();
+    let body = format!("{}&{}", parsed.operation_id, parsed.operation_data.source);
+    format!(
+        "POST&{}&{}&{}",
+        base64::encode(b"/operation/authorize/offline"),
+        base64::encode(&parsed.nonce),
+        base64::encode(body.as_bytes())
+    )
+}
+
+/// The 8-8 form PowerAuth's verify takes, from the 4x4 digits a person reads off the token.
+fn eight_eight(shown: &str) -> String {
+    let digits: String = shown.chars().filter(char::is_ascii_digit).collect();
+    format!("{}-{}", &digits[..8], &digits[8..])
+}
+
+const PAYMENT_DATA: &str = "5ff1b1ed-a3cc-45a3-8ab0-ed60950312b6\nPayment\nPlease confirm this \
+    payment\nA1*A100CZK*ICZ2730300000001165254011*D20180425*NZa večerní pivo \\* 2\nB";
+
+fn error_of(reply: &(u16, Value)) -> (u16, &str) {
+    assert_eq!(reply.1["status"], "ERROR", "{}", reply.1);
+    (reply.0, reply.1["responseObject"]["code"].as_str().unwrap())
+}
+
+#[tokio::test]
+async fn an_application_written_for_powerauth_signs_verifies_and_is_refused_as_powerauth_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_powerauth(dir.path()).await;
+    let cookie = sign_in(&server, "alice").await;
+    let mut token = Token::activate(&server, &cookie).await;
+    let activation_id = token.stored.activation_id.clone();
+
+    // Personalized payload, code, verify: the whole flow of spec §8.
+    let (status, created) = powerauth(
+        &server,
+        "v3/signature/offline/personalized/create",
+        json!({"activationId": activation_id, "data": PAYMENT_DATA}),
+    )
+    .await;
+    assert_eq!(
+        (status, &created["status"]),
+        (200, &json!("OK")),
+        "{created}"
+    );
+    let offline_data = created["responseObject"]["offlineData"].as_str().unwrap();
+    assert!(offline_data.starts_with(&format!("{PAYMENT_DATA}\n")));
+    let parsed = OfflinePayload::parse(offline_data).unwrap();
+    assert_eq!(
+        base64::encode(&parsed.nonce),
+        created["responseObject"]["nonce"].as_str().unwrap()
+    );
+    let code = eight_eight(&token.offline_code(offline_data, true));
+    let verify = json!({"activationId": activation_id, "data": base_string(offline_data),
+                        "signature": code, "allowBiometry": true});
+    let (status, verdict) = powerauth(&server, "v3/signature/offline/verify", verify.clone()).await;
+    assert_eq!(status, 200);
+    let verdict = &verdict["responseObject"];
+    assert_eq!(verdict["signatureValid"], true, "{verdict}");
+    assert_eq!(verdict["activationStatus"], "ACTIVE");
+    assert_eq!(verdict["signatureType"], "POSSESSION_KNOWLEDGE");
+    assert_eq!(verdict["userId"], "alice");
+    assert_eq!(verdict["applicationId"], "qrauth");
+    assert_eq!(verdict["remainingAttempts"], 5);
+    // The counter moved past the code: the same code again is a failure, and counts.
+    let (_, again) = powerauth(&server, "v3/signature/offline/verify", verify).await;
+    assert_eq!(again["responseObject"]["signatureValid"], false);
+    assert_eq!(again["responseObject"]["remainingAttempts"], 4);
+
+    // The v4 names, with a shorter code: the last four digits of each group.
+    let code = eight_eight(&token.offline_code(offline_data, true));
+    let short = format!("{}-{}", &code[4..8], &code[13..]);
+    let (_, v4) = powerauth(
+        &server,
+        "v4/auth/offline/verify",
+        json!({"activationId": activation_id, "data": base_string(offline_data),
+               "authenticationCode": short, "componentLength": 4}),
+    )
+    .await;
+    let v4 = &v4["responseObject"];
+    assert_eq!(v4["authenticationValid"], true, "{v4}");
+    assert_eq!(v4["authenticationCodeType"], "POSSESSION_KNOWLEDGE");
+    assert_eq!(
+        v4["remainingAttempts"], 5,
+        "a good code resets the failures"
+    );
+
+    // Non-personalized: the master key, for this server's application only.
+    let (status, master) = powerauth(
+        &server,
+        "v4/auth/offline/non-personalized/create",
+        json!({"applicationId": "qrauth", "data": PAYMENT_DATA}),
+    )
+    .await;
+    assert_eq!(status, 200, "{master}");
+    let master = master["responseObject"]["offlineData"].as_str().unwrap();
+    let code = eight_eight(&token.offline_code(master, true));
+    let (_, verdict) = powerauth(
+        &server,
+        "v3/signature/offline/verify",
+        json!({"activationId": activation_id, "data": base_string(master), "signature": code}),
+    )
+    .await;
+    assert_eq!(verdict["responseObject"]["signatureValid"], true);
+
+    // The proximity check: the payload carries the TOTP, and verify needs the same seed.
+    let seed = base64::encode(&[7u8; 20]);
+    let (status, near) = powerauth(
+        &server,
+        "v3/signature/offline/personalized/create",
+        json!({"activationId": activation_id, "data": PAYMENT_DATA,
+               "nonce": "OIIYX91Q7IC6TIo102NCtg==",
+               "proximityCheck": {"seed": seed, "stepLength": 30}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{near}");
+    let near = near["responseObject"]["offlineData"].as_str().unwrap();
+    assert!(OfflinePayload::parse(near).unwrap().totp.is_some());
+    assert!(
+        near.contains("\nOIIYX91Q7IC6TIo102NCtg==\n1"),
+        "the caller's nonce"
+    );
+    let code = eight_eight(&token.offline_code(near, true));
+    let (_, verdict) = powerauth(
+        &server,
+        "v3/signature/offline/verify",
+        json!({"activationId": activation_id, "data": base_string(near), "signature": code,
+               "proximityCheck": {"seed": seed, "stepLength": "PT30S", "stepCount": 1}}),
+    )
+    .await;
+    assert_eq!(
+        verdict["responseObject"]["signatureValid"], true,
+        "{verdict}"
+    );
+
+    // Every error of spec §8 that applies, each changing nothing.
+    let wrong_client = powerauth_as(
+        &server,
+        "bank-web:not-the-secret-not-the-secret",
+        "v3/signature/offline/verify",
+        json!({}),
+    )
+    .await;
+    assert_eq!(error_of(&wrong_client), (401, "ERR_AUTHENTICATION"));
+    let no_credentials = server
+        .json(
+            "POST",
+            "/powerauth/rest/v3/signature/offline/verify",
+            "",
+            r#"{"requestObject":{}}"#,
+        )
+        .await;
+    assert_eq!(no_credentials.status, 401);
+    assert!(
+        no_credentials
+            .header("www-authenticate")
+            .starts_with("Basic")
+    );
+    let create = "v3/signature/offline/personalized/create";
+    for (request, says) in [
+        (json!({"data": PAYMENT_DATA}), "activationId is missing"),
+        (json!({"activationId": activation_id}), "data is missing"),
+        (
+            json!({"activationId": activation_id, "data": PAYMENT_DATA, "nonce": "short"}),
+            "nonce: 16 bytes",
+        ),
+        (
+            json!({"activationId": activation_id, "data": PAYMENT_DATA,
+                   "proximityCheck": {"seed": seed}}),
+            "nonce: required with proximityCheck",
+        ),
+        (
+            json!({"activationId": activation_id, "data": "one\ntwo\nthree"}),
+            "a token cannot read",
+        ),
+        (
+            json!({"activationId": activation_id, "data": format!("{PAYMENT_DATA}{}", "x".repeat(3000))}),
+            "more than a QR code holds",
+        ),
+    ] {
+        let reply = powerauth(&server, create, request).await;
+        assert_eq!(error_of(&reply), (400, "ERR0024"));
+        let message = reply.1["responseObject"]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{message}");
+    }
+    let not_an_envelope = server
+        .json(
+            "POST",
+            &format!("/powerauth/rest/{create}"),
+            &format!(
+                "Authorization: Basic {}\r\n",
+                base64::encode(POWERAUTH_CLIENT.as_bytes())
+            ),
+            r#"{"activationId": "x"}"#,
+        )
+        .await;
+    assert_eq!(not_an_envelope.status, 400);
+    assert_eq!(
+        not_an_envelope.json()["responseObject"]["message"],
+        "requestObject is missing"
+    );
+    let unknown = powerauth(
+        &server,
+        create,
+        json!({"activationId": "no-such-activation", "data": PAYMENT_DATA}),
+    )
+    .await;
+    assert_eq!(error_of(&unknown), (400, "ERR0009"));
+    let other_application = powerauth(
+        &server,
+        "v3/signature/offline/non-personalized/create",
+        json!({"applicationId": 17, "data": PAYMENT_DATA}),
+    )
+    .await;
+    assert_eq!(error_of(&other_application), (400, "ERR0015"));
+    let verify = "v3/signature/offline/verify";
+    let data = base_string(offline_data);
+    for (request, says) in [
+        (
+            json!({"activationId": activation_id, "data": data, "signature": "1234-5678-9012-3456"}),
+            "signature: two groups of 8 digits",
+        ),
+        (
+            json!({"activationId": activation_id, "data": data, "signature": "12345678-90123456",
+                   "componentLength": 9}),
+            "componentLength: 9 is not 4 to 8",
+        ),
+        (
+            json!({"activationId": activation_id, "signature": "12345678-90123456"}),
+            "data is missing",
+        ),
+        (
+            json!({"activationId": activation_id, "data": "POST&x&y&not base64!",
+                   "signature": "12345678-90123456", "proximityCheck": {"seed": seed}}),
+            "not Base64",
+        ),
+        (
+            json!({"activationId": activation_id, "data": data, "signature": "12345678-90123456",
+                   "proximityCheck": {"seed": seed, "stepCount": 11}}),
+            "stepCount: 0 to 10",
+        ),
+    ] {
+        let reply = powerauth(&server, verify, request).await;
+        assert_eq!(error_of(&reply), (400, "ERR0024"));
+        let message = reply.1["responseObject"]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{message}");
+    }
+    let view = activation(&server, &cookie, &activation_id).await;
+    assert_eq!(
+        view["failedAttempts"], 0,
+        "malformed requests count nothing"
+    );
+
+    // An unknown activation is REMOVED; five wrong codes block, as PowerAuth counts them.
+    let (_, gone) = powerauth(
+        &server,
+        verify,
+        json!({"activationId": "no-such-activation", "data": data, "signature": "12345678-90123456"}),
+    )
+    .await;
+    assert_eq!(gone["responseObject"]["signatureValid"], false);
+    assert_eq!(gone["responseObject"]["activationStatus"], "REMOVED");
+    for left in (0..5).rev() {
+        let (_, wrong) = powerauth(
+            &server,
+            verify,
+            json!({"activationId": activation_id, "data": data, "signature": "12345678-90123456"}),
+        )
+        .await;
+        assert_eq!(wrong["responseObject"]["remainingAttempts"], left);
+    }
+    let code = eight_eight(&token.offline_code(offline_data, true));
+    let (_, blocked) = powerauth(
+        &server,
+        verify,
+        json!({"activationId": activation_id, "data": data, "signature": code}),
+    )
+    .await;
+    let blocked = &blocked["responseObject"];
+    assert_eq!(
+        (
+            &blocked["signatureValid"],
+            &blocked["activationStatus"],
+            &blocked["blockedReason"]
+        ),
+        (
+            &json!(false),
+            &json!("BLOCKED"),
+            &json!("MAX_FAILED_ATTEMPTS")
+        )
+    );
+    assert_eq!(
+        server
+            .json(
+                "POST",
+                "/powerauth/rest/v3/no/such/method",
+                "",
+                r#"{"requestObject":{}}"#
+            )
+            .await
+            .status,
+        404
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn through_powerauth_a_person_with_two_tokens_chooses_one_and_its_code_counts_for_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_powerauth(dir.path()).await;
+    let cookie = sign_in(&server, "alice").await;
+    let mut older = Token::activate(&server, &cookie).await;
+    let newer = Token::activate(&server, &cookie).await;
+
+    let (status, list) = powerauth(&server, "v3/activation/list", json!({"userId": "alice"})).await;
+    assert_eq!(status, 200, "{list}");
+    let activations = list["responseObject"]["activations"].as_array().unwrap();
+    let ids: Vec<&str> = activations
+        .iter()
+        .map(|a| a["activationId"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            newer.stored.activation_id.as_str(),
+            older.stored.activation_id.as_str()
+        ],
+        "newest first"
+    );
+    for activation in activations {
+        assert_eq!(activation["activationName"], "test phone");
+        assert_eq!(activation["activationStatus"], "ACTIVE");
+        assert!(
+            activation["timestampActivated"]
+                .as_str()
+                .unwrap()
+                .ends_with("+00:00")
+        );
+    }
+
+    // The person chose the older token: its payload, its code.
+    let older_id = older.stored.activation_id.clone();
+    let (_, created) = powerauth(
+        &server,
+        "v3/signature/offline/personalized/create",
+        json!({"activationId": older_id, "data": PAYMENT_DATA}),
+    )
+    .await;
+    let payload = created["responseObject"]["offlineData"].as_str().unwrap();
+    let code = eight_eight(&older.offline_code(payload, true));
+    let (_, verdict) = powerauth(
+        &server,
+        "v3/signature/offline/verify",
+        json!({"activationId": older_id, "data": base_string(payload), "signature": code}),
+    )
+    .await;
+    assert_eq!(verdict["responseObject"]["signatureValid"], true);
+    let newer_view = activation(&server, &cookie, &newer.stored.activation_id).await;
+    assert_eq!(newer_view["failedAttempts"], 0);
+    assert_eq!(
+        newer_view["lastUsedAt"],
+        Value::Null,
+        "the other token is untouched"
+    );
+    server.stop().await;
+}
+
 // Several worker threads, so that the hundred requests really arrive at the same time.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_hundred_concurrent_wrong_codes_count_as_five_and_block_the_activation() {

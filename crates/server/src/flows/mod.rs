@@ -10,6 +10,7 @@ pub(crate) mod attempts;
 pub(crate) mod identity;
 pub(crate) mod logins;
 pub(crate) mod operations;
+pub(crate) mod powerauth;
 pub(crate) mod retention;
 pub mod users;
 
@@ -341,6 +342,35 @@ impl Authority {
     }
 }
 
+/// The UTC calendar date (year, month 1–12, day 1–31) of `ms` since the Unix epoch.
+pub(crate) fn utc_date(ms: i64) -> (i64, u8, u8) {
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let days = ms.div_euclid(86_400_000);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+    let month = (if mp < 10 { mp + 3 } else { mp - 9 }) as u8;
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// `ms` since the Unix epoch as ISO 8601 in UTC with milliseconds,
+/// `2026-12-08T09:30:00.000+00:00`: how PowerAuth Server's JSON writes a date.
+pub(crate) fn iso_timestamp(ms: i64) -> String {
+    let (year, month, day) = utc_date(ms);
+    let in_day = ms.rem_euclid(86_400_000);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}+00:00",
+        in_day / 3_600_000,
+        in_day / 60_000 % 60,
+        in_day / 1000 % 60,
+        in_day % 1000
+    )
+}
+
 /// Milliseconds left until `at_ms`, 0 once past: the `…InMs` of every answer.
 pub(crate) fn ms_until(at_ms: i64, now_ms: i64) -> u64 {
     u64::try_from(at_ms - now_ms).unwrap_or(0)
@@ -349,6 +379,16 @@ pub(crate) fn ms_until(at_ms: i64, now_ms: i64) -> u64 {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_are_written_as_powerauth_writes_dates() {
+        assert_eq!(iso_timestamp(0), "1970-01-01T00:00:00.000+00:00");
+        assert_eq!(
+            iso_timestamp(1_796_733_005_123),
+            "2026-12-08T12:30:05.123+00:00"
+        );
+        assert_eq!(utc_date(951_782_400_000), (2000, 2, 29));
+    }
 
     /// An authority on a private in-memory store with a throwaway storage key.
     pub(crate) async fn in_memory(policy: Policy) -> Authority {

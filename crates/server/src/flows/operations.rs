@@ -120,22 +120,8 @@ fn valid_iban(iban: &str) -> bool {
 
 /// Today's date in UTC.
 fn today() -> Option<Date> {
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let days = now_ms().div_euclid(86_400_000);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    Date::new(
-        u16::try_from(year).ok()?,
-        u8::try_from(month).ok()?,
-        u8::try_from(day).ok()?,
-    )
+    let (year, month, day) = super::utc_date(now_ms());
+    Date::new(u16::try_from(year).ok()?, month, day)
 }
 
 /// An optional text field, trimmed, at most `max` characters, on one line: the token shows it

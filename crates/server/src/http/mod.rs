@@ -11,6 +11,7 @@ mod h1;
 mod limits;
 mod logins;
 mod operations;
+pub(crate) mod powerauth;
 mod session;
 pub(crate) mod web;
 
