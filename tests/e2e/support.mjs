@@ -173,6 +173,13 @@ export function fetchAsPage(page, path, body) {
 /** The user `cargo xtask test` made for the pages' tests (it never has a token). */
 export const account = { user: process.env.QRAUTH_USER, password: process.env.QRAUTH_PASSWORD };
 
+/** The user whose two tokens approve payments of the PowerAuth example application. */
+export const powerAuthAccount = {
+  user: process.env.QRAUTH_POWERAUTH_USER,
+  password: process.env.QRAUTH_POWERAUTH_PASSWORD,
+  client: process.env.QRAUTH_POWERAUTH_CLIENT,
+};
+
 /** The user the token's tests activate tokens for. */
 export const tokenAccount = {
   user: process.env.QRAUTH_TOKEN_USER,
@@ -381,14 +388,16 @@ export class TokenPage {
 
   /**
    * Activates a token from the account page as a person would: asks for an activation there,
-   * gives the token a screenshot of its QR, chooses `pin`, and waits for the fingerprint.
+   * gives the token a screenshot of its QR, names it `deviceName` when given, chooses `pin`,
+   * and waits for the fingerprint.
    */
-  async activateFrom(accountPage, pin) {
+  async activateFrom(accountPage, pin, deviceName) {
     await accountPage.activate.click();
     await accountPage.qr.waitFor();
     await this.open();
     const problem = await this.scanPicture(await accountPage.qr.screenshot());
     if (problem) throw new Error(`the activation QR was not read: ${problem}`);
+    if (deviceName) await this.page.getByTestId('device-name').fill(deviceName);
     await this.activateWithPin(pin);
     await this.fingerprint.waitFor();
   }

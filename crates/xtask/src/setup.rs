@@ -23,7 +23,7 @@ pub fn run() -> Result {
         ("wasm-bindgen-cli", wasm_bindgen_cli),
         ("Chromium and ChromeDriver", chromium),
         ("libfaketime (the clock-jump test)", faketime),
-        ("npm packages in web/", npm_packages),
+        ("npm packages", npm_packages),
         ("PostgreSQL (the shared-database tests)", postgresql),
         ("haproxy (the load-balanced tests)", haproxy),
     ];
@@ -197,29 +197,34 @@ pub fn apt_install(packages: &[&str]) -> Result {
     )
 }
 
+/// The packages of the npm package's build and tests (`web/`) and of the PowerAuth example
+/// (`examples/powerauth-web/`), each installed from its lock file when it changed.
 fn npm_packages() -> Result<Option<String>> {
-    let web = root().join("web");
-    let lock = web.join("package-lock.json");
-    let installed = web.join("node_modules/.package-lock.json");
-    let up_to_date = match (
-        modified(&installed),
-        modified(&lock),
-        modified(&web.join("package.json")),
-    ) {
-        (Some(installed), Some(lock), Some(manifest)) => installed >= lock && installed >= manifest,
-        _ => false,
-    };
-    if up_to_date {
-        return Ok(None);
+    let mut installed = Vec::new();
+    for dir in ["web", "examples/powerauth-web"] {
+        let path = root().join(dir);
+        let marker = path.join("node_modules/.package-lock.json");
+        let up_to_date = match (
+            modified(&marker),
+            modified(&path.join("package-lock.json")),
+            modified(&path.join("package.json")),
+        ) {
+            (Some(marker), Some(lock), Some(manifest)) => marker >= lock && marker >= manifest,
+            _ => false,
+        };
+        if up_to_date {
+            continue;
+        }
+        announce(&format!("npm ci in {dir}/"));
+        status(
+            command("npm")
+                .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+                .current_dir(&path),
+            "npm ci",
+        )?;
+        installed.push(format!("{dir}/node_modules"));
     }
-    announce("npm ci in web/");
-    status(
-        command("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(&web),
-        "npm ci",
-    )?;
-    Ok(Some("web/node_modules".into()))
+    Ok((!installed.is_empty()).then(|| installed.join(" and ")))
 }
 
 fn modified(path: &Path) -> Option<std::time::SystemTime> {

@@ -270,6 +270,8 @@ const E2E_TOKEN_USER: &str = "bohumila";
 /// The token's storage tests (a full disk, two tabs, reloads) have a user and a token of their
 /// own, so that the counters and attempts the token story checks are not moved under it.
 const E2E_STORAGE_USER: &str = "cyril";
+/// The PowerAuth example's person, with two tokens of their own.
+const E2E_POWERAUTH_USER: &str = "dagmar";
 
 /// Seconds a login lives in the end-to-end tests: short enough to watch one expire and be
 /// renewed, long enough for every flow that scans a sign-in QR to finish before it expires.
@@ -425,6 +427,9 @@ fn end_to_end() -> Result {
     let dist = build::target_dir().join("e2e-dist");
     build::dist(&dist)?;
     let dist = dist.to_string_lossy().into_owned();
+    // PowerAuth's REST methods for examples/powerauth-web, with a client the server makes.
+    let powerauth_clients = build::target_dir().join("e2e-powerauth-clients");
+    let _ = std::fs::remove_file(&powerauth_clients);
     let server = TestServer::start(&[
         "--static",
         &dist,
@@ -432,10 +437,15 @@ fn end_to_end() -> Result {
         "1000",
         "--login-lifetime",
         E2E_LOGIN_LIFETIME,
+        "--powerauth-clients",
+        &powerauth_clients.to_string_lossy(),
     ])?;
+    let powerauth_client = std::fs::read_to_string(&powerauth_clients)?;
+    let _ = std::fs::remove_file(&powerauth_clients);
     let password = server.add_user(E2E_USER)?;
     let token_password = server.add_user(E2E_TOKEN_USER)?;
     let storage_password = server.add_user(E2E_STORAGE_USER)?;
+    let powerauth_password = server.add_user(E2E_POWERAUTH_USER)?;
     let evidence = build::target_dir().join("e2e-evidence");
     let _ = std::fs::remove_dir_all(&evidence);
     let evidence = evidence.to_string_lossy().into_owned();
@@ -452,6 +462,9 @@ fn end_to_end() -> Result {
             ("QRAUTH_TOKEN_PASSWORD", &token_password),
             ("QRAUTH_STORAGE_USER", E2E_STORAGE_USER),
             ("QRAUTH_STORAGE_PASSWORD", &storage_password),
+            ("QRAUTH_POWERAUTH_USER", E2E_POWERAUTH_USER),
+            ("QRAUTH_POWERAUTH_PASSWORD", &powerauth_password),
+            ("QRAUTH_POWERAUTH_CLIENT", powerauth_client.trim()),
             ("CHROMIUM", CHROMIUM),
         ],
     )
