@@ -126,3 +126,32 @@ fn verification_looks_ahead_and_stores_one_past_the_match() {
     assert_eq!(verify(&at(19), false).unwrap().steps, 20);
     assert_eq!(verify(&at(20), false), None);
 }
+
+#[test]
+fn data_signed_as_powerauth_signs_it_is_the_worked_example_with_a_new_signature() {
+    // PowerAuth's create methods take DATA as it is (spec §4.2): the example's first five lines.
+    let data = QR.lines().take(5).collect::<Vec<_>>().join("\n");
+    let key = qrauth_core::PrivateKey::from_random(&[42; 32]).unwrap();
+    let nonce: [u8; 16] = qrauth_core::base64::decode("OIIYX91Q7IC6TIo102NCtg==")
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let signed = qrauth_core::sign_data(&data, None, &nonce, KeyType::Personalized, &key);
+    let payload = OfflinePayload::parse(&signed).unwrap();
+    assert_eq!(
+        payload.signed_bytes(),
+        OfflinePayload::parse(QR).unwrap().signed_bytes(),
+        "the same bytes signed as the example's"
+    );
+    assert_eq!(payload.verify_signature(&key.public_key()), Ok(()));
+    assert_eq!(
+        payload.message(OFFLINE_URI_ID),
+        OfflinePayload::parse(QR).unwrap().message(OFFLINE_URI_ID)
+    );
+
+    let with_totp = qrauth_core::sign_data(&data, Some("12345678"), &nonce, KeyType::Master, &key);
+    let payload = OfflinePayload::parse(&with_totp).unwrap();
+    assert_eq!(payload.totp.as_deref(), Some("12345678"));
+    assert_eq!(payload.key_type, KeyType::Master);
+    assert!(with_totp.starts_with(&format!("{data}\n12345678\nOIIYX91Q7IC6TIo102NCtg==\n0")));
+}
