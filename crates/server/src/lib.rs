@@ -296,3 +296,36 @@ fn router(
     http::web::with_security_headers(router, &inline_scripts)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_powerauth_prefix_is_a_path_of_its_own() {
+        let with = |prefix: &str| PowerAuthRest {
+            prefix: prefix.into(),
+            ..PowerAuthRest::new("clients".into())
+        };
+        for good in ["/powerauth", "/bank/powerauth-server", "/pa_1.0"] {
+            assert_eq!(with(good).check(), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            "/",
+            "powerauth",
+            "/powerauth/",
+            "/a//b",
+            "/api",
+            "/api/pa",
+            "/p a",
+        ] {
+            assert!(with(bad).check().is_err(), "{bad:?}");
+        }
+        let nameless = PowerAuthRest {
+            application_id: " ".into(),
+            ..PowerAuthRest::new("clients".into())
+        };
+        assert!(nameless.check().is_err());
+    }
+}

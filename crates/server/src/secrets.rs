@@ -175,3 +175,63 @@ impl IntegrationClients {
         found
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integration_clients_are_read_made_and_checked() {
+        let dir = std::env::temp_dir().join(format!("qrauth-clients-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+
+        let made = dir.join("new");
+        IntegrationClients::open(&made).unwrap();
+        let line = std::fs::read_to_string(&made).unwrap();
+        let (token, secret) = line.trim().split_once(':').unwrap();
+        let again = IntegrationClients::open(&made).unwrap();
+        assert_eq!(again.authenticate(token, secret), Some(token));
+        assert_eq!(again.authenticate(token, "wrong-secret-wrong-secret"), None);
+        assert_eq!(
+            again.authenticate("another", secret),
+            None,
+            "a secret is its token's"
+        );
+
+        let two = dir.join("two");
+        std::fs::write(
+            &two,
+            "# web\nweb:aaaaaaaaaaaaaaaaaaaaaaaaaaaa\n\n  batch:bbbbbbbbbbbbbbbbbbbbbbbbbbbb  \n",
+        )
+        .unwrap();
+        let clients = IntegrationClients::open(&two).unwrap();
+        assert_eq!(
+            clients.authenticate("batch", "bbbbbbbbbbbbbbbbbbbbbbbbbbbb"),
+            Some("batch")
+        );
+        assert_eq!(
+            clients.authenticate("web", "bbbbbbbbbbbbbbbbbbbbbbbbbbbb"),
+            None
+        );
+
+        for (text, says) in [
+            ("no-colon\n", "line 1: write token:secret"),
+            ("# only a comment\n", "names no client"),
+            (
+                "ok:aaaaaaaaaaaaaaaaaaaaaaaaaaaa\nshort:abc\n",
+                "line 2: the secret is too short",
+            ),
+            (
+                ":aaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+                "the client token is empty",
+            ),
+        ] {
+            let bad = dir.join("bad");
+            std::fs::write(&bad, text).unwrap();
+            let error = IntegrationClients::open(&bad).err().unwrap().to_string();
+            assert!(error.contains(says), "{text:?}: {error}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -25,32 +25,6 @@ use crate::store::{SealedApplicationKeys, Storage, StorageError, now_ms};
 use crate::vault::Vault;
 
 pub use activations::ActivationError;
-#[cfg(test)]
-mod range_tests {
-    use super::IpRange;
-
-    #[test]
-    fn ranges_hold_the_addresses_of_their_prefix() {
-        let range: IpRange = "10.1.0.0/16".parse().unwrap();
-        assert!(range.contains("10.1.200.3".parse().unwrap()));
-        assert!(!range.contains("10.2.0.1".parse().unwrap()));
-        assert!(
-            range.contains("::ffff:10.1.0.9".parse().unwrap()),
-            "IPv4-mapped"
-        );
-        let one: IpRange = "127.0.0.1".parse().unwrap();
-        assert!(one.contains("127.0.0.1".parse().unwrap()));
-        assert!(!one.contains("127.0.0.2".parse().unwrap()));
-        let all: IpRange = "0.0.0.0/0".parse().unwrap();
-        assert!(all.contains("203.0.113.9".parse().unwrap()));
-        assert!(!all.contains("2001:db8::1".parse().unwrap()));
-        let v6: IpRange = "2001:db8::/32".parse().unwrap();
-        assert!(v6.contains("2001:db8:ffff::1".parse().unwrap()));
-        for bad in ["10.0.0.0/33", "proxy", "10.0.0.0/x", "::/129"] {
-            assert!(bad.parse::<IpRange>().is_err(), "{bad}");
-        }
-    }
-}
 pub use logins::LoginError;
 pub use operations::{Caller, OperationError};
 
@@ -399,5 +373,32 @@ pub(crate) mod tests {
         )
         .await
         .unwrap()
+    }
+}
+
+#[cfg(test)]
+mod range_tests {
+    use super::IpRange;
+
+    #[test]
+    fn ranges_hold_the_addresses_of_their_prefix() {
+        let range: IpRange = "10.1.0.0/16".parse().unwrap();
+        assert!(range.contains("10.1.200.3".parse().unwrap()));
+        assert!(!range.contains("10.2.0.1".parse().unwrap()));
+        assert!(
+            range.contains("::ffff:10.1.0.9".parse().unwrap()),
+            "IPv4-mapped"
+        );
+        let one: IpRange = "127.0.0.1".parse().unwrap();
+        assert!(one.contains("127.0.0.1".parse().unwrap()));
+        assert!(!one.contains("127.0.0.2".parse().unwrap()));
+        let all: IpRange = "0.0.0.0/0".parse().unwrap();
+        assert!(all.contains("203.0.113.9".parse().unwrap()));
+        assert!(!all.contains("2001:db8::1".parse().unwrap()));
+        let v6: IpRange = "2001:db8::/32".parse().unwrap();
+        assert!(v6.contains("2001:db8:ffff::1".parse().unwrap()));
+        for bad in ["10.0.0.0/33", "proxy", "10.0.0.0/x", "::/129"] {
+            assert!(bad.parse::<IpRange>().is_err(), "{bad}");
+        }
     }
 }
