@@ -58,7 +58,7 @@ const today = () => new Date().toISOString().slice(0, 10).replace(/-/g, '');
 
 function page(title, body) {
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><link rel="icon" href="data:,">
 <title>${escapeHtml(title)} · Example Bank</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem}
 label{display:block;margin:.75rem 0 .25rem}input,button{font:inherit;padding:.4rem}
