@@ -15,7 +15,48 @@ function wayOf(address) {
   return way === 'code' || way === 'password' ? way : 'phone';
 }
 
-const addressOf = (way) => (way === 'phone' ? '/' : `/?with=${way}`);
+/**
+ * Where an application's sign-in link asked to come back to once signed in: the authorization
+ * endpoint of this server (`/oauth/authorize?…`), never an address of another site.
+ */
+function returnOf(address) {
+  const target = new URLSearchParams(address.search).get('return');
+  return target?.startsWith('/oauth/authorize?') ? target : null;
+}
+
+/** The address of a way in, keeping where to return. */
+function addressOf(way) {
+  const params = new URLSearchParams();
+  if (way !== 'phone') params.set('with', way);
+  const back = returnOf(location);
+  if (back) params.set('return', back);
+  const query = params.toString();
+  return query ? `/?${query}` : '/';
+}
+
+/**
+ * For an application's sign-in link: someone already signed in here goes straight back (the
+ * application's navigation did not carry the SameSite=Strict cookie; this page's does), and
+ * anyone else reads which application asks, by the name its operator registered.
+ */
+async function continueFor(back) {
+  const session = await fetch('/api/v1/session');
+  if (session.ok) {
+    location.replace(back);
+    return;
+  }
+  const clientId = new URLSearchParams(back.slice(back.indexOf('?'))).get('client_id');
+  const client = await fetch(`/api/v1/oidc/clients/${encodeURIComponent(clientId ?? '')}`);
+  if (!client.ok) return;
+  const { name } = await client.json();
+  const asking = document.createElement('p');
+  asking.className = 'asked-by';
+  asking.dataset.testid = 'asked-by';
+  const strong = document.createElement('strong');
+  strong.textContent = name;
+  asking.append('Sign in to continue to ', strong, '.');
+  document.querySelector('#sign-in-title').after(asking);
+}
 
 /**
  * Mounts the page while the wasm compiles, and resolves once it runs (rejecting when it does
@@ -50,7 +91,9 @@ function mount() {
     }
   };
   const signIn = document.createElement('qrauth-sign-in');
-  signIn.setAttribute('signed-in-href', SIGNED_IN_PATH);
+  const back = returnOf(location);
+  signIn.setAttribute('signed-in-href', back ?? SIGNED_IN_PATH);
+  if (back) continueFor(back);
   signIn.way = wayOf(location);
   // The login the start-up script asked for while the wasm loaded: the first QR. The script
   // keeps it too, to cancel it if the wasm does not arrive.

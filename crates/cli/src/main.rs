@@ -147,6 +147,44 @@ enum Command {
         #[command(subcommand)]
         command: OperationCommand,
     },
+    /// Manage the applications that sign people in through qrauth (OpenID Connect relying
+    /// parties; docs/oidc.md).
+    Client {
+        #[command(subcommand)]
+        command: ClientCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClientCommand {
+    /// Register an application; prints its client_id and, once, its secret.
+    Add {
+        /// What the sign-in page says is asking, such as "Grafana".
+        name: String,
+        /// Where the application receives codes, matched exactly; repeat for several.
+        #[arg(long = "redirect-uri", value_name = "URI", required = true)]
+        redirect_uris: Vec<String>,
+        /// Where signing out may return to, matched exactly; repeat for several.
+        #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
+        post_logout_redirect_uris: Vec<String>,
+        /// A public client (a single-page or native app): no secret, PKCE alone.
+        #[arg(long)]
+        public: bool,
+        #[command(flatten)]
+        database: Database,
+    },
+    /// List the registered applications.
+    List {
+        #[command(flatten)]
+        database: Database,
+    },
+    /// Remove an application, and every code and token it was given.
+    Remove {
+        /// Its name.
+        name: String,
+        #[command(flatten)]
+        database: Database,
+    },
 }
 
 #[derive(Subcommand)]
@@ -417,6 +455,7 @@ fn main() -> ExitCode {
         Command::Activation {
             command: ActivationCommand::Create { user, database },
         } => runtime.block_on(create_activation(&user, &database)),
+        Command::Client { command } => runtime.block_on(client(command)),
         Command::Activation {
             command: ActivationCommand::Unblock { id, database },
         } => runtime.block_on(unblock_activation(&id, &database)),
@@ -555,6 +594,61 @@ async fn create_activation(
     println!("activation id    {}", created.activation_id);
     println!("QR text          {}", created.activation_qr);
     println!("valid for        {} s, once", created.expires_in_ms / 1000);
+    Ok(())
+}
+
+async fn client(command: ClientCommand) -> Result<(), Box<dyn std::error::Error>> {
+    match command {
+        ClientCommand::Add {
+            name,
+            redirect_uris,
+            post_logout_redirect_uris,
+            public,
+            database,
+        } => {
+            let authority = database.authority(Policy::default()).await?;
+            let added = authority
+                .add_client(qrauth_server::NewClient {
+                    name: name.clone(),
+                    redirect_uris,
+                    post_logout_redirect_uris,
+                    public,
+                })
+                .await?;
+            println!("client {name:?} added");
+            println!("client_id      {}", added.client_id);
+            match added.client_secret {
+                Some(secret) => {
+                    println!("client_secret  {secret}");
+                    println!("(shown once: only its hash is kept)");
+                }
+                None => println!("client_secret  none (a public client: PKCE alone)"),
+            }
+        }
+        ClientCommand::List { database } => {
+            let authority = database.authority(Policy::default()).await?;
+            for client in authority.clients().await? {
+                println!(
+                    "{}  {:?}  {}  {}",
+                    client.client_id,
+                    client.name,
+                    if client.public {
+                        "public"
+                    } else {
+                        "confidential"
+                    },
+                    client.redirect_uris.join(" ")
+                );
+            }
+        }
+        ClientCommand::Remove { name, database } => {
+            let authority = database.authority(Policy::default()).await?;
+            if !authority.remove_client(&name).await? {
+                return Err(format!("no client named {name:?}").into());
+            }
+            println!("client {name:?} removed");
+        }
+    }
     Ok(())
 }
 

@@ -25,6 +25,7 @@ use axum::extract::DefaultBodyLimit;
 use tokio::net::{TcpListener, TcpSocket};
 
 pub use flows::attempts::SignatureError;
+pub use flows::oidc::{ClientError, ClientView, NewClient, RegisteredClient};
 pub use flows::{
     ActivationError, Authority, Caller, IpRange, LoginError, OperationError, Policy, users,
 };
@@ -276,13 +277,15 @@ fn router(
     cors: Option<tower_http::cors::CorsLayer>,
     powerauth: Option<(String, Router)>,
 ) -> Router {
+    let oidc = http::oidc::routes(state.clone());
     let mut v1 = http::routes(state);
     if let Some(cors) = cors {
         v1 = v1.layer(cors);
     }
     let mut api = Router::new()
         .nest("/api/v1", v1)
-        .route("/api/{*rest}", axum::routing::any(http::not_found));
+        .route("/api/{*rest}", axum::routing::any(http::not_found))
+        .merge(oidc);
     if let Some((prefix, methods)) = powerauth {
         api = api.nest(&prefix, methods);
     }

@@ -979,6 +979,440 @@ async fn through_powerauth_a_person_with_two_tokens_chooses_one_and_its_code_cou
     server.stop().await;
 }
 
+/// The query parameters of a redirect's `Location`.
+fn location_params(reply: &Reply) -> std::collections::HashMap<String, String> {
+    assert_eq!(reply.status, 302, "{}", reply.text());
+    let location = reply.header("location");
+    let query = location.split_once('?').map_or("", |(_, q)| q);
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_owned(), percent_decode(v)))
+        .collect()
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            let encoded: String = v
+                .bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                        char::from(b).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect();
+            format!("{k}={encoded}")
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+const RP_CALLBACK: &str = "http://127.0.0.1:9/callback";
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+#[tokio::test]
+async fn an_application_signs_people_in_through_openid_connect_and_mistakes_get_the_specifications_errors()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let database = database(dir.path()).await;
+    let policy = Policy {
+        authorization_code_lifetime: Duration::from_secs(3),
+        ..generous()
+    };
+    let authority = qrauth_server::Authority::open(
+        Storage::connect(&database).await.unwrap(),
+        qrauth_server::Vault::open(&qrauth_server::KeySource::default_for(&database)).unwrap(),
+        policy.clone(),
+    )
+    .await
+    .unwrap();
+    let grafana = authority
+        .add_client(qrauth_server::NewClient {
+            name: "Grafana".into(),
+            redirect_uris: vec![RP_CALLBACK.into()],
+            post_logout_redirect_uris: vec!["http://127.0.0.1:9/bye".into()],
+            public: false,
+        })
+        .await
+        .unwrap();
+    let secret = grafana.client_secret.clone().unwrap();
+    let spa = authority
+        .add_client(qrauth_server::NewClient {
+            name: "Dashboard".into(),
+            redirect_uris: vec![RP_CALLBACK.into()],
+            post_logout_redirect_uris: vec![],
+            public: true,
+        })
+        .await
+        .unwrap();
+    assert!(spa.client_secret.is_none());
+    assert!(
+        authority
+            .add_client(qrauth_server::NewClient {
+                name: "Grafana".into(),
+                redirect_uris: vec![RP_CALLBACK.into()],
+                post_logout_redirect_uris: vec![],
+                public: false,
+            })
+            .await
+            .is_err(),
+        "names are unique"
+    );
+    let server = Running::with_config(config(&database, policy)).await;
+    let issuer = format!("http://{}", server.addr);
+
+    let discovery = server
+        .request("GET", "/.well-known/openid-configuration")
+        .await
+        .json();
+    assert_eq!(discovery["issuer"], issuer.as_str());
+    assert_eq!(
+        discovery["token_endpoint"],
+        format!("{issuer}/oauth/token").as_str()
+    );
+    assert_eq!(
+        discovery["id_token_signing_alg_values_supported"],
+        json!(["ES256"])
+    );
+    assert_eq!(
+        discovery["code_challenge_methods_supported"],
+        json!(["S256"])
+    );
+    let name = server
+        .request(
+            "GET",
+            &format!("/api/v1/oidc/clients/{}", grafana.client_id),
+        )
+        .await
+        .json();
+    assert_eq!(name["name"], "Grafana");
+
+    let authorize = |client_id: &str, extra: &str| {
+        format!(
+            "/oauth/authorize?response_type=code&client_id={client_id}&redirect_uri={}\
+             &scope=openid%20profile&state=s-1&nonce=n-1{extra}",
+            percent_encode(RP_CALLBACK)
+        )
+    };
+    let pkce = format!("&code_challenge={CHALLENGE}&code_challenge_method=S256");
+    let id = grafana.client_id.as_str();
+
+    // Not signed in: to the sign-in page, which comes back here; with prompt=none, an error.
+    let unsigned = server.request("GET", &authorize(id, &pkce)).await;
+    assert_eq!(unsigned.status, 302);
+    assert!(
+        unsigned
+            .header("location")
+            .starts_with("/?return=%2Foauth%2Fauthorize%3Fresponse_type%3Dcode"),
+        "{}",
+        unsigned.header("location")
+    );
+    let none = location_params(
+        &server
+            .request("GET", &authorize(id, &format!("{pkce}&prompt=none")))
+            .await,
+    );
+    assert_eq!(
+        (
+            none["error"].as_str(),
+            none["state"].as_str(),
+            none["iss"].as_str()
+        ),
+        ("login_required", "s-1", issuer.as_str())
+    );
+
+    // Signed in by QR with the token's PIN: a code, then tokens that say so.
+    let cookie = sign_in(&server, "alice").await;
+    let mut token = Token::activate(&server, &cookie).await;
+    let login = server.request("POST", "/api/v1/logins").await.json();
+    let login_id = login["loginId"].as_str().unwrap();
+    let (_, scan, _) = attach(&server, login["qrText"].as_str().unwrap()).await;
+    assert_eq!(
+        approve(&server, &mut token, login_id, &scan).await.status,
+        200
+    );
+    let completed = server
+        .request_with(
+            "POST",
+            &format!("/api/v1/logins/{login_id}/complete"),
+            &bearer(&login["pollSecret"]),
+        )
+        .await;
+    let qr_session = cookie_of(&completed);
+    let code_of = |reply: &Reply| location_params(reply)["code"].clone();
+    let given = server
+        .request_with("GET", &authorize(id, &pkce), &qr_session)
+        .await;
+    let params = location_params(&given);
+    assert!(
+        given
+            .header("location")
+            .starts_with(&format!("{RP_CALLBACK}?code="))
+    );
+    assert_eq!(
+        (params["state"].as_str(), params["iss"].as_str()),
+        ("s-1", issuer.as_str())
+    );
+    let code = params["code"].clone();
+    let basic = format!(
+        "Authorization: Basic {}\r\n",
+        base64::encode(format!("{id}:{secret}").as_bytes())
+    );
+    let exchange = |code: &str, verifier: &str, redirect: &str| {
+        form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect),
+            ("code_verifier", verifier),
+        ])
+    };
+    let tokens = post_token(&server, &basic, exchange(&code, VERIFIER, RP_CALLBACK)).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.text());
+    assert_eq!(tokens.header("cache-control"), "no-store");
+    let tokens = tokens.json();
+    let claims = verify_jwt(&server, tokens["id_token"].as_str().unwrap()).await;
+    assert_eq!(claims["iss"], issuer.as_str());
+    assert_eq!(claims["sub"], "alice");
+    assert_eq!(claims["aud"], id);
+    assert_eq!(claims["nonce"], "n-1");
+    assert_eq!(claims["amr"], json!(["swk", "pin", "mfa"]));
+    assert!(claims["auth_time"].as_i64().unwrap() <= claims["iat"].as_i64().unwrap());
+    assert!(claims["exp"].as_i64().unwrap() > claims["iat"].as_i64().unwrap());
+    let access = format!(
+        "Authorization: Bearer {}\r\n",
+        tokens["access_token"].as_str().unwrap()
+    );
+    let info = server.request_with("GET", "/oauth/userinfo", &access).await;
+    assert_eq!(info.status, 200, "{}", info.text());
+    assert_eq!(
+        info.json(),
+        json!({"sub": "alice", "preferred_username": "alice"})
+    );
+
+    // The code a second time: refused, and the access token it gave is revoked.
+    let again = post_token(&server, &basic, exchange(&code, VERIFIER, RP_CALLBACK)).await;
+    assert_eq!(
+        (again.status, again.json()["error"].as_str().unwrap()),
+        (400, "invalid_grant")
+    );
+    let revoked = server.request_with("GET", "/oauth/userinfo", &access).await;
+    assert_eq!(revoked.status, 401);
+    assert!(revoked.header("www-authenticate").contains("invalid_token"));
+
+    // A password session says pwd; client_secret_post works as well as basic.
+    let code = code_of(
+        &server
+            .request_with("GET", &authorize(id, &pkce), &cookie)
+            .await,
+    );
+    let body = format!(
+        "{}&{}",
+        exchange(&code, VERIFIER, RP_CALLBACK),
+        form(&[("client_id", id), ("client_secret", &secret)])
+    );
+    let posted = post_token(&server, "", body).await;
+    assert_eq!(posted.status, 200, "{}", posted.text());
+    let claims = verify_jwt(&server, posted.json()["id_token"].as_str().unwrap()).await;
+    assert_eq!(claims["amr"], json!(["pwd"]));
+
+    // Each mistake at the token endpoint, with RFC 6749's error; the code stays usable until
+    // it is exchanged rightly, and then it expires.
+    let code = code_of(
+        &server
+            .request_with("GET", &authorize(id, &pkce), &cookie)
+            .await,
+    );
+    let wrong_secret = format!(
+        "Authorization: Basic {}\r\n",
+        base64::encode(format!("{id}:not-the-secret").as_bytes())
+    );
+    for (headers, body, status, error) in [
+        (
+            wrong_secret.as_str(),
+            exchange(&code, VERIFIER, RP_CALLBACK),
+            401,
+            "invalid_client",
+        ),
+        (
+            basic.as_str(),
+            exchange(&code, "", RP_CALLBACK),
+            400,
+            "invalid_request",
+        ),
+        (
+            basic.as_str(),
+            exchange(
+                &code,
+                "wrong-verifier-wrong-verifier-wrong-verifier",
+                RP_CALLBACK,
+            ),
+            400,
+            "invalid_grant",
+        ),
+        (
+            basic.as_str(),
+            exchange(&code, VERIFIER, "http://127.0.0.1:9/elsewhere"),
+            400,
+            "invalid_grant",
+        ),
+        (
+            basic.as_str(),
+            exchange("no-such-code", VERIFIER, RP_CALLBACK),
+            400,
+            "invalid_grant",
+        ),
+        (
+            basic.as_str(),
+            form(&[("grant_type", "password"), ("code", &code)]),
+            400,
+            "unsupported_grant_type",
+        ),
+        (
+            "",
+            exchange(&code, VERIFIER, RP_CALLBACK),
+            401,
+            "invalid_client",
+        ),
+    ] {
+        let reply = post_token(&server, headers, body).await;
+        assert_eq!(
+            (reply.status, reply.json()["error"].as_str().unwrap()),
+            (status, error),
+            "{}",
+            reply.text()
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(3200)).await;
+    let expired = post_token(&server, &basic, exchange(&code, VERIFIER, RP_CALLBACK)).await;
+    assert_eq!(
+        (
+            expired.status,
+            expired.json()["error_description"].as_str().unwrap()
+        ),
+        (400, "the code has expired")
+    );
+
+    // A public client: PKCE alone, no secret.
+    let code = code_of(
+        &server
+            .request_with("GET", &authorize(&spa.client_id, &pkce), &cookie)
+            .await,
+    );
+    let public = post_token(
+        &server,
+        "",
+        format!(
+            "{}&client_id={}",
+            exchange(&code, VERIFIER, RP_CALLBACK),
+            spa.client_id
+        ),
+    )
+    .await;
+    assert_eq!(public.status, 200, "{}", public.text());
+
+    // Mistakes at the authorization endpoint: a page and no redirect while the client or its
+    // address is not known to be right; after, the error on the redirect.
+    for path in [
+        authorize(id, &pkce).replace("9%2Fcallback", "9%2Fevil"),
+        authorize("no-such-client", &pkce),
+        authorize(id, &pkce).replace("&redirect_uri=", "&x="),
+    ] {
+        let page = server.request_with("GET", &path, &cookie).await;
+        assert_eq!(page.status, 400, "{path}");
+        assert!(!page.has_header("location"));
+        assert!(page.text().contains("This sign-in link is not valid"));
+    }
+    for (path, error) in [
+        (authorize(id, ""), "invalid_request"),
+        (
+            authorize(
+                id,
+                &format!("&code_challenge={CHALLENGE}&code_challenge_method=plain"),
+            ),
+            "invalid_request",
+        ),
+        (
+            authorize(id, &pkce).replace("scope=openid%20profile", "scope=profile"),
+            "invalid_scope",
+        ),
+        (
+            authorize(id, &pkce).replace("response_type=code", "response_type=token"),
+            "unsupported_response_type",
+        ),
+    ] {
+        let params = location_params(&server.request_with("GET", &path, &cookie).await);
+        assert_eq!(
+            (params["error"].as_str(), params["state"].as_str()),
+            (error, "s-1"),
+            "{path}"
+        );
+        assert!(!params.contains_key("code"));
+    }
+
+    // RP-initiated logout: the session ends, and only a registered address is returned to.
+    let elsewhere = server
+        .request_with(
+            "GET",
+            &format!(
+                "/oauth/logout?client_id={id}&post_logout_redirect_uri={}",
+                percent_encode("https://evil.example/")
+            ),
+            &qr_session,
+        )
+        .await;
+    assert_eq!(elsewhere.status, 200);
+    assert!(!elsewhere.has_header("location"));
+    let out = server
+        .request_with(
+            "GET",
+            &format!(
+                "/oauth/logout?client_id={id}&post_logout_redirect_uri={}&state=bye",
+                percent_encode("http://127.0.0.1:9/bye")
+            ),
+            &cookie,
+        )
+        .await;
+    assert_eq!(out.status, 302);
+    assert_eq!(out.header("location"), "http://127.0.0.1:9/bye?state=bye");
+    assert!(out.header("set-cookie").contains("Max-Age=0"));
+    let gone = server.request_with("GET", "/api/v1/session", &cookie).await;
+    assert_eq!(gone.status, 401);
+    server.stop().await;
+}
+
+/// `POST /oauth/token` with a form `body`.
+async fn post_token(server: &Running, headers: &str, body: String) -> Reply {
+    let headers = format!("{headers}Content-Type: application/x-www-form-urlencoded\r\n");
+    server
+        .send("POST", "/oauth/token", &headers, body.as_bytes())
+        .await
+}
+
+fn percent_encode(text: &str) -> String {
+    form(&[("x", text)])[2..].to_owned()
+}
+
 // Several worker threads, so that the hundred requests really arrive at the same time.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_hundred_concurrent_wrong_codes_count_as_five_and_block_the_activation() {

@@ -34,7 +34,7 @@ fn key_id(key: &PublicKey) -> String {
 }
 
 /// Authentication method references (RFC 8176) for the factors a token proved.
-fn methods(factors: FactorType) -> Vec<&'static str> {
+pub(crate) fn methods(factors: FactorType) -> Vec<&'static str> {
     let mut amr = vec!["swk"]; // possession of a software-secured key
     match factors {
         FactorType::PossessionKnowledge => amr.push("pin"),
@@ -43,6 +43,14 @@ fn methods(factors: FactorType) -> Vec<&'static str> {
         _ => {}
     }
     amr.push("mfa");
+    amr
+}
+
+/// The methods of a sign-in by an offline code: a one-time code (`otp`) that the token made
+/// with `factors`.
+pub(crate) fn offline_methods(factors: FactorType) -> Vec<&'static str> {
+    let mut amr = vec!["otp"];
+    amr.extend(methods(factors));
     amr
 }
 
@@ -91,7 +99,7 @@ impl<'a> Claims<'a> {
 
 /// Signs `claims` as a compact JWS with ES256; `public` is `key`'s JWK, whose `kid` goes into
 /// the header.
-pub(crate) fn sign(key: &PrivateKey, public: &Jwk, claims: &Claims<'_>) -> String {
+pub(crate) fn sign(key: &PrivateKey, public: &Jwk, claims: &impl Serialize) -> String {
     let header = serde_json::json!({
         "alg": "ES256",
         "typ": "JWT",

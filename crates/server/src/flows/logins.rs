@@ -229,6 +229,8 @@ pub(crate) struct LoginRequester {
 pub(crate) struct Completion {
     pub(crate) completed: LoginCompleted,
     pub(crate) user_id: i64,
+    /// What the token proved.
+    pub(crate) factors: qrauth_core::FactorType,
 }
 
 /// The audit log's name of a login's move into `state`.
@@ -614,6 +616,7 @@ impl Authority {
                         id_token,
                     },
                     user_id: *user_id,
+                    factors: *factors,
                 })
             })
             .await?;

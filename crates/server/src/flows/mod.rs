@@ -9,6 +9,7 @@ pub(crate) mod activations;
 pub(crate) mod attempts;
 pub(crate) mod identity;
 pub(crate) mod logins;
+pub mod oidc;
 pub(crate) mod operations;
 pub(crate) mod powerauth;
 pub(crate) mod retention;
@@ -44,6 +45,8 @@ pub struct Policy {
     /// Whether approving a QR sign-in needs the two digits its page shows once scanned
     /// (number matching), so that nobody approves without looking at the screen.
     pub number_matching: bool,
+    /// How long an OpenID Connect authorization code can be exchanged.
+    pub authorization_code_lifetime: Duration,
     /// How long an offline operation can be approved.
     pub operation_lifetime: Duration,
     /// The proximity check of offline operations (spec §4.6), with the TOTP's step length:
@@ -89,6 +92,7 @@ impl Default for Policy {
             login_extensions: 3,
             qr_frame_window: Duration::from_secs(qrauth_core::frame::DEFAULT_WINDOW_SECONDS),
             number_matching: true,
+            authorization_code_lifetime: oidc::CODE_LIFETIME,
             operation_lifetime: Duration::from_secs(300),
             offline_proximity: None,
             max_failed_attempts: 5,

@@ -420,12 +420,13 @@ impl Authority {
 
     /// Checks a code for operation `id` in any shape a person types it. A malformed code is
     /// refused without counting; a wrong one counts one failed attempt against the activation.
-    /// A valid code for a login operation also names the user to sign in (`Some(user id)`).
+    /// A valid code for a login operation also names the user to sign in, and what the token
+    /// proved (`Some((user id, factors))`).
     pub(crate) async fn verify_operation(
         &self,
         id: &str,
         typed: &str,
-    ) -> Result<(Verdict, Option<i64>), OperationError> {
+    ) -> Result<(Verdict, Option<(i64, qrauth_core::FactorType)>), OperationError> {
         let code = AuthCode::parse(typed).map_err(OperationError::InvalidCode)?;
         let authority = self.clone();
         let id = id.to_owned();
@@ -539,7 +540,7 @@ impl Authority {
                                 factors: Some(signer.factors.name().to_owned()),
                                 user: login.then(|| signer.user.clone()),
                             },
-                            login.then_some(signer.user_id),
+                            login.then_some((signer.user_id, signer.factors)),
                         ))
                     }
                     Ok(_) | Err(SignatureError::UnknownActivation) => Err(StorageError::bad_row(

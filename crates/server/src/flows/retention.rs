@@ -29,6 +29,8 @@ pub(crate) struct Swept {
     pub(crate) logins_deleted: usize,
     pub(crate) operations_deleted: usize,
     pub(crate) web_sessions_deleted: usize,
+    /// OpenID grants whose code and access token have both ended.
+    pub(crate) oidc_grants_deleted: usize,
     pub(crate) audit_events_deleted: usize,
     pub(crate) rate_buckets_deleted: usize,
 }
@@ -48,6 +50,7 @@ pub(crate) async fn sweep(storage: &Storage, now: i64) -> Result<Swept, StorageE
                 logins_deleted: tx.delete_final_logins(now - LOGIN_RETENTION_MS)?,
                 operations_deleted: tx.delete_expired_operations(now - OPERATION_RETENTION_MS)?,
                 web_sessions_deleted: tx.delete_ended_web_sessions(now)?,
+                oidc_grants_deleted: tx.delete_ended_grants(now)?,
                 audit_events_deleted: tx.prune_audit(now - AUDIT_RETENTION_MS, MAX_AUDIT_EVENTS)?,
             };
             if swept != Swept::default() {
@@ -73,7 +76,7 @@ pub(crate) async fn run(storage: Storage) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{NewActivationRow, NewLoginRow, NewOperationRow};
+    use crate::store::{ClientRow, GrantRow, NewActivationRow, NewLoginRow, NewOperationRow};
     use qrauth_core::LoginState;
 
     #[tokio::test]
@@ -136,6 +139,32 @@ mod tests {
                     max_failed_attempts: 5,
                     created_ms: 0,
                 })?;
+                assert!(tx.insert_client(&ClientRow {
+                    id: "rp".into(),
+                    name: "RP".into(),
+                    secret_hash: None,
+                    redirect_uris: vec!["https://rp.example/cb".into()],
+                    post_logout_uris: Vec::new(),
+                    created_ms: 0,
+                })?);
+                // An unused code that expired, and one that is still good.
+                for (hash, code_expires_ms) in [(&b"old"[..], now - 1), (&b"new"[..], now + 60_000)]
+                {
+                    tx.insert_grant(&GrantRow {
+                        code_hash: hash.to_vec(),
+                        client_id: "rp".into(),
+                        user_id,
+                        redirect_uri: "https://rp.example/cb".into(),
+                        code_challenge: "c".into(),
+                        nonce: None,
+                        scope: "openid".into(),
+                        auth_time_ms: 0,
+                        amr: "pwd".into(),
+                        code_expires_ms,
+                        redeemed_ms: None,
+                        access_expires_ms: None,
+                    })?;
+                }
                 Ok::<_, StorageError>(())
             })
             .await
@@ -149,6 +178,7 @@ mod tests {
                 logins_deleted: 1,
                 operations_deleted: 1,
                 web_sessions_deleted: 0,
+                oidc_grants_deleted: 1,
                 audit_events_deleted: 0,
                 rate_buckets_deleted: 0,
             }

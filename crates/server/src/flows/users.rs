@@ -144,26 +144,43 @@ pub async fn check_password(
     Ok(id.filter(|_| matches))
 }
 
-/// Starts a browser session for `user_id`; returns the token for the cookie.
-pub async fn start_session(storage: &Storage, user_id: i64) -> Result<String, StorageError> {
+/// Starts a browser session for `user_id`, signed in by `amr` (RFC 8176 methods, such as
+/// [`PASSWORD_AMR`]); returns the token for the cookie.
+pub async fn start_session(
+    storage: &Storage,
+    user_id: i64,
+    amr: &[&str],
+) -> Result<String, StorageError> {
     let token = crate::secrets::random_token::<32>()?;
     let hash = crate::secrets::secret_hash(&token);
     let now = now_ms();
+    let amr = amr.join(" ");
     storage
         .transaction(move |tx| {
-            tx.insert_web_session(&hash, user_id, now, now + SESSION_LIFETIME_MS)
+            tx.insert_web_session(&hash, user_id, &amr, now, now + SESSION_LIFETIME_MS)
         })
         .await?;
     Ok(token)
 }
 
-/// The name of the user whose live session `token` is.
-pub async fn session_user(storage: &Storage, token: &str) -> Result<Option<String>, StorageError> {
+/// How a password sign-in is named (RFC 8176).
+pub const PASSWORD_AMR: &[&str] = &["pwd"];
+
+/// The live session `token`.
+pub(crate) async fn session(
+    storage: &Storage,
+    token: &str,
+) -> Result<Option<crate::store::WebSessionRow>, StorageError> {
     let hash = crate::secrets::secret_hash(token);
     let now = now_ms();
     storage
-        .transaction(move |tx| tx.web_session_user(&hash, now))
+        .transaction(move |tx| tx.web_session(&hash, now))
         .await
+}
+
+/// The name of the user whose live session `token` is.
+pub async fn session_user(storage: &Storage, token: &str) -> Result<Option<String>, StorageError> {
+    Ok(session(storage, token).await?.map(|row| row.user))
 }
 
 /// Ends the session `token`, if it exists.
@@ -188,16 +205,28 @@ impl super::Authority {
                 .await?;
             return Ok(None);
         };
-        let token = start_session(&self.storage, user_id).await?;
+        let token = start_session(&self.storage, user_id, PASSWORD_AMR).await?;
         self.storage
             .audit("session.signed_in", format!("user {user:?}"))
             .await?;
         Ok(Some(token))
     }
 
-    /// A new browser session for `user_id`: the token for its cookie.
-    pub(crate) async fn start_browser_session(&self, user_id: i64) -> Result<String, StorageError> {
-        start_session(&self.storage, user_id).await
+    /// A new browser session for `user_id`, signed in by `amr`: the token for its cookie.
+    pub(crate) async fn start_browser_session(
+        &self,
+        user_id: i64,
+        amr: &[&str],
+    ) -> Result<String, StorageError> {
+        start_session(&self.storage, user_id, amr).await
+    }
+
+    /// The live browser session `token`: who, how and when they signed in.
+    pub(crate) async fn browser_session(
+        &self,
+        token: &str,
+    ) -> Result<Option<crate::store::WebSessionRow>, StorageError> {
+        session(&self.storage, token).await
     }
 
     /// The user of the live browser session `token`.

@@ -92,7 +92,10 @@ async fn complete(
 ) -> Result<Response, ApiError> {
     let issuer = origin(&state, &headers)?;
     let completion = state.authority.complete_login(&id, &secret, issuer).await?;
-    let cookie = state.start_browser_session(completion.user_id).await?;
+    let amr = crate::flows::identity::methods(completion.factors);
+    let cookie = state
+        .start_browser_session(completion.user_id, &amr)
+        .await?;
     Ok(([(header::SET_COOKIE, cookie)], Json(completion.completed)).into_response())
 }
 

@@ -10,6 +10,7 @@ mod extract;
 mod h1;
 mod limits;
 mod logins;
+pub(crate) mod oidc;
 mod operations;
 pub(crate) mod powerauth;
 mod session;
@@ -94,9 +95,10 @@ impl AppState {
         .await
     }
 
-    /// Starts a browser session for `user_id` and returns its `Set-Cookie` value.
-    async fn start_browser_session(&self, user_id: i64) -> Result<String, ApiError> {
-        let token = self.authority.start_browser_session(user_id).await?;
+    /// Starts a browser session for `user_id`, signed in by `amr`, and returns its
+    /// `Set-Cookie` value.
+    async fn start_browser_session(&self, user_id: i64, amr: &[&str]) -> Result<String, ApiError> {
+        let token = self.authority.start_browser_session(user_id, amr).await?;
         Ok(self.session_cookie(&token))
     }
 
@@ -137,6 +139,7 @@ pub(crate) fn routes(state: AppState) -> Router {
         .merge(activations::routes())
         .merge(logins::routes())
         .merge(operations::routes())
+        .merge(oidc::api_routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // Both as plain tower layers, whose futures are not boxed: axum's `from_fn` middleware

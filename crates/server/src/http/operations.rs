@@ -66,10 +66,11 @@ async fn verify(
     // Every guess costs from the address's budget: what bounds guessing by someone who knows
     // only a name, whose wrong codes do not count against the token (flows/attempts.rs).
     state.check_creation_limit(client).await?;
-    let (verdict, user_id) = state.authority.verify_operation(&id, &body.code).await?;
-    match user_id {
-        Some(user_id) => {
-            let cookie = state.start_browser_session(user_id).await?;
+    let (verdict, signed_in) = state.authority.verify_operation(&id, &body.code).await?;
+    match signed_in {
+        Some((user_id, factors)) => {
+            let amr = crate::flows::identity::offline_methods(factors);
+            let cookie = state.start_browser_session(user_id, &amr).await?;
             Ok(([(header::SET_COOKIE, cookie)], Json(verdict)).into_response())
         }
         None => Ok(Json(verdict).into_response()),

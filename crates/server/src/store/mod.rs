@@ -4,13 +4,14 @@
 //! several servers share one database.
 //!
 //! One file per table: `audit`, `users` (with browser sessions), `application`, `activations`,
-//! `logins`, `operations`. Each says how its status enum is written (once, by the enum's
+//! `logins`, `operations`, `oidc` (relying parties and their grants). Each says how its status enum is written (once, by the enum's
 //! `as_str` in core) and which expiry rule of core it applies, so reads and the sweep agree.
 
 mod activations;
 mod application;
 mod audit;
 mod logins;
+mod oidc;
 mod operations;
 mod postgres;
 mod rate_limits;
@@ -28,18 +29,25 @@ pub(crate) use audit::AuditLog;
 #[cfg(test)]
 pub(crate) use audit::MAX_DETAIL_CHARS;
 pub(crate) use logins::{LoginRow, LoginTable, NewLoginRow};
+pub(crate) use oidc::{ClientRow, GrantRow, OidcTable};
 pub(crate) use operations::{NewOperationRow, OperationRow, OperationTable};
 pub(crate) use rate_limits::{BucketRow, Take};
-pub(crate) use users::UserTable;
+pub(crate) use users::{UserTable, WebSessionRow};
 
 /// One transaction, with every table's interface.
 pub(crate) trait Tx:
-    AuditLog + UserTable + ApplicationTable + ActivationTable + LoginTable + OperationTable
+    AuditLog + UserTable + ApplicationTable + ActivationTable + LoginTable + OperationTable + OidcTable
 {
 }
 
 impl<T> Tx for T where
-    T: AuditLog + UserTable + ApplicationTable + ActivationTable + LoginTable + OperationTable
+    T: AuditLog
+        + UserTable
+        + ApplicationTable
+        + ActivationTable
+        + LoginTable
+        + OperationTable
+        + OidcTable
 {
 }
 

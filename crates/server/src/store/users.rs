@@ -3,6 +3,17 @@
 
 use super::StorageError;
 
+/// A live browser session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct WebSessionRow {
+    pub(crate) user_id: i64,
+    pub(crate) user: String,
+    /// How the person signed in: RFC 8176 methods, space-separated.
+    pub(crate) amr: String,
+    /// When: OpenID's `auth_time`.
+    pub(crate) created_ms: i64,
+}
+
 /// Users and their browser sessions.
 pub(crate) trait UserTable {
     /// Adds a user; with `replace`, sets the password hash of an existing one. False when the
@@ -24,21 +35,22 @@ pub(crate) trait UserTable {
     /// The name of the user `id`.
     fn user_name(&mut self, id: i64) -> Result<Option<String>, StorageError>;
 
-    /// Starts a browser session.
+    /// Starts a browser session, signed in by the methods `amr` (RFC 8176, space-separated).
     fn insert_web_session(
         &mut self,
         token_hash: &[u8],
         user_id: i64,
+        amr: &str,
         created_ms: i64,
         expires_ms: i64,
     ) -> Result<(), StorageError>;
 
-    /// The user of the session whose token hashes to `token_hash`, if it is live at `now_ms`.
-    fn web_session_user(
+    /// The session whose token hashes to `token_hash`, if it is live at `now_ms`.
+    fn web_session(
         &mut self,
         token_hash: &[u8],
         now_ms: i64,
-    ) -> Result<Option<String>, StorageError>;
+    ) -> Result<Option<WebSessionRow>, StorageError>;
 
     /// Ends a session.
     fn delete_web_session(&mut self, token_hash: &[u8]) -> Result<(), StorageError>;

@@ -13,6 +13,7 @@ mod activations;
 mod application;
 mod audit;
 mod logins;
+mod oidc;
 mod operations;
 mod rate_limits;
 mod users;
@@ -124,6 +125,33 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX rate_limits_by_use ON rate_limits(last_ms);",
     // 3: why a login was denied (`on_token`, `wrong_number`), for its page to say.
     "ALTER TABLE login_sessions ADD COLUMN denial TEXT;",
+    // 4: OpenID Connect: how each browser session signed in (RFC 8176 `amr`), the relying
+    // parties the operator registered, and their grants (a code's hash, then its access token's).
+    "ALTER TABLE web_sessions ADD COLUMN amr TEXT NOT NULL DEFAULT 'pwd';
+    CREATE TABLE oidc_clients (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        secret_hash BYTEA,
+        redirect_uris TEXT NOT NULL,
+        post_logout_uris TEXT NOT NULL,
+        created_ms BIGINT NOT NULL
+    );
+    CREATE TABLE oidc_grants (
+        code_hash BYTEA PRIMARY KEY,
+        client_id TEXT NOT NULL REFERENCES oidc_clients(id) ON DELETE CASCADE,
+        user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        redirect_uri TEXT NOT NULL,
+        code_challenge TEXT NOT NULL,
+        nonce TEXT,
+        scope TEXT NOT NULL,
+        auth_time_ms BIGINT NOT NULL,
+        amr TEXT NOT NULL,
+        code_expires_ms BIGINT NOT NULL,
+        redeemed_ms BIGINT,
+        access_hash BYTEA UNIQUE,
+        access_expires_ms BIGINT
+    );
+    CREATE INDEX oidc_grants_by_end ON oidc_grants(code_expires_ms);",
 ];
 
 /// The channel a login's change is announced on; the payload is the login's id.

@@ -1,5 +1,5 @@
 use super::{PgTx, get};
-use crate::store::{StorageError, UserTable};
+use crate::store::{StorageError, UserTable, WebSessionRow};
 
 const TABLE: &str = "users";
 
@@ -46,28 +46,37 @@ impl UserTable for PgTx<'_> {
         &mut self,
         token_hash: &[u8],
         user_id: i64,
+        amr: &str,
         created_ms: i64,
         expires_ms: i64,
     ) -> Result<(), StorageError> {
         self.execute(
-            "INSERT INTO web_sessions (token_hash, user_id, created_ms, expires_ms)
-             VALUES ($1, $2, $3, $4)",
-            &[&token_hash, &user_id, &created_ms, &expires_ms],
+            "INSERT INTO web_sessions (token_hash, user_id, amr, created_ms, expires_ms)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[&token_hash, &user_id, &amr, &created_ms, &expires_ms],
         )?;
         Ok(())
     }
 
-    fn web_session_user(
+    fn web_session(
         &mut self,
         token_hash: &[u8],
         now_ms: i64,
-    ) -> Result<Option<String>, StorageError> {
+    ) -> Result<Option<WebSessionRow>, StorageError> {
         self.query_opt(
-            "SELECT users.name FROM web_sessions JOIN users ON users.id = web_sessions.user_id
+            "SELECT users.id, users.name, web_sessions.amr, web_sessions.created_ms
+             FROM web_sessions JOIN users ON users.id = web_sessions.user_id
              WHERE token_hash = $1 AND expires_ms > $2",
             &[&token_hash, &now_ms],
         )?
-        .map(|r| get(&r, 0, TABLE))
+        .map(|r| {
+            Ok(WebSessionRow {
+                user_id: get(&r, 0, TABLE)?,
+                user: get(&r, 1, TABLE)?,
+                amr: get(&r, 2, TABLE)?,
+                created_ms: get(&r, 3, TABLE)?,
+            })
+        })
         .transpose()
     }
 

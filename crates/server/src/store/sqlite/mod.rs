@@ -8,6 +8,7 @@ mod activations;
 mod application;
 mod audit;
 mod logins;
+mod oidc;
 mod operations;
 mod users;
 
@@ -106,6 +107,33 @@ const MIGRATIONS: &[&str] = &[
     );",
     // 4: why a login was denied (`on_token`, `wrong_number`), for its page to say.
     "ALTER TABLE login_sessions ADD COLUMN denial TEXT;",
+    // 5: OpenID Connect: how each browser session signed in (RFC 8176 `amr`), the relying
+    // parties the operator registered, and their grants (a code's hash, then its access token's).
+    "ALTER TABLE web_sessions ADD COLUMN amr TEXT NOT NULL DEFAULT 'pwd';
+    CREATE TABLE oidc_clients (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        secret_hash BLOB,
+        redirect_uris TEXT NOT NULL,
+        post_logout_uris TEXT NOT NULL,
+        created_ms INTEGER NOT NULL
+    );
+    CREATE TABLE oidc_grants (
+        code_hash BLOB PRIMARY KEY,
+        client_id TEXT NOT NULL REFERENCES oidc_clients(id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        redirect_uri TEXT NOT NULL,
+        code_challenge TEXT NOT NULL,
+        nonce TEXT,
+        scope TEXT NOT NULL,
+        auth_time_ms INTEGER NOT NULL,
+        amr TEXT NOT NULL,
+        code_expires_ms INTEGER NOT NULL,
+        redeemed_ms INTEGER,
+        access_hash BLOB UNIQUE,
+        access_expires_ms INTEGER
+    );
+    CREATE INDEX oidc_grants_by_end ON oidc_grants(code_expires_ms);",
 ];
 
 /// One SQLite file behind one connection.

@@ -1,7 +1,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::SqliteTx;
-use crate::store::{StorageError, UserTable};
+use crate::store::{StorageError, UserTable, WebSessionRow};
 
 impl UserTable for SqliteTx<'_> {
     fn insert_user(
@@ -53,29 +53,38 @@ impl UserTable for SqliteTx<'_> {
         &mut self,
         token_hash: &[u8],
         user_id: i64,
+        amr: &str,
         created_ms: i64,
         expires_ms: i64,
     ) -> Result<(), StorageError> {
         self.0.execute(
-            "INSERT INTO web_sessions (token_hash, user_id, created_ms, expires_ms)
-             VALUES (?1, ?2, ?3, ?4)",
-            params![token_hash, user_id, created_ms, expires_ms],
+            "INSERT INTO web_sessions (token_hash, user_id, amr, created_ms, expires_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![token_hash, user_id, amr, created_ms, expires_ms],
         )?;
         Ok(())
     }
 
-    fn web_session_user(
+    fn web_session(
         &mut self,
         token_hash: &[u8],
         now_ms: i64,
-    ) -> Result<Option<String>, StorageError> {
+    ) -> Result<Option<WebSessionRow>, StorageError> {
         Ok(self
             .0
             .prepare_cached(
-                "SELECT users.name FROM web_sessions JOIN users ON users.id = web_sessions.user_id
+                "SELECT users.id, users.name, web_sessions.amr, web_sessions.created_ms
+                 FROM web_sessions JOIN users ON users.id = web_sessions.user_id
                  WHERE token_hash = ?1 AND expires_ms > ?2",
             )?
-            .query_row(params![token_hash, now_ms], |r| r.get(0))
+            .query_row(params![token_hash, now_ms], |r| {
+                Ok(WebSessionRow {
+                    user_id: r.get(0)?,
+                    user: r.get(1)?,
+                    amr: r.get(2)?,
+                    created_ms: r.get(3)?,
+                })
+            })
             .optional()?)
     }
 
