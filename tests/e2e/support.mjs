@@ -180,6 +180,16 @@ export const powerAuthAccount = {
   client: process.env.QRAUTH_POWERAUTH_CLIENT,
 };
 
+/** The person who signs in to an OpenID Connect relying party, and that party's registration. */
+export const oidcAccount = {
+  user: process.env.QRAUTH_OIDC_USER,
+  password: process.env.QRAUTH_OIDC_PASSWORD,
+  clientName: process.env.QRAUTH_OIDC_CLIENT_NAME,
+  clientId: process.env.QRAUTH_OIDC_CLIENT_ID,
+  clientSecret: process.env.QRAUTH_OIDC_CLIENT_SECRET,
+  redirectUri: process.env.QRAUTH_OIDC_REDIRECT_URI,
+};
+
 /** The user the token's tests activate tokens for. */
 export const tokenAccount = {
   user: process.env.QRAUTH_TOKEN_USER,

@@ -272,6 +272,10 @@ const E2E_TOKEN_USER: &str = "bohumila";
 const E2E_STORAGE_USER: &str = "cyril";
 /// The PowerAuth example's person, with two tokens of their own.
 const E2E_POWERAUTH_USER: &str = "dagmar";
+/// The person who signs in to an OpenID Connect relying party, with a token of their own.
+const E2E_OIDC_USER: &str = "ema";
+/// The relying party, as registered.
+const E2E_OIDC_CLIENT: &str = "Example Grafana";
 
 /// Seconds a login lives in the end-to-end tests: short enough to watch one expire and be
 /// renewed, long enough for every flow that scans a sign-in QR to finish before it expires.
@@ -373,6 +377,25 @@ impl TestServer {
             .map(str::to_owned)
             .ok_or_else(|| Failure("qrauth user add printed no password".into()))
     }
+
+    /// Registers an OpenID Connect client (`qrauth client add`); its (client_id, secret).
+    pub fn add_client(&self, name: &str, redirect_uri: &str) -> Result<(String, String)> {
+        let printed = output(
+            command(&self.qrauth)
+                .args(["client", "add", name, "--redirect-uri", redirect_uri])
+                .arg("--database")
+                .arg(&self.database),
+        )
+        .ok_or_else(|| Failure(format!("qrauth client add {name} failed")))?;
+        let field = |label: &str| {
+            printed
+                .lines()
+                .find_map(|line| line.strip_prefix(label))
+                .map(|rest| rest.trim().to_owned())
+                .ok_or_else(|| Failure(format!("qrauth client add printed no {label}")))
+        };
+        Ok((field("client_id")?, field("client_secret")?))
+    }
 }
 
 fn node_tests() -> Result {
@@ -446,6 +469,11 @@ fn end_to_end() -> Result {
     let token_password = server.add_user(E2E_TOKEN_USER)?;
     let storage_password = server.add_user(E2E_STORAGE_USER)?;
     let powerauth_password = server.add_user(E2E_POWERAUTH_USER)?;
+    let oidc_password = server.add_user(E2E_OIDC_USER)?;
+    // The relying party's callback, where the test listens as the application would.
+    let oidc_redirect_uri = format!("http://127.0.0.1:{}/login/generic_oauth", free_port()?);
+    let (oidc_client_id, oidc_client_secret) =
+        server.add_client(E2E_OIDC_CLIENT, &oidc_redirect_uri)?;
     let evidence = build::target_dir().join("e2e-evidence");
     let _ = std::fs::remove_dir_all(&evidence);
     let evidence = evidence.to_string_lossy().into_owned();
@@ -465,6 +493,12 @@ fn end_to_end() -> Result {
             ("QRAUTH_POWERAUTH_USER", E2E_POWERAUTH_USER),
             ("QRAUTH_POWERAUTH_PASSWORD", &powerauth_password),
             ("QRAUTH_POWERAUTH_CLIENT", powerauth_client.trim()),
+            ("QRAUTH_OIDC_USER", E2E_OIDC_USER),
+            ("QRAUTH_OIDC_PASSWORD", &oidc_password),
+            ("QRAUTH_OIDC_CLIENT_NAME", E2E_OIDC_CLIENT),
+            ("QRAUTH_OIDC_CLIENT_ID", &oidc_client_id),
+            ("QRAUTH_OIDC_CLIENT_SECRET", &oidc_client_secret),
+            ("QRAUTH_OIDC_REDIRECT_URI", &oidc_redirect_uri),
             ("CHROMIUM", CHROMIUM),
         ],
     )

@@ -97,8 +97,8 @@ fn refusal_page(status: StatusCode, why: &str) -> Response {
         .replace('<', "&lt;")
         .replace('>', "&gt;");
     let page = format!(
-        "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Sign-in link refused · \
-         qrauth</title><main><h1>This sign-in link is not valid</h1>\
+        "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><link rel=\"icon\" \
+         href=\"data:,\"><title>Sign-in link refused · qrauth</title><main><h1>This sign-in link is not valid</h1>\
          <p data-testid=\"oidc-refusal\">{why}</p><p>Go back to the application and try again; \
          if it happens again, tell whoever runs it.</p></main></html>"
     );
@@ -454,8 +454,8 @@ async fn logout(
             redirect(&with_query(uri, &extra))
         }
         None => Html(
-            "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Signed out · qrauth\
-             </title><main><h1 data-testid=\"signed-out\">You are signed out</h1>\
+            "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><link rel=\"icon\" \
+             href=\"data:,\"><title>Signed out · qrauth</title><main><h1 data-testid=\"signed-out\">You are signed out</h1>\
              <p><a href=\"/\">Sign in again</a></p></main></html>",
         )
         .into_response(),
