@@ -1,11 +1,13 @@
-// qrauth as an OpenID Provider for a relying party that nobody here wrote: `openid-client`
-// (certified by the OpenID Foundation) discovers the server, sends a browser to sign in, and
-// validates the identity token itself. The browser signs in by QR with the browser token,
-// passing the QR as a screenshot; the test listens at the relying party's callback, as the
-// application would.
+// qrauth as an OpenID Provider for relying parties that nobody here wrote: `openid-client`
+// (certified by the OpenID Foundation) discovers the server and validates the identity tokens
+// itself. examples/oidc-app, protected with it, lets in a person who signs in by QR with the
+// browser token (the QR passed as a screenshot); the test also drives the library directly,
+// listening at a second client's callback as its application would, to try what must fail.
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
 
 import * as oidc from '../../web/test/support/openid-client.mjs';
 
@@ -17,6 +19,7 @@ let browser;
 let token;
 let config;
 let application;
+let exampleApp;
 /** Who waits for the next request at the application's callback. */
 const arrivals = [];
 before(async () => {
@@ -28,6 +31,7 @@ before(async () => {
     response.end('<!doctype html><link rel="icon" href="data:,"><h1>Back at the application</h1>');
   });
   await new Promise((resolve) => application.listen(Number(callbackUrl.port), '127.0.0.1', resolve));
+  exampleApp = await startExampleApp();
   browser = await launchBrowser();
   config = await oidc.discovery(
     new URL(baseUrl),
@@ -49,7 +53,32 @@ before(async () => {
 after(async () => {
   await browser?.close();
   application?.close();
+  exampleApp?.kill();
 });
+
+/** examples/oidc-app on its registered port, against this server. */
+async function startExampleApp() {
+  const child = spawn(process.execPath, ['server.mjs'], {
+    cwd: fileURLToPath(new URL('../../examples/oidc-app/', import.meta.url)),
+    env: {
+      ...process.env,
+      QRAUTH_ISSUER: new URL(baseUrl).origin,
+      CLIENT_ID: oidcAccount.app.clientId,
+      CLIENT_SECRET: oidcAccount.app.clientSecret,
+      PORT: oidcAccount.app.port,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise((resolve, reject) => {
+    let printed = '';
+    child.stdout.on('data', (chunk) => {
+      printed += chunk;
+      if (printed.includes('listening on')) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`the example exited with ${code}: ${printed}`)));
+  });
+  return child;
+}
 
 /** An authorization request as the relying party makes one, with what it keeps to check the answer. */
 async function authorizationRequest() {
@@ -77,51 +106,60 @@ async function followToCallback(page, url, signIn) {
   return callback;
 }
 
-test('a relying party signs a person in by QR with the browser token, and validates the identity token', async () => {
+test('an application protected with openid-client lets in a person who signs in by QR with the browser token', async () => {
   const { page: computer, problems } = await openPage(browser, { name: 'computer', viewport: { width: 1280, height: 900 } });
-  const { url, checks } = await authorizationRequest();
   const signInPage = new SignInPage(computer);
-  const callback = await followToCallback(computer, url, async () => {
-    // The sign-in page says which application asks, by the name its operator registered.
-    await computer.getByTestId('asked-by').filter({ hasText: `Sign in to continue to ${oidcAccount.clientName}.` }).waitFor();
-    await signInPage.waitForState('waiting');
-    await token.open();
-    assert.equal(await token.scanPicture(await signInPage.qr.screenshot()), '');
-    await token.loginRequest.waitFor();
-    await token.approveSignIn(await signInPage.shownNumber(), PIN);
-  });
-  assert.equal(callback.searchParams.get('iss'), new URL(baseUrl).origin);
+  const appUrl = `http://127.0.0.1:${oidcAccount.app.port}/`;
+  await computer.goto(appUrl);
+  // At qrauth's sign-in page, which says which application asks, by its registered name.
+  await computer.getByTestId('asked-by').filter({ hasText: `Sign in to continue to ${oidcAccount.app.name}.` }).waitFor();
+  await signInPage.waitForState('waiting');
+  await token.open();
+  assert.equal(await token.scanPicture(await signInPage.qr.screenshot()), '');
+  await token.loginRequest.waitFor();
+  await token.approveSignIn(await signInPage.shownNumber(), PIN);
 
-  const tokens = await oidc.authorizationCodeGrant(config, callback, checks);
-  const claims = tokens.claims();
-  assert.equal(claims.sub, oidcAccount.user);
-  assert.equal(claims.aud, oidcAccount.clientId);
-  assert.deepEqual(claims.amr, ['swk', 'pin', 'mfa'], 'signed in by QR with the PIN');
-  assert.ok(claims.auth_time <= claims.iat);
-  const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
-  assert.equal(info.preferred_username, oidcAccount.user);
+  // Back at the application, which validated the identity token with openid-client.
+  await computer.getByTestId('greeting').filter({ hasText: `Hello, ${oidcAccount.user}.` }).waitFor();
+  assert.equal(new URL(computer.url()).href, appUrl);
+  assert.equal(await computer.getByTestId('how').textContent(), 'You signed in with their phone, with its PIN.');
 
-  // Signed in here now: the next application's request comes straight back with a code.
-  const second = await authorizationRequest();
-  const again = await followToCallback(computer, second.url);
-  const more = await oidc.authorizationCodeGrant(config, again, second.checks);
-  assert.equal(more.claims().sub, oidcAccount.user);
-
-  // The same code a second time, as an attacker who caught it would: refused, and what it gave
-  // is revoked.
-  await assert.rejects(oidc.authorizationCodeGrant(config, again, second.checks), (e) => e.error === 'invalid_grant');
-  await assert.rejects(oidc.fetchUserInfo(config, more.access_token, oidcAccount.user), (e) => e.status === 401);
-
-  // RP-initiated logout ends the session here.
-  const logout = oidc.buildEndSessionUrl(config, { id_token_hint: more.id_token });
-  await computer.goto(logout.href);
-  await computer.getByTestId('signed-out').waitFor();
-  const third = await authorizationRequest();
-  await computer.goto(third.url.href);
+  // Signing out of the application ends the session at qrauth too: the application's next
+  // sign-in asks again.
+  await computer.getByTestId('logout').click();
   await computer.getByTestId('asked-by').waitFor();
   // The sign-in page asks whether someone is signed in already; nobody is, which is a 401.
   const unexpected = problems.filter((p) => !p.endsWith('/api/v1/session') && !p.includes('status of 401'));
   assert.deepEqual(unexpected, []);
+});
+
+test('a relying party gets an identity token it validates; a code used twice revokes what it gave', async () => {
+  const { page: computer } = await openPage(browser, { name: 'computer', viewport: { width: 1280, height: 900 } });
+  await new SignInPage(computer).signInWithPassword(oidcAccount.user, oidcAccount.password);
+  await new AccountPage(computer).identity.waitFor();
+
+  const { url, checks } = await authorizationRequest();
+  const callback = await followToCallback(computer, url);
+  assert.equal(callback.searchParams.get('iss'), new URL(baseUrl).origin);
+  const tokens = await oidc.authorizationCodeGrant(config, callback, checks);
+  const claims = tokens.claims();
+  assert.equal(claims.sub, oidcAccount.user);
+  assert.equal(claims.aud, oidcAccount.clientId);
+  assert.deepEqual(claims.amr, ['pwd']);
+  assert.ok(claims.auth_time <= claims.iat);
+  const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
+  assert.equal(info.preferred_username, oidcAccount.user);
+
+  // The same code a second time, as an attacker who caught it would: refused, and what it gave
+  // is revoked.
+  await assert.rejects(oidc.authorizationCodeGrant(config, callback, checks), (e) => e.error === 'invalid_grant');
+  await assert.rejects(oidc.fetchUserInfo(config, tokens.access_token, oidcAccount.user), (e) => e.status === 401);
+
+  // RP-initiated logout ends the session here.
+  await computer.goto(oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token }).href);
+  await computer.getByTestId('signed-out').waitFor();
+  await computer.goto((await authorizationRequest()).url.href);
+  await computer.getByTestId('asked-by').waitFor();
 });
 
 test('what the library refuses: a wrong nonce, a wrong PKCE verifier, a wrong client secret, an unregistered address', async () => {

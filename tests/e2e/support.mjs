@@ -188,6 +188,12 @@ export const oidcAccount = {
   clientId: process.env.QRAUTH_OIDC_CLIENT_ID,
   clientSecret: process.env.QRAUTH_OIDC_CLIENT_SECRET,
   redirectUri: process.env.QRAUTH_OIDC_REDIRECT_URI,
+  app: {
+    name: process.env.QRAUTH_OIDC_APP_NAME,
+    port: process.env.QRAUTH_OIDC_APP_PORT,
+    clientId: process.env.QRAUTH_OIDC_APP_CLIENT_ID,
+    clientSecret: process.env.QRAUTH_OIDC_APP_CLIENT_SECRET,
+  },
 };
 
 /** The user the token's tests activate tokens for. */

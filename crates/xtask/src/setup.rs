@@ -197,11 +197,11 @@ pub fn apt_install(packages: &[&str]) -> Result {
     )
 }
 
-/// The packages of the npm package's build and tests (`web/`) and of the PowerAuth example
-/// (`examples/powerauth-web/`), each installed from its lock file when it changed.
+/// The packages of the npm package's build and tests (`web/`) and of the examples
+/// (`examples/*/`), each installed from its lock file when it changed.
 fn npm_packages() -> Result<Option<String>> {
     let mut installed = Vec::new();
-    for dir in ["web", "examples/powerauth-web"] {
+    for dir in ["web", "examples/powerauth-web", "examples/oidc-app"] {
         let path = root().join(dir);
         let marker = path.join("node_modules/.package-lock.json");
         let up_to_date = match (

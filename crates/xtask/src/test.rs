@@ -274,7 +274,8 @@ const E2E_STORAGE_USER: &str = "cyril";
 const E2E_POWERAUTH_USER: &str = "dagmar";
 /// The person who signs in to an OpenID Connect relying party, with a token of their own.
 const E2E_OIDC_USER: &str = "ema";
-/// The relying party, as registered.
+/// The relying parties, as registered: examples/oidc-app, and the one the test drives itself.
+const E2E_OIDC_APP: &str = "Example app";
 const E2E_OIDC_CLIENT: &str = "Example Grafana";
 
 /// Seconds a login lives in the end-to-end tests: short enough to watch one expire and be
@@ -378,11 +379,13 @@ impl TestServer {
             .ok_or_else(|| Failure("qrauth user add printed no password".into()))
     }
 
-    /// Registers an OpenID Connect client (`qrauth client add`); its (client_id, secret).
-    pub fn add_client(&self, name: &str, redirect_uri: &str) -> Result<(String, String)> {
+    /// Registers an OpenID Connect client (`qrauth client add`) that returns to its
+    /// `redirect_uri` and, after signing out, to `home`; its (client_id, secret).
+    pub fn add_client(&self, name: &str, redirect_uri: &str, home: &str) -> Result<(String, String)> {
         let printed = output(
             command(&self.qrauth)
                 .args(["client", "add", name, "--redirect-uri", redirect_uri])
+                .args(["--post-logout-redirect-uri", home])
                 .arg("--database")
                 .arg(&self.database),
         )
@@ -470,10 +473,18 @@ fn end_to_end() -> Result {
     let storage_password = server.add_user(E2E_STORAGE_USER)?;
     let powerauth_password = server.add_user(E2E_POWERAUTH_USER)?;
     let oidc_password = server.add_user(E2E_OIDC_USER)?;
-    // The relying party's callback, where the test listens as the application would.
+    // Two relying parties: examples/oidc-app, and one whose callback the test listens at, to
+    // hold its codes in hand.
+    let oidc_app_port = free_port()?;
+    let oidc_app = format!("http://127.0.0.1:{oidc_app_port}");
+    let (oidc_app_id, oidc_app_secret) = server.add_client(
+        E2E_OIDC_APP,
+        &format!("{oidc_app}/callback"),
+        &format!("{oidc_app}/"),
+    )?;
     let oidc_redirect_uri = format!("http://127.0.0.1:{}/login/generic_oauth", free_port()?);
     let (oidc_client_id, oidc_client_secret) =
-        server.add_client(E2E_OIDC_CLIENT, &oidc_redirect_uri)?;
+        server.add_client(E2E_OIDC_CLIENT, &oidc_redirect_uri, &oidc_redirect_uri)?;
     let evidence = build::target_dir().join("e2e-evidence");
     let _ = std::fs::remove_dir_all(&evidence);
     let evidence = evidence.to_string_lossy().into_owned();
@@ -499,6 +510,10 @@ fn end_to_end() -> Result {
             ("QRAUTH_OIDC_CLIENT_ID", &oidc_client_id),
             ("QRAUTH_OIDC_CLIENT_SECRET", &oidc_client_secret),
             ("QRAUTH_OIDC_REDIRECT_URI", &oidc_redirect_uri),
+            ("QRAUTH_OIDC_APP_NAME", E2E_OIDC_APP),
+            ("QRAUTH_OIDC_APP_PORT", &oidc_app_port.to_string()),
+            ("QRAUTH_OIDC_APP_CLIENT_ID", &oidc_app_id),
+            ("QRAUTH_OIDC_APP_CLIENT_SECRET", &oidc_app_secret),
             ("CHROMIUM", CHROMIUM),
         ],
     )
