@@ -1236,6 +1236,28 @@ async fn an_application_signs_people_in_through_openid_connect_and_mistakes_get_
     let claims = verify_jwt(&server, posted.json()["id_token"].as_str().unwrap()).await;
     assert_eq!(claims["amr"], json!(["pwd"]));
 
+    // Signed in by an offline code from the token: a one-time code, made with device and PIN.
+    let login = server
+        .json(
+            "POST",
+            "/api/v1/operations",
+            "",
+            &json!({"type": "login", "user": "alice"}).to_string(),
+        )
+        .await
+        .json();
+    let typed = token.offline_code(login["payload"].as_str().unwrap(), true);
+    let verified = verify(&server, login["operationId"].as_str().unwrap(), &typed).await;
+    let offline_session = cookie_of(&verified);
+    let code = code_of(
+        &server
+            .request_with("GET", &authorize(id, &pkce), &offline_session)
+            .await,
+    );
+    let tokens = post_token(&server, &basic, exchange(&code, VERIFIER, RP_CALLBACK)).await;
+    let claims = verify_jwt(&server, tokens.json()["id_token"].as_str().unwrap()).await;
+    assert_eq!(claims["amr"], json!(["otp", "swk", "pin", "mfa"]));
+
     // Each mistake at the token endpoint, with RFC 6749's error; the code stays usable until
     // it is exchanged rightly, and then it expires.
     let code = code_of(
@@ -2014,6 +2036,7 @@ async fn the_openapi_document_describes_every_route() {
         "/token/logins/attach",
         "/token/logins/{id}/approve",
         "/token/logins/{id}/deny",
+        "/oidc/clients/{id}",
         "/operations",
         "/operations/{id}",
         "/operations/{id}/verify",

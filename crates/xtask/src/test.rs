@@ -381,7 +381,12 @@ impl TestServer {
 
     /// Registers an OpenID Connect client (`qrauth client add`) that returns to its
     /// `redirect_uri` and, after signing out, to `home`; its (client_id, secret).
-    pub fn add_client(&self, name: &str, redirect_uri: &str, home: &str) -> Result<(String, String)> {
+    pub fn add_client(
+        &self,
+        name: &str,
+        redirect_uri: &str,
+        home: &str,
+    ) -> Result<(String, String)> {
         let printed = output(
             command(&self.qrauth)
                 .args(["client", "add", name, "--redirect-uri", redirect_uri])
