@@ -283,6 +283,28 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|v| !v.is_empty())
 }
 
+/// The user name and password of `Authorization: Basic` (RFC 7617), if the request has
+/// well-formed ones: Base64 of UTF-8 `name:password`, split at the first colon.
+pub(crate) fn basic(headers: &HeaderMap) -> Option<(String, String)> {
+    use base64::Engine;
+    let (scheme, encoded) = headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let (name, password) = String::from_utf8(decoded)
+        .ok()?
+        .split_once(':')
+        .map(|(name, password)| (name.to_owned(), password.to_owned()))?;
+    Some((name, password))
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for PollSecret {
     type Rejection = ApiError;
 

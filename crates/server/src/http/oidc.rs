@@ -268,44 +268,41 @@ fn token_error(status: StatusCode, error: &str, description: &str) -> Response {
 /// 6749 §2.3.1) or the form's `client_id` and `client_secret` (`client_secret_post`, or
 /// `none` for a public client).
 fn credentials(headers: &HeaderMap, form: &HashMap<String, String>) -> Option<ClientCredentials> {
-    let basic = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
-        .and_then(|(_, encoded)| {
-            base64::engine::general_purpose::STANDARD
-                .decode(encoded.trim())
-                .ok()
-        })
-        .and_then(|bytes| String::from_utf8(bytes).ok());
-    if let Some(decoded) = basic {
-        let (id, secret) = decoded.split_once(':')?;
-        let decode = |text: &str| -> Option<String> {
-            let plus = text.replace('+', " ");
-            let mut bytes = Vec::with_capacity(plus.len());
-            let mut rest = plus.as_bytes();
-            while let Some((&first, tail)) = rest.split_first() {
-                if first == b'%' && tail.len() >= 2 {
-                    let hex = std::str::from_utf8(&tail[..2]).ok()?;
-                    bytes.push(u8::from_str_radix(hex, 16).ok()?);
-                    rest = &tail[2..];
-                } else {
-                    bytes.push(first);
-                    rest = tail;
-                }
-            }
-            String::from_utf8(bytes).ok()
-        };
+    if let Some((id, secret)) = super::extract::basic(headers) {
         return Some(ClientCredentials {
-            client_id: decode(id)?,
-            secret: Some(decode(secret)?),
+            client_id: form_decoded(&id)?,
+            secret: Some(form_decoded(&secret)?),
         });
     }
     Some(ClientCredentials {
         client_id: form.get("client_id")?.clone(),
         secret: form.get("client_secret").cloned(),
     })
+}
+
+/// `text` with `application/x-www-form-urlencoded` undone (`+` is a space, `%XX` a byte), as
+/// a client's id and secret are encoded inside HTTP basic (RFC 6749 §2.3.1).
+fn form_decoded(text: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut rest = text.as_bytes();
+    while let Some((&first, tail)) = rest.split_first() {
+        match first {
+            b'%' => {
+                let hex = std::str::from_utf8(tail.get(..2)?).ok()?;
+                bytes.push(u8::from_str_radix(hex, 16).ok()?);
+                rest = &tail[2..];
+            }
+            b'+' => {
+                bytes.push(b' ');
+                rest = tail;
+            }
+            other => {
+                bytes.push(other);
+                rest = tail;
+            }
+        }
+    }
+    String::from_utf8(bytes).ok()
 }
 
 /// `POST /oauth/token` (`grant_type=authorization_code`).
@@ -469,6 +466,15 @@ async fn logout(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn basic_credentials_are_form_decoded() {
+        assert_eq!(form_decoded("a%2Bb+c%3A").as_deref(), Some("a+b c:"));
+        assert_eq!(form_decoded("%zz"), None);
+        assert_eq!(form_decoded("%4"), None);
+        let encoded = with_query("", &[("x", "ž ~")]);
+        assert_eq!(form_decoded(&encoded[3..]).as_deref(), Some("ž ~"));
+    }
 
     #[test]
     fn query_values_are_percent_encoded() {

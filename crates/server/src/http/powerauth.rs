@@ -13,7 +13,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use base64::Engine;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -155,29 +154,11 @@ fn client<'a>(state: &'a PowerAuthState, headers: &HeaderMap) -> Result<&'a str,
             format!("{why}: these methods take HTTP basic with a client of --powerauth-clients."),
         )
     };
-    let value = headers
-        .get(header::AUTHORIZATION)
-        .ok_or_else(|| refused("No credentials"))?;
-    let encoded = value
-        .to_str()
-        .ok()
-        .and_then(|v| {
-            v.split_once(' ')
-                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
-        })
-        .map(|(_, credentials)| credentials.trim())
-        .ok_or_else(|| refused("Not HTTP basic credentials"))?;
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(|| refused("The credentials are not Base64 of token:secret"))?;
-    let (token, secret) = decoded
-        .split_once(':')
-        .ok_or_else(|| refused("The credentials are not token:secret"))?;
+    let (token, secret) = super::extract::basic(headers)
+        .ok_or_else(|| refused("No HTTP basic credentials (Base64 of token:secret)"))?;
     state
         .clients
-        .authenticate(token, secret)
+        .authenticate(&token, &secret)
         .ok_or_else(|| refused("Wrong client token or secret"))
 }
 
