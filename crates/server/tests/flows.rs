@@ -859,6 +859,21 @@ async fn an_application_written_for_powerauth_signs_verifies_and_is_refused_as_p
         let message = reply.1["responseObject"]["message"].as_str().unwrap();
         assert!(message.contains(says), "{message}");
     }
+    let v4 = powerauth(
+        &server,
+        "v4/auth/offline/verify",
+        json!({"activationId": activation_id, "data": data, "authenticationCode": "1234"}),
+    )
+    .await;
+    assert_eq!(error_of(&v4), (400, "ERR0024"));
+    assert!(
+        v4.1["responseObject"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("authenticationCode: two groups of 8 digits"),
+        "the v4 name of the field: {}",
+        v4.1
+    );
     let view = activation(&server, &cookie, &activation_id).await;
     assert_eq!(
         view["failedAttempts"], 0,

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use qrauth_core::payload::{KeyType, OfflinePayload, sign_data};
 use qrauth_core::signature::{OFFLINE_APPLICATION_SECRET, verify_offline_code};
-use qrauth_core::totp::{PROXIMITY_DIGITS, TotpAlgorithm, totp};
+use qrauth_core::totp::proximity_totp;
 use qrauth_core::{ActivationStatus, FactorType};
 
 use super::attempts::{Attempt, Counting, SignatureError};
@@ -74,16 +74,12 @@ pub(crate) struct ProximityCheck {
 impl ProximityCheck {
     /// The TOTP `back` steps before the one at `now_ms`.
     fn totp(&self, now_ms: i64, back: u32) -> Option<String> {
-        let length = self.step.as_secs().max(1);
-        let now = u64::try_from(now_ms).ok()? / 1000;
-        let at = now.checked_sub(u64::from(back) * length)?;
-        totp(
+        let length = u64::try_from(self.step.as_millis()).ok()?.max(1);
+        let step = u64::try_from(now_ms).ok()? / length;
+        Some(proximity_totp(
             &self.seed,
-            at,
-            length,
-            PROXIMITY_DIGITS,
-            TotpAlgorithm::Sha256,
-        )
+            step.checked_sub(u64::from(back))?,
+        ))
     }
 }
 
@@ -102,6 +98,9 @@ pub(crate) struct OfflineVerification {
     pub(crate) data: String,
     /// The typed code, `dddddddd-dddddddd`.
     pub(crate) code: String,
+    /// The code's field in the request, for the message that refuses it (v3 `signature`, v4
+    /// `authenticationCode`).
+    pub(crate) code_field: &'static str,
     pub(crate) allow_biometry: bool,
     pub(crate) component_length: Option<u8>,
     pub(crate) proximity: Option<ProximityCheck>,
@@ -256,9 +255,9 @@ impl Authority {
         }
         if !is_code_of_length(&request.code, length) {
             return Err(invalid(format!(
-                "signature: two groups of {length} digits joined by '-' (such as \
-                 12345678-90123456), not {:?}",
-                request.code
+                "{}: two groups of {length} digits joined by '-' (such as 12345678-90123456), \
+                 not {:?}",
+                request.code_field, request.code
             )));
         }
         let datas = match &request.proximity {
@@ -302,6 +301,21 @@ impl Authority {
                         Attempt::of(matched, || true)
                     },
                 );
+                // A wrong code was counted; an activation that cannot sign counted nothing.
+                let failed = |tx: &mut dyn crate::store::Tx,
+                              standing: qrauth_core::wire::Standing,
+                              counted: bool|
+                 -> Result<OfflineVerdict, StorageError> {
+                    Ok(OfflineVerdict {
+                        valid: false,
+                        status: standing.status,
+                        blocked_reason: standing.blocked_reason,
+                        user: tx.activation(id, now_ms())?.map(|row| row.user),
+                        // PowerAuth names the first allowed type on a failure.
+                        factors: counted.then_some(FactorType::PossessionKnowledge),
+                        remaining_attempts: counted.then_some(standing.remaining_attempts),
+                    })
+                };
                 let verdict = match checked {
                     Ok(signer) => OfflineVerdict {
                         valid: true,
@@ -319,23 +333,8 @@ impl Authority {
                         factors: None,
                         remaining_attempts: None,
                     },
-                    Err(SignatureError::Invalid(standing)) => OfflineVerdict {
-                        valid: false,
-                        status: standing.status,
-                        blocked_reason: standing.blocked_reason,
-                        user: tx.activation(id, now_ms())?.map(|row| row.user),
-                        // PowerAuth names the first allowed type on a failure.
-                        factors: Some(FactorType::PossessionKnowledge),
-                        remaining_attempts: Some(standing.remaining_attempts),
-                    },
-                    Err(SignatureError::NotActive(standing)) => OfflineVerdict {
-                        valid: false,
-                        status: standing.status,
-                        blocked_reason: standing.blocked_reason,
-                        user: tx.activation(id, now_ms())?.map(|row| row.user),
-                        factors: None,
-                        remaining_attempts: None,
-                    },
+                    Err(SignatureError::Invalid(standing)) => failed(tx, standing, true)?,
+                    Err(SignatureError::NotActive(standing)) => failed(tx, standing, false)?,
                     Err(SignatureError::Storage(e)) => return Err(e.into()),
                 };
                 tx.record(

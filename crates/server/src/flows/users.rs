@@ -178,11 +178,6 @@ pub(crate) async fn session(
         .await
 }
 
-/// The name of the user whose live session `token` is.
-pub async fn session_user(storage: &Storage, token: &str) -> Result<Option<String>, StorageError> {
-    Ok(session(storage, token).await?.map(|row| row.user))
-}
-
 /// Ends the session `token`, if it exists.
 pub async fn end_session(storage: &Storage, token: &str) -> Result<(), StorageError> {
     let hash = crate::secrets::secret_hash(token);
@@ -227,14 +222,6 @@ impl super::Authority {
         token: &str,
     ) -> Result<Option<crate::store::WebSessionRow>, StorageError> {
         session(&self.storage, token).await
-    }
-
-    /// The user of the live browser session `token`.
-    pub(crate) async fn browser_session_user(
-        &self,
-        token: &str,
-    ) -> Result<Option<String>, StorageError> {
-        session_user(&self.storage, token).await
     }
 
     /// Ends the browser session `token`.

@@ -353,7 +353,11 @@ impl SignedInUser {
         headers: &HeaderMap,
     ) -> Result<Option<String>, ApiError> {
         match session_token(headers) {
-            Some(token) => Ok(state.authority.browser_session_user(token).await?),
+            Some(token) => Ok(state
+                .authority
+                .browser_session(token)
+                .await?
+                .map(|session| session.user)),
             None => Ok(None),
         }
     }

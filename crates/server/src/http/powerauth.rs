@@ -359,6 +359,7 @@ async fn verify(
         activation_id: activation_id.clone(),
         data: required(request.data, "data")?,
         code: required(code, code_name)?,
+        code_field: code_name,
         allow_biometry: request.allow_biometry.unwrap_or(false),
         component_length,
         proximity: request
@@ -369,14 +370,7 @@ async fn verify(
     let verdict = state
         .authority
         .powerauth_verify(verification, client)
-        .await
-        .map_err(|e| match e {
-            // The domain's message names the field by its v3 name.
-            PowerAuthError::InvalidRequest(m) => {
-                Failure::invalid(m.replacen("signature:", &format!("{code_name}:"), 1))
-            }
-            other => other.into(),
-        })?;
+        .await?;
     let OfflineVerdict {
         valid,
         status,
